@@ -1,0 +1,40 @@
+import { DetourError } from './errors.js';
+
+/**
+ * The signal one attempt runs under: the caller's signal plus the attempt's deadline. `dispose()`
+ * clears the timer, so no timer outlives its attempt.
+ */
+export class AttemptSignal {
+  readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #caller: AbortSignal | undefined;
+  readonly #onCallerAbort = () => this.#controller.abort(this.#caller?.reason);
+
+  constructor(deadline: number, caller?: AbortSignal) {
+    this.#caller = caller;
+    this.signal = this.#controller.signal;
+    const ms = Math.max(0, deadline - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#controller.abort(
+        new DetourError(`attempt deadline of ${ms} ms passed`, { failureClass: 'timeout', code: 'DETOUR_DEADLINE' }),
+      );
+    }, ms);
+    if (caller?.aborted) this.#controller.abort(caller.reason);
+    else caller?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  /** Whether the deadline (not the caller) ended the attempt. */
+  get timedOut(): boolean {
+    return this.signal.aborted && !this.#caller?.aborted;
+  }
+
+  get callerAborted(): boolean {
+    return !!this.#caller?.aborted;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#caller?.removeEventListener('abort', this.#onCallerAbort);
+  }
+}

@@ -1,0 +1,208 @@
+import { DetourError } from './errors.js';
+import type { FailureClass } from './types.js';
+
+export interface Classification {
+  failureClass: FailureClass;
+  /** The most specific raw code found (`ERR_SSL_…`, `ECONNRESET`, `ETIMEDOUT:connect`, `HTTP_404`). */
+  code: string;
+  /** Nothing can rescue this failure: stop trying other strategies. */
+  terminal: boolean;
+  message: string;
+}
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  event?: unknown;
+  reason?: unknown;
+  status?: unknown;
+  failureClass?: unknown;
+}
+
+const CERTIFICATE_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_TLS_CERT_ALTNAME_FORMAT',
+  'ERR_SSL_CERTIFICATE_VERIFY_FAILED',
+]);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ESERVFAIL', 'ENODATA']);
+const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR_TIMEOUT']);
+
+/** OpenSSL reasons, matched in codes and messages, case-insensitive; `SSLV3_`/`SSL/TLS_` prefixes both count. */
+const TLS_PROTOCOL_PATTERNS = [
+  /unsupported[ _]protocol/i,
+  /protocol[ _]version/i,
+  /wrong[ _]version[ _]number/i,
+  /unsafe[ _]legacy[ _]renegotiation/i,
+  /version[ _]too[ _]low/i,
+  /no[ _]protocols[ _]available/i,
+  /unknown[ _]protocol/i,
+  /packet[ _]length[ _]too[ _]long/i,
+  /record[ _]layer[ _]failure/i,
+  /http[ _]request/i, // "http request" when TLS meets a plain HTTP server
+];
+const TLS_HANDSHAKE_PATTERNS = [
+  /alert[ _]handshake[ _]failure/i,
+  /handshake[ _]failure/i,
+  /no[ _]shared[ _]cipher/i,
+  /no[ _]ciphers[ _]available/i,
+  /no[ _]cipher[ _]match/i,
+  /insufficient[ _]security/i,
+  /dh[ _]key[ _]too[ _]small/i,
+  /ee[ _]key[ _]too[ _]small/i,
+  /ca[ _]md[ _]too[ _]weak/i,
+  /illegal[ _]parameter/i,
+  /decode[ _]error/i,
+  /bad[ _]record[ _]mac/i,
+  /tlsv1[ _]alert/i,
+  /sslv3[ _]alert/i,
+  /ssl\/tls[ _]alert/i,
+  /ERR_SSL_/,
+];
+const CERT_MESSAGE_PATTERNS = [/certificate/i, /self[- ]signed/i, /altnames/i];
+const PROXY_PATTERNS = [
+  /^Bad response: \d+/, // hpagent: CONNECT answered with a non-200 status
+  /socks\d?a?h? proxy rejected/i,
+  /socks\d?a?h? authentication failed/i,
+  /socks/i,
+  /proxy/i,
+];
+
+/** Walk an error and its causes, most specific (innermost) last. */
+function chain(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    out.push(current as ErrorLike);
+    current = (current as ErrorLike).cause;
+  }
+  return out;
+}
+
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export interface ClassifyContext {
+  /** The error came while a proxy was the route: connection errors to it are `proxy`. */
+  viaProxy?: { host: string; port: number } | undefined;
+}
+
+/**
+ * Map anything a Node client can throw to one FailureClass. Reads `code`, `cause` and `message`:
+ * through got a handshake alert arrives as `EPROTO` with the OpenSSL reason only in the message,
+ * raw `tls` gives `ERR_SSL_*` codes, and OpenSSL 3.2+ spells `SSLV3_ALERT_…` as `SSL/TLS_ALERT_…`.
+ */
+export function classifyError(error: unknown, context: ClassifyContext = {}): Classification {
+  const links = chain(error);
+  const detour = links.find((e): e is DetourError => e instanceof DetourError);
+  if (detour) {
+    return {
+      failureClass: detour.failureClass,
+      code: detour.code,
+      terminal: isTerminal(detour.failureClass, detour.status),
+      message: detour.message,
+    };
+  }
+  const codes = links.map((e) => str(e.code)).filter((c): c is string => !!c);
+  const messages = links.map((e) => str(e.message)).filter((m): m is string => !!m);
+  const text = [...codes, ...messages].join(' | ');
+  const message = messages[0] ?? String(error);
+  const specific = codes.find((c) => c !== 'EPROTO' && c !== 'ERR_GOT_REQUEST_ERROR') ?? codes[0];
+  const result = (failureClass: FailureClass, code = specific ?? 'UNKNOWN'): Classification => ({
+    failureClass,
+    code,
+    terminal: isTerminal(failureClass),
+    message,
+  });
+
+  if (links.some((e) => e.name === 'AbortError' || e.code === 'ABORT_ERR' || e.code === 'ERR_ABORTED')) {
+    return result('aborted', 'ABORT_ERR');
+  }
+  const timeout = links.find((e) => e.name === 'TimeoutError' || TIMEOUT_CODES.has(str(e.code) ?? ''));
+  if (timeout) {
+    const event = str(timeout.event);
+    return result('timeout', event ? `ETIMEDOUT:${event}` : (str(timeout.code) ?? 'ETIMEDOUT'));
+  }
+  if (codes.includes('ERR_UNSUPPORTED_PROTOCOL')) return result('blocked', 'ERR_UNSUPPORTED_PROTOCOL');
+  if (codes.includes('ERR_TOO_MANY_REDIRECTS')) {
+    return { ...result('http-status', 'ERR_TOO_MANY_REDIRECTS'), terminal: true };
+  }
+  const certCode = codes.find((c) => CERTIFICATE_CODES.has(c));
+  if (certCode) return result('tls-certificate', certCode);
+  if (codes.some((c) => DNS_CODES.has(c))) return result('dns', codes.find((c) => DNS_CODES.has(c)));
+
+  const proxyLike = messages.some((m) => PROXY_PATTERNS.slice(0, 3).some((p) => p.test(m)));
+  if (proxyLike) return result('proxy', specific ?? 'EPROXY');
+  if (context.viaProxy && links.some((e) => isToProxy(e, context.viaProxy!))) {
+    return result('proxy', specific ?? 'EPROXY');
+  }
+
+  if (TLS_PROTOCOL_PATTERNS.some((p) => p.test(text))) return result('tls-protocol', tlsCode(codes, text));
+  if (TLS_HANDSHAKE_PATTERNS.some((p) => p.test(text))) return result('tls-handshake', tlsCode(codes, text));
+  if (codes.some((c) => REFUSED_CODES.has(c))) return result('connect-refused', codes.find((c) => REFUSED_CODES.has(c)));
+  if (codes.some((c) => RESET_CODES.has(c)) || /socket hang up|disconnected before secure TLS/i.test(text)) {
+    return result('connect-reset', codes.find((c) => RESET_CODES.has(c)) ?? 'ECONNRESET');
+  }
+  if (codes.includes('EPROTO') && CERT_MESSAGE_PATTERNS.some((p) => p.test(text))) {
+    return result('tls-certificate');
+  }
+  if (codes.includes('EPROTO')) return result('tls-handshake', tlsCode(codes, text));
+  return result('unknown');
+}
+
+interface AddressedError extends ErrorLike {
+  address?: unknown;
+  port?: unknown;
+}
+
+function isToProxy(error: AddressedError, proxy: { host: string; port: number }): boolean {
+  return error.port === proxy.port && (error.address === proxy.host || REFUSED_CODES.has(str(error.code) ?? ''));
+}
+
+/** A stable code for a TLS failure: the `ERR_SSL_*` code when there is one, else the OpenSSL reason. */
+function tlsCode(codes: string[], text: string): string {
+  const ssl = codes.find((c) => c.startsWith('ERR_SSL_'));
+  if (ssl) return ssl;
+  const reason = /(?:SSL routines|ssl3_read_bytes|SSL_[a-z_]+)?:([a-z0-9 /_]+):/i.exec(text);
+  const fromMessage = /(?:sslv3|ssl\/tls|tlsv1) alert [a-z ]+|unsafe legacy renegotiation disabled|unsupported protocol|wrong version number|no shared cipher|no ciphers available|no protocols available/i.exec(
+    text,
+  );
+  if (fromMessage) return `ERR_SSL_${fromMessage[0].toUpperCase().replaceAll('/', '_').replaceAll(' ', '_')}`;
+  if (reason?.[1]) return `ERR_SSL_${reason[1].trim().toUpperCase().replaceAll(/[ /]/g, '_')}`;
+  return codes[0] ?? 'EPROTO';
+}
+
+/** Failures no other strategy can rescue: the caller aborted, policy blocked it, or the server said so. */
+export function isTerminal(failureClass: FailureClass, status?: number): boolean {
+  if (failureClass === 'aborted' || failureClass === 'blocked' || failureClass === 'too-large') return true;
+  if (failureClass === 'http-status' && status !== undefined) {
+    return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  }
+  return false;
+}
+
+/** The FailureClass for an HTTP status that ends an attempt (>= 400). */
+export function statusError(status: number, url: string): DetourError {
+  return new DetourError(`HTTP ${status} from ${url}`, {
+    failureClass: 'http-status',
+    code: `HTTP_${status}`,
+    status,
+  });
+}

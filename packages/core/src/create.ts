@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import { createLogger } from './logger.js';
+import { type PipelineOptions, type Plugin, resolveOptions } from './options.js';
+import { Pipeline } from './pipeline.js';
+import { DirectBypassStrategy, DirectStrategy } from './strategies/direct.js';
+import { ENVIRONMENT, LOGGER, OPTIONS, STRATEGY, TRANSPORT } from './tokens.js';
+import { Transport } from './transport/transport.js';
+import type { Strategy } from './types.js';
+
+/**
+ * Register core's services into a container with explicit tokens and factories (no decorator
+ * metadata needed): options, logger, transport, and the `direct` and `direct-bypass` strategies.
+ */
+export function registerCore(container: DependencyContainer, options: PipelineOptions = {}): void {
+  const resolved = resolveOptions(options);
+  container.register(OPTIONS, { useValue: resolved });
+  const logger: Logger = (options.logger ?? createLogger()).child({ component: 'detour' });
+  container.register(LOGGER, { useValue: logger });
+  container.register(TRANSPORT, {
+    useValue: new Transport({ maxSockets: resolved.maxSockets, timeouts: resolved.timeouts }),
+  });
+  container.register(STRATEGY, { useValue: new DirectStrategy() });
+  container.register(STRATEGY, { useValue: new DirectBypassStrategy() });
+  if (options.environment) container.register(ENVIRONMENT, { useValue: options.environment });
+}
+
+/** Build the Pipeline from whatever a container holds. */
+export function resolvePipeline(container: DependencyContainer): Pipeline {
+  return new Pipeline({
+    options: container.resolve(OPTIONS),
+    logger: container.resolve(LOGGER),
+    transport: container.resolve(TRANSPORT),
+    strategies: container.isRegistered(STRATEGY, true) ? container.resolveAll(STRATEGY) : [],
+    environment: container.isRegistered(ENVIRONMENT, true) ? container.resolve(ENVIRONMENT) : undefined,
+  });
+}
+
+function isStrategy(item: Strategy | Plugin): item is Strategy {
+  return typeof item === 'object' && item !== null && typeof (item as Strategy).attempt === 'function';
+}
+
+/**
+ * The pipeline for people who never heard of DI: core's strategies, plus whatever `options.use`
+ * adds (strategy instances or strategy packages' `register` plugins), in a fresh child container.
+ */
+export function createPipeline(options: PipelineOptions = {}): Pipeline {
+  const container = rootContainer.createChildContainer();
+  registerCore(container, options);
+  for (const item of options.use ?? []) {
+    if (isStrategy(item)) container.register(STRATEGY, { useValue: item });
+    else item(container);
+  }
+  return resolvePipeline(container);
+}

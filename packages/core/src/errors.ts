@@ -1,0 +1,41 @@
+import type { AttemptRecord, FailureClass } from './types.js';
+
+export interface DetourErrorOptions {
+  failureClass: FailureClass;
+  code?: string | undefined;
+  attempts?: AttemptRecord[] | undefined;
+  status?: number | undefined;
+  cause?: unknown;
+}
+
+/** The one error type Detour throws. `failureClass` says what kind of failure; `code` the raw code. */
+export class DetourError extends Error {
+  override readonly name = 'DetourError';
+  readonly failureClass: FailureClass;
+  readonly code: string;
+  readonly status: number | undefined;
+  attempts: AttemptRecord[];
+
+  constructor(message: string, options: DetourErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.failureClass = options.failureClass;
+    this.code = options.code ?? defaultCode(options.failureClass);
+    this.status = options.status;
+    this.attempts = options.attempts ?? [];
+  }
+}
+
+function defaultCode(failureClass: FailureClass): string {
+  return `DETOUR_${failureClass.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** Bad input from the caller (URL, options). Never reaches the network. */
+export class DetourUsageError extends DetourError {
+  constructor(message: string, code = 'DETOUR_BAD_INPUT') {
+    super(message, { failureClass: 'blocked', code });
+  }
+}
+
+export function isDetourError(error: unknown): error is DetourError {
+  return error instanceof DetourError;
+}

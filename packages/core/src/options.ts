@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import type { DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { EnvironmentProvider } from './environment.js';
+import { DetourUsageError } from './errors.js';
+import type { PhaseTimeouts } from './transport/transport.js';
+import type { Strategy, TlsOptions } from './types.js';
+
+/** Something that registers strategies (or other services) into the pipeline's container. */
+export type Plugin = (container: DependencyContainer) => void;
+
+export interface PipelineOptions {
+  /** Allow targets in private, loopback and link-local ranges (default false). */
+  allowPrivateNetwork?: boolean;
+  /**
+   * `string`: send every request through this proxy (`http://`, `https://`, `socks4://`,
+   * `socks5://`, `socks5h://`…); `false`/`null`: never use a proxy; omitted: the environment
+   * provider decides (direct without one).
+   */
+  proxy?: string | false | null;
+  /** Strategy names in the order to try them. Default: the environment's plan, else registration order. */
+  strategies?: string[];
+  /** Extra strategies (instances) or plugins (`register` functions of strategy packages). */
+  use?: Array<Strategy | Plugin>;
+  /** A pino logger; Detour logs through a child of it. Default: silent. */
+  logger?: Logger;
+  /** Total deadline for one fetch, every attempt included (default 60 s). */
+  timeoutMs?: number;
+  /** Deadline for one attempt (default 30 s, never past the total). */
+  attemptTimeoutMs?: number;
+  /** Largest body accepted (default 50 MiB). */
+  maxBytes?: number;
+  /** Most redirects per attempt (default 5). */
+  maxRedirects?: number;
+  /** Retries inside one attempt for 408/429/5xx/resets (default 2). */
+  maxRetries?: number;
+  /** Longest Retry-After honoured in ms (default 5 s). */
+  maxRetryAfterMs?: number;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Extra trusted CAs (PEM), on top of the system's and `NODE_EXTRA_CA_CERTS`. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Network environment (see `@detour/detect`). */
+  environment?: EnvironmentProvider;
+  /** Per-phase timeouts. */
+  timeouts?: Partial<PhaseTimeouts>;
+  /** Sockets per origin per route (default 64). */
+  maxSockets?: number;
+  /** Process environment used for `NODE_EXTRA_CA_CERTS` (default `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface ResolvedPipelineOptions {
+  allowPrivateNetwork: boolean;
+  proxy: string | false | null | undefined;
+  strategies: string[] | undefined;
+  timeoutMs: number;
+  attemptTimeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  maxRetries: number;
+  maxRetryAfterMs: number;
+  headers: Record<string, string>;
+  tls: TlsOptions;
+  timeouts: Partial<PhaseTimeouts>;
+  maxSockets: number;
+}
+
+export const DEFAULTS = {
+  timeoutMs: 60_000,
+  attemptTimeoutMs: 30_000,
+  maxBytes: 50 * 1024 * 1024,
+  maxRedirects: 5,
+  maxRetries: 2,
+  maxRetryAfterMs: 5_000,
+  maxSockets: 64,
+} as const;
+
+export const DEFAULT_USER_AGENT = 'detour/0.1';
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new DetourUsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+  }
+  return value;
+}
+
+/** Trusted roots when the caller adds CAs: Node replaces its defaults when `ca` is given, so rebuild them. */
+function trust(options: PipelineOptions): Pick<TlsOptions, 'ca' | 'extraCaPem'> {
+  const env = options.env ?? process.env;
+  const extra: string[] = [];
+  const envFile = env.NODE_EXTRA_CA_CERTS;
+  if (envFile) {
+    try {
+      extra.push(readFileSync(envFile, 'utf8'));
+    } catch {
+      // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we (nothing added).
+    }
+  }
+  const given = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+  if (given.length === 0) return extra.length ? { extraCaPem: extra.join('\n') } : {};
+  const pems = [...extra, ...given.map((c) => c.toString())];
+  return { ca: [...rootCertificates, ...pems], extraCaPem: pems.join('\n') };
+}
+
+export function resolveOptions(options: PipelineOptions): ResolvedPipelineOptions {
+  return {
+    allowPrivateNetwork: options.allowPrivateNetwork ?? false,
+    proxy: options.proxy,
+    strategies: options.strategies,
+    timeoutMs: positive('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs),
+    attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs, DEFAULTS.attemptTimeoutMs),
+    maxBytes: positive('maxBytes', options.maxBytes, DEFAULTS.maxBytes),
+    maxRedirects: positive('maxRedirects', options.maxRedirects, DEFAULTS.maxRedirects, true),
+    maxRetries: positive('maxRetries', options.maxRetries, DEFAULTS.maxRetries, true),
+    maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, true),
+    headers: { 'user-agent': DEFAULT_USER_AGENT, ...lowerCaseKeys(options.headers ?? {}) },
+    tls: { rejectUnauthorized: true, ...trust(options) },
+    timeouts: options.timeouts ?? {},
+    maxSockets: positive('maxSockets', options.maxSockets, DEFAULTS.maxSockets),
+  };
+}
+
+export function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}

@@ -1,0 +1,103 @@
+import http from 'node:http';
+import https from 'node:https';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import { SocksProxyAgent } from 'socks-proxy-agent';
+import { DetourError } from '../errors.js';
+import type { Route } from '../types.js';
+
+export interface AgentPair {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+export interface AgentPoolOptions {
+  /** Sockets per origin, per route. */
+  maxSockets: number;
+  /** Idle keep-alive sockets kept per origin. */
+  maxFreeSockets: number;
+}
+
+const SOCKS_PROTOCOLS = new Set(['socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:']);
+const HTTP_PROXY_PROTOCOLS = new Set(['http:', 'https:']);
+
+/** Parse a proxy URL into a Route, or throw a usage error naming what is wrong (credentials never echoed). */
+export function routeFromProxyUrl(proxy: string): Route {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
+  } catch {
+    throw new DetourError('invalid proxy URL', { failureClass: 'blocked', code: 'DETOUR_BAD_PROXY' });
+  }
+  if (SOCKS_PROTOCOLS.has(url.protocol)) return { kind: 'socks', url: url.toString() };
+  if (HTTP_PROXY_PROTOCOLS.has(url.protocol)) return { kind: 'http-proxy', url: url.toString() };
+  throw new DetourError(`unsupported proxy scheme ${url.protocol}`, {
+    failureClass: 'blocked',
+    code: 'DETOUR_BAD_PROXY',
+  });
+}
+
+/**
+ * Keep-alive agents, one pair per route, so sockets are reused across requests and strategies
+ * and all freed by `destroy()`. TLS options are per request (Node keys pooled sockets by them).
+ */
+export class AgentPool {
+  readonly #pairs = new Map<string, AgentPair>();
+  readonly #options: AgentPoolOptions;
+
+  constructor(options: Partial<AgentPoolOptions> = {}) {
+    this.#options = { maxSockets: options.maxSockets ?? 64, maxFreeSockets: options.maxFreeSockets ?? 16 };
+  }
+
+  for(route: Route): AgentPair {
+    const key = route.kind === 'direct' ? 'direct' : route.url;
+    let pair = this.#pairs.get(key);
+    if (!pair) {
+      pair = this.#create(route);
+      this.#pairs.set(key, pair);
+    }
+    return pair;
+  }
+
+  #create(route: Route): AgentPair {
+    const common = {
+      keepAlive: true,
+      maxSockets: this.#options.maxSockets,
+      maxFreeSockets: this.#options.maxFreeSockets,
+      scheduling: 'lifo' as const,
+    };
+    switch (route.kind) {
+      case 'direct':
+        return { http: new http.Agent(common), https: new https.Agent(common) };
+      case 'http-proxy':
+        return {
+          http: new HttpProxyAgent({ ...common, proxy: route.url }),
+          https: new HttpsProxyAgent({ ...common, proxy: route.url }),
+        };
+      case 'socks': {
+        const agent = new SocksProxyAgent(route.url, common);
+        return { http: agent as unknown as http.Agent, https: agent as unknown as https.Agent };
+      }
+    }
+  }
+
+  /** Open sockets across every agent (in use + idle), for tests and benchmarks. */
+  openSockets(): number {
+    let count = 0;
+    for (const pair of this.#pairs.values()) {
+      for (const agent of new Set<http.Agent>([pair.http, pair.https])) {
+        for (const list of [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)]) {
+          count += list?.length ?? 0;
+        }
+      }
+    }
+    return count;
+  }
+
+  destroy(): void {
+    for (const pair of this.#pairs.values()) {
+      pair.http.destroy();
+      pair.https.destroy();
+    }
+    this.#pairs.clear();
+  }
+}

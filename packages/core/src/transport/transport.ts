@@ -1,0 +1,134 @@
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import got, { type OptionsInit } from 'got';
+import { DetourError } from '../errors.js';
+import type { AttemptResponse, HeaderValue, Route, TlsOptions } from '../types.js';
+import { AgentPool, type AgentPoolOptions } from './agents.js';
+import { assertPublicHost, assertPublicName, guardedLookup } from './lookup.js';
+
+/** Per-phase timeouts in ms (got's names). The attempt deadline bounds them all. */
+export interface PhaseTimeouts {
+  lookup: number;
+  connect: number;
+  secureConnect: number;
+  /** Until the response headers arrive. */
+  response: number;
+  /** Longest silence on the socket while the body streams. */
+  socket: number;
+}
+
+export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
+  lookup: 5_000,
+  connect: 10_000,
+  secureConnect: 10_000,
+  response: 20_000,
+  socket: 20_000,
+};
+
+export interface TransportRequest {
+  url: URL;
+  headers: Readonly<Record<string, string>>;
+  route: Route;
+  tls: Readonly<TlsOptions>;
+  maxRedirects: number;
+  allowPrivateNetwork: boolean;
+  timeouts?: Partial<PhaseTimeouts> | undefined;
+  /** Decode gzip/deflate/br bodies (default true). */
+  decompress?: boolean;
+}
+
+export interface TransportOptions extends Partial<AgentPoolOptions> {
+  timeouts?: Partial<PhaseTimeouts>;
+}
+
+/**
+ * The one HTTP client of Detour: got over pooled keep-alive agents for every route. It returns as
+ * soon as headers arrive; the body is a stream the orchestrator reads (and limits).
+ */
+export class Transport {
+  readonly #agents: AgentPool;
+  readonly #timeouts: PhaseTimeouts;
+
+  constructor(options: TransportOptions = {}) {
+    this.#agents = new AgentPool(options);
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  }
+
+  async request(req: TransportRequest, signal: AbortSignal): Promise<AttemptResponse> {
+    signal.throwIfAborted();
+    if (!req.allowPrivateNetwork) {
+      if (req.route.kind === 'direct') assertPublicHost(req.url);
+      else await assertPublicName(req.url);
+    }
+    const agents = this.#agents.for(req.route);
+    const timeouts = { ...this.#timeouts, ...req.timeouts };
+    const options: OptionsInit = {
+      method: 'GET',
+      headers: { ...req.headers },
+      agent: { http: agents.http, https: agents.https },
+      https: {
+        rejectUnauthorized: req.tls.rejectUnauthorized,
+        ...(req.tls.ca ? { certificateAuthority: req.tls.ca } : {}),
+        ...(req.tls.minVersion ? { minVersion: req.tls.minVersion } : {}),
+        ...(req.tls.maxVersion ? { maxVersion: req.tls.maxVersion } : {}),
+        ...(req.tls.ciphers ? { ciphers: req.tls.ciphers } : {}),
+        ...(req.tls.secureOptions ? { secureOptions: req.tls.secureOptions } : {}),
+      },
+      followRedirect: true,
+      maxRedirects: req.maxRedirects,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      decompress: req.decompress ?? true,
+      signal,
+      timeout: {
+        lookup: timeouts.lookup,
+        connect: timeouts.connect,
+        secureConnect: timeouts.secureConnect,
+        response: timeouts.response,
+        socket: timeouts.socket,
+      },
+      ...(req.route.kind === 'direct' && !req.allowPrivateNetwork ? { dnsLookup: guardedLookup } : {}),
+      hooks: {
+        beforeRedirect: [(next: { url?: unknown }) => checkRedirect(next, req)],
+      },
+    };
+    const stream = got.stream(req.url, options as never);
+    // A stream that errors before anyone listens must not become an unhandled 'error'.
+    const response = await (
+      once(stream, 'response') as Promise<[IncomingMessage & { url?: string }]>
+    ).catch((error: unknown) => {
+      stream.destroy();
+      throw error;
+    });
+    const res = response[0];
+    return {
+      status: res.statusCode ?? 0,
+      headers: res.headers as Record<string, HeaderValue>,
+      body: stream,
+      finalUrl: res.url ?? req.url.toString(),
+      route: req.route,
+      decoded: (req.decompress ?? true) && !!res.headers['content-encoding'],
+    };
+  }
+
+  openSockets(): number {
+    return this.#agents.openSockets();
+  }
+
+  close(): void {
+    this.#agents.destroy();
+  }
+}
+
+async function checkRedirect(next: { url?: unknown }, req: TransportRequest): Promise<void> {
+  const url = next.url instanceof URL ? next.url : new URL(String(next.url));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DetourError(`redirect to ${url.protocol} refused`, {
+      failureClass: 'blocked',
+      code: 'ERR_UNSUPPORTED_PROTOCOL',
+    });
+  }
+  if (req.allowPrivateNetwork) return;
+  if (req.route.kind === 'direct') assertPublicHost(url);
+  else await assertPublicName(url);
+}

@@ -1,0 +1,207 @@
+import type { Readable } from 'node:stream';
+import type { SecureVersion } from 'node:tls';
+import type { Logger } from 'pino';
+import type { PhaseTimeouts, Transport } from './transport/transport.js';
+
+/** Every way a fetch can fail, as seen by the orchestrator. */
+export type FailureClass =
+  | 'tls-handshake'
+  | 'tls-protocol'
+  | 'tls-certificate'
+  | 'dns'
+  | 'connect-refused'
+  | 'connect-reset'
+  | 'timeout'
+  | 'proxy'
+  | 'http-status'
+  | 'content-invalid'
+  | 'too-large'
+  | 'blocked'
+  | 'aborted'
+  | 'unavailable'
+  | 'unknown';
+
+export const FAILURE_CLASSES: readonly FailureClass[] = [
+  'tls-handshake',
+  'tls-protocol',
+  'tls-certificate',
+  'dns',
+  'connect-refused',
+  'connect-reset',
+  'timeout',
+  'proxy',
+  'http-status',
+  'content-invalid',
+  'too-large',
+  'blocked',
+  'aborted',
+  'unavailable',
+  'unknown',
+];
+
+/** How a connection reaches the origin. `url` never leaves the process unredacted (see redact.ts). */
+export type Route =
+  | { readonly kind: 'direct' }
+  | { readonly kind: 'http-proxy'; readonly url: string }
+  | { readonly kind: 'socks'; readonly url: string };
+
+export const DIRECT: Route = Object.freeze({ kind: 'direct' });
+
+/** TLS settings for one attempt. Strict unless a strategy relaxes them. */
+export interface TlsOptions {
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
+  ciphers?: string;
+  /** Bit mask of `crypto.constants.SSL_OP_*`. */
+  secureOptions?: number;
+  /** Certificate verification. Only `false` for hosts the caller listed in `insecureHosts`. */
+  rejectUnauthorized: boolean;
+  /** The full set of trusted roots (Node's roots + `NODE_EXTRA_CA_CERTS` + caller's `ca`). */
+  ca?: Array<string | Buffer>;
+  /** PEM text of CAs added on top of the system's, for tools (curl) that need a file. */
+  extraCaPem?: string;
+}
+
+export type ExpectKind = 'image' | 'any';
+
+export interface Limits {
+  /** Largest body accepted, enforced while streaming. */
+  maxBytes: number;
+  /** Most redirects followed by one attempt. */
+  maxRedirects: number;
+  /** Retries inside one attempt for 408/429/5xx and resets. */
+  maxRetries: number;
+  /** Longest `Retry-After` honoured, in ms; a longer one ends the attempt. */
+  maxRetryAfterMs: number;
+}
+
+/** What the orchestrator hands a strategy. A strategy may derive a new request from it but never mutates it. */
+export interface AttemptRequest {
+  /** The URL the caller asked for. */
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The route the environment chose for this URL (direct, or the proxy in the way). */
+  readonly route: Route;
+  readonly tls: Readonly<TlsOptions>;
+  readonly limits: Readonly<Limits>;
+  readonly expect: ExpectKind;
+  /** Deadline for this attempt, in ms since the epoch. */
+  readonly deadline: number;
+  readonly allowPrivateNetwork: boolean;
+  /** The failures seen so far in this fetch, oldest first. */
+  readonly failures: readonly AttemptRecord[];
+  readonly logger: Logger;
+  /** The pipeline's pooled HTTP client; strategies that speak HTTP in-process use it. */
+  readonly transport: Transport;
+  readonly timeouts?: Partial<PhaseTimeouts> | undefined;
+}
+
+export type HeaderValue = string | string[] | undefined;
+
+/** A response whose body has not been read yet. */
+export interface AttemptResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  readonly body: Readable;
+  /** URL after redirects. */
+  readonly finalUrl: string;
+  /** The route that was really used. */
+  readonly route: Route;
+  /** Body was decoded (gzip/br/deflate), so Content-Length does not count its bytes. */
+  readonly decoded?: boolean;
+  /** Certificate checks were off for this host (caller's `insecureHosts`). */
+  readonly insecure?: boolean;
+  /** Fetched over http:// although https:// was asked for. */
+  readonly downgraded?: boolean;
+  /** Not the real file (placeholder). */
+  readonly degraded?: boolean;
+  /** Retries made inside the strategy before this response. */
+  readonly retries?: number;
+}
+
+/**
+ * Which failures a strategy can rescue:
+ * - `'first'`: a first-line strategy; it runs only while nothing has failed yet.
+ * - a set: it runs first, or after a failure of one of these classes.
+ * - `'any'`: it runs after any failure that is not terminal.
+ */
+export type Rescues = 'first' | ReadonlySet<FailureClass> | 'any';
+
+export interface Strategy {
+  readonly name: string;
+  readonly rescues: Rescues;
+  /**
+   * Whether the strategy can do anything for this request at all (e.g. http-downgrade only for
+   * opted-in hosts, direct-bypass only when a proxy is in the way). Returns `true`, or the reason
+   * it does not apply; the attempt is then recorded as `skipped` with that reason.
+   */
+  applies?(req: AttemptRequest): true | string;
+  attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse>;
+  /** Free sockets, children, timers. */
+  close?(): Promise<void> | void;
+}
+
+export type AttemptOutcome = 'ok' | 'failed' | 'skipped';
+
+/** One line of the story a result tells. Field names are a public contract (CLI `--json`). */
+export interface AttemptRecord {
+  strategy: string;
+  /** `direct`, or the proxy URL without credentials. */
+  route: string;
+  outcome: AttemptOutcome;
+  failureClass?: FailureClass;
+  code?: string;
+  ms: number;
+  /** Why it failed or was skipped, for humans. */
+  message?: string;
+  /** HTTP status, when one was received. */
+  status?: number;
+  retries?: number;
+  insecure?: boolean;
+  downgraded?: boolean;
+}
+
+export interface FetchOptions {
+  expect?: ExpectKind;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** Total deadline for the whole fetch, all strategies included. */
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Strategy names, in order, overriding the pipeline's plan for this fetch. */
+  strategies?: string[];
+  /** Skip the cache for this fetch (neither read nor written). */
+  noCache?: boolean;
+}
+
+/** Public contract: these fields are what `detour fetch --json` prints. */
+export interface FetchResultInfo {
+  ok: true;
+  url: string;
+  finalUrl: string;
+  strategy: string;
+  degraded: boolean;
+  fromCache: boolean;
+  bytes: number;
+  contentType: string | null;
+  sha256: string;
+  attempts: AttemptRecord[];
+  insecure: boolean;
+  downgraded: boolean;
+  status: number;
+}
+
+export interface FetchResult extends FetchResultInfo {
+  body: Buffer;
+}
+
+export interface FileResult extends FetchResultInfo {
+  path: string;
+}
+
+export interface StreamResult extends Omit<FetchResultInfo, 'bytes' | 'sha256'> {
+  /** Body stream; errors with a DetourError (too-large, content-invalid, ...) mid-way. */
+  body: Readable;
+  /** Content-Length when known. */
+  expectedBytes: number | null;
+}

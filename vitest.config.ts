@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@detour/core': pkg('core'),
+      '@detour/detect': pkg('detect'),
+      '@detour/tls-relaxed': pkg('tls-relaxed'),
+      '@detour/http-downgrade': pkg('http-downgrade'),
+      '@detour/curl': pkg('curl'),
+      '@detour/placeholder': pkg('placeholder'),
+      '@detour/cli': pkg('cli'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
