@@ -23,3 +23,5 @@ export { createLogger } from './logger.js';
 export { parseTargetUrl } from './url.js';
 export { FAILURE_CLASSES, DIRECT } from './types.js';
 export type * from './types.js';
+export { HEADER_PROFILES, resolveProfile, refererFor, IMAGE_ACCEPT } from './headers.js';
+export type { HeaderProfile } from './headers.js';

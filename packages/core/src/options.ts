@@ -3,6 +3,7 @@ import { rootCertificates } from 'node:tls';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { EnvironmentProvider } from './environment.js';
+import { type HeaderProfile, resolveProfile } from './headers.js';
 import { DetourUsageError } from './errors.js';
 import type { PhaseTimeouts } from './transport/transport.js';
 import type { Strategy, TlsOptions } from './types.js';
@@ -37,8 +38,12 @@ export interface PipelineOptions {
   maxRetries?: number;
   /** Longest Retry-After honoured in ms (default 5 s). */
   maxRetryAfterMs?: number;
-  /** Headers sent with every request. */
+  /** Headers sent with every request (over the profile's). */
   headers?: Record<string, string>;
+  /** Header profile: `detour` (default), `chrome`, `firefox`, or a name from `headerProfiles`. */
+  headersProfile?: string;
+  /** Extra named header profiles. */
+  headerProfiles?: Record<string, HeaderProfile>;
   /** Extra trusted CAs (PEM), on top of the system's and `NODE_EXTRA_CA_CERTS`. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Network environment (see `@detour/detect`). */
@@ -62,6 +67,8 @@ export interface ResolvedPipelineOptions {
   maxRetries: number;
   maxRetryAfterMs: number;
   headers: Record<string, string>;
+  headersProfile: string;
+  headerProfiles: Record<string, HeaderProfile>;
   tls: TlsOptions;
   timeouts: Partial<PhaseTimeouts>;
   maxSockets: number;
@@ -116,7 +123,9 @@ export function resolveOptions(options: PipelineOptions): ResolvedPipelineOption
     maxRedirects: positive('maxRedirects', options.maxRedirects, DEFAULTS.maxRedirects, true),
     maxRetries: positive('maxRetries', options.maxRetries, DEFAULTS.maxRetries, true),
     maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, true),
-    headers: { 'user-agent': DEFAULT_USER_AGENT, ...lowerCaseKeys(options.headers ?? {}) },
+    headers: lowerCaseKeys(options.headers ?? {}),
+    headersProfile: checkedProfile(options),
+    headerProfiles: options.headerProfiles ?? {},
     tls: { rejectUnauthorized: true, ...trust(options) },
     timeouts: options.timeouts ?? {},
     maxSockets: positive('maxSockets', options.maxSockets, DEFAULTS.maxSockets),
@@ -125,4 +134,10 @@ export function resolveOptions(options: PipelineOptions): ResolvedPipelineOption
 
 export function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function checkedProfile(options: PipelineOptions): string {
+  const name = options.headersProfile ?? 'detour';
+  resolveProfile(name, options.headerProfiles);
+  return name;
 }

@@ -11,7 +11,8 @@ import { BodyGuard, checkDeclaredLength } from './body.js';
 import { classifyError, statusError } from './classify.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
-import { lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
+import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
 import { describeRoute, redactUrl } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import type { Transport } from './transport/transport.js';
@@ -248,11 +249,15 @@ export class Pipeline {
     const attempts: AttemptRecord[] = [];
     const seen = new Set<FailureClass>();
     let lastError: DetourError | undefined;
-    const headers = {
+    const profile = resolveProfile(options.headersProfile ?? this.#options.headersProfile, this.#options.headerProfiles);
+    const headers: Record<string, string> = {
+      'user-agent': DEFAULT_USER_AGENT,
+      ...(expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
+      ...lowerCaseKeys(profile.headers),
       ...this.#options.headers,
-      ...(expect === 'image' ? { accept: 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8' } : {}),
       ...lowerCaseKeys(options.headers ?? {}),
     };
+    const referer = headers.referer === undefined ? refererFor(profile, url) : undefined;
 
     for (const name of order) {
       const strategy = this.#strategies.get(name)!;
@@ -294,6 +299,13 @@ export class Pipeline {
       let held = false;
       try {
         response = await strategy.attempt(req, attemptSignal.signal);
+        if (response.status === 403 && referer !== undefined) {
+          // Tencent's CDN and others refuse hot-linking: one retry with the profile's Referer.
+          response.body.destroy();
+          log.debug({ strategy: name }, '403: retrying once with the profile Referer');
+          response = await strategy.attempt({ ...req, headers: { ...headers, referer } }, attemptSignal.signal);
+          response = { ...response, retries: (response.retries ?? 0) + 1 };
+        }
         if (response.status >= 400) {
           response.body.destroy();
           throw statusError(response.status, redactUrl(response.finalUrl));

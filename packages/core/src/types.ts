@@ -170,6 +170,8 @@ export interface FetchOptions {
   maxBytes?: number;
   /** Strategy names, in order, overriding the pipeline's plan for this fetch. */
   strategies?: string[];
+  /** Header profile for this fetch (see PipelineOptions.headersProfile). */
+  headersProfile?: string;
   /** Skip the cache for this fetch (neither read nor written). */
   noCache?: boolean;
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the lab needs: proxies, DNS, redis, nginx, curl, openssl, iproute2.
+set -euo pipefail
+need=()
+for pair in tinyproxy:tinyproxy microsocks:microsocks dnsmasq:dnsmasq redis-server:redis-server \
+            nginx:nginx-light curl:curl openssl:openssl ip:iproute2; do
+  bin=${pair%%:*}; pkg=${pair#*:}
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

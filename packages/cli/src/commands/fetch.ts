@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { DetourError, type FetchOptions, type FetchResultInfo, redactUrl } from '@detour/core';
+import { buildPipeline } from '../build-pipeline.js';
+import {
+  type CliIo,
+  EXIT_FAILED,
+  EXIT_OK,
+  parseHeaders,
+  parseList,
+  parseNumber,
+  UsageError,
+  write,
+} from '../io.js';
+import { attemptsTable } from '../table.js';
+
+export const FETCH_USAGE = `usage: detour fetch <url> [-o FILE|-] [--json] [--strategies a,b,c] [--proxy URL] [--no-proxy]
+       [--allow-private] [--timeout MS] [--max-bytes N] [--expect image|any] [-H 'Name: value']...
+       [--log-level LEVEL]`;
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export async function runFetch(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+      strategies: { type: 'string' },
+      proxy: { type: 'string' },
+      'no-proxy': { type: 'boolean' },
+      'allow-private': { type: 'boolean' },
+      timeout: { type: 'string' },
+      'max-bytes': { type: 'string' },
+      expect: { type: 'string' },
+      header: { type: 'string', short: 'H', multiple: true },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`fetch takes exactly one URL\n${FETCH_USAGE}`);
+  const url = positionals[0]!;
+  const expect = values.expect ?? 'any';
+  if (expect !== 'image' && expect !== 'any') throw new UsageError(`--expect takes image or any, got ${expect}`);
+  const logLevel = values['log-level'] ?? 'warn';
+  if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
+  if (values.proxy && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other');
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
+  }
+  const fetchOptions: FetchOptions = { expect, headers: parseHeaders(values.header) };
+  const timeoutMs = parseNumber('--timeout', values.timeout);
+  const maxBytes = parseNumber('--max-bytes', values['max-bytes']);
+
+  let pipeline: ReturnType<typeof buildPipeline>;
+  try {
+    pipeline = buildPipeline(
+      {
+        proxy: values.proxy,
+        noProxy: values['no-proxy'],
+        allowPrivate: values['allow-private'],
+        strategies: parseList(values.strategies),
+        timeoutMs,
+        maxBytes,
+        logLevel,
+      },
+      io.env,
+    );
+  } catch (error) {
+    if (error instanceof DetourError) throw new UsageError(error.message);
+    throw error;
+  }
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  fetchOptions.signal = abort.signal;
+  const toStdout = values.output === '-';
+  const report = toStdout ? io.stderr : io.stdout;
+  try {
+    let info: FetchResultInfo;
+    if (values.output && !toStdout) {
+      info = await pipeline.toFile(url, values.output, fetchOptions);
+    } else {
+      const result = await pipeline.fetch(url, fetchOptions);
+      if (toStdout) await new Promise<void>((resolve) => io.stdout.write(result.body, () => resolve()));
+      const { body: _body, ...rest } = result;
+      info = rest;
+    }
+    if (values.json) write(report, JSON.stringify(info));
+    else write(report, summary(info, values.output));
+    return EXIT_OK;
+  } catch (error) {
+    if (!(error instanceof DetourError)) throw error;
+    if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
+      throw new UsageError(error.message);
+    }
+    if (values.json) {
+      write(
+        report,
+        JSON.stringify({
+          ok: false,
+          url: redactUrl(url),
+          strategy: null,
+          degraded: false,
+          fromCache: false,
+          attempts: error.attempts,
+          error: { failureClass: error.failureClass, code: error.code, message: error.message },
+        }),
+      );
+    } else {
+      write(io.stderr, `detour: ${error.failureClass}: ${error.message}`);
+      if (error.attempts.length) write(io.stderr, attemptsTable(error.attempts));
+    }
+    return EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await pipeline.close();
+  }
+}
+
+function summary(info: FetchResultInfo, output: string | undefined): string {
+  const flags = [info.degraded && 'DEGRADED', info.fromCache && 'from cache', info.insecure && 'INSECURE', info.downgraded && 'DOWNGRADED to http']
+    .filter(Boolean)
+    .join(', ');
+  return [
+    `${info.strategy}: ${info.bytes} bytes${info.contentType ? ` (${info.contentType})` : ''}${output && output !== '-' ? ` -> ${output}` : ''}${flags ? ` [${flags}]` : ''}`,
+    `sha256 ${info.sha256}`,
+    attemptsTable(info.attempts),
+  ].join('\n');
+}

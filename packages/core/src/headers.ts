@@ -1,0 +1,61 @@
+import { DetourUsageError } from './errors.js';
+
+/** A named set of request headers, and the Referer to retry a 403 with. */
+export interface HeaderProfile {
+  readonly headers: Readonly<Record<string, string>>;
+  /** Referer sent on the one retry after a 403: a fixed URL, or derived from the target. */
+  readonly referer?: string | ((url: URL) => string);
+}
+
+const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const FIREFOX_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
+export const IMAGE_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
+
+const origin = (url: URL) => `${url.protocol}//${url.host}/`;
+
+/**
+ * Built-in profiles. `detour` is honest about who is asking; `chrome`/`firefox` look like a
+ * browser loading an image (bot frameworks do this for Tencent's CDN, which refuses odd clients).
+ */
+export const HEADER_PROFILES: Readonly<Record<string, HeaderProfile>> = {
+  detour: { headers: { 'accept-encoding': 'gzip, deflate, br' } },
+  chrome: {
+    headers: {
+      'user-agent': CHROME_UA,
+      accept: IMAGE_ACCEPT,
+      'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8',
+      'accept-encoding': 'gzip, deflate, br',
+      'sec-fetch-dest': 'image',
+      'sec-fetch-mode': 'no-cors',
+      'sec-fetch-site': 'cross-site',
+    },
+    referer: origin,
+  },
+  firefox: {
+    headers: {
+      'user-agent': FIREFOX_UA,
+      accept: 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
+      'accept-language': 'zh-CN,zh;q=0.8,en-US;q=0.5,en;q=0.3',
+      'accept-encoding': 'gzip, deflate, br',
+    },
+    referer: origin,
+  },
+};
+
+export function resolveProfile(
+  name: string,
+  custom: Readonly<Record<string, HeaderProfile>> = {},
+): HeaderProfile {
+  const profile = custom[name] ?? HEADER_PROFILES[name];
+  if (!profile) {
+    const known = [...new Set([...Object.keys(HEADER_PROFILES), ...Object.keys(custom)])].join(', ');
+    throw new DetourUsageError(`unknown headers profile ${name} (known: ${known})`, 'DETOUR_BAD_PROFILE');
+  }
+  return profile;
+}
+
+export function refererFor(profile: HeaderProfile, url: URL): string | undefined {
+  if (!profile.referer) return undefined;
+  return typeof profile.referer === 'string' ? profile.referer : profile.referer(url);
+}
