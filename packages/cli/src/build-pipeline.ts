@@ -1,4 +1,4 @@
-import { createPipeline, createLogger, type Pipeline, type PipelineOptions } from '@detour/core';
+import { createLogger, createPipeline, type Pipeline, type PipelineOptions } from '@detour/core';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {

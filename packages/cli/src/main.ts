@@ -26,7 +26,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const load = commands[name];
   if (!load) {
-    write(io.stderr, `detour: unknown command ${JSON.stringify(name)} (try: ${Object.keys(commands).join(', ')})`);
+    write(
+      io.stderr,
+      `detour: unknown command ${JSON.stringify(name)} (try: ${Object.keys(commands).join(', ')})`,
+    );
     return EXIT_USAGE;
   }
   try {

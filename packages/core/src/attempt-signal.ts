@@ -17,7 +17,10 @@ export class AttemptSignal {
     const ms = Math.max(0, deadline - Date.now());
     this.#timer = setTimeout(() => {
       this.#controller.abort(
-        new DetourError(`attempt deadline of ${ms} ms passed`, { failureClass: 'timeout', code: 'DETOUR_DEADLINE' }),
+        new DetourError(`attempt deadline of ${ms} ms passed`, {
+          failureClass: 'timeout',
+          code: 'DETOUR_DEADLINE',
+        }),
       );
     }, ms);
     if (caller?.aborted) this.#controller.abort(caller.reason);

@@ -41,12 +41,20 @@ export class BodyGuard extends Transform {
   readonly #expectedLength: number | null;
   #head: Buffer | null;
   #digest: string | undefined;
+  #settle!: (error?: Error) => void;
+  /** Resolves once the head of the body passed the checks (or the body ended well); rejects on a failed check. */
+  readonly verdict: Promise<void>;
 
   constructor(rules: BodyRules, expectedLength: number | null) {
     super();
     this.#rules = rules;
     this.#expectedLength = expectedLength;
     this.#head = rules.expect === 'image' ? Buffer.alloc(0) : null;
+    this.verdict = new Promise<void>((resolve, reject) => {
+      this.#settle = (error) => (error ? reject(error) : resolve());
+    });
+    this.verdict.catch(() => {}); // the stream's own 'error' carries it too
+    this.once('error', (error) => this.#settle(error));
   }
 
   get expectedLength(): number | null {
@@ -59,53 +67,72 @@ export class BodyGuard extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.#rules.maxBytes) {
-      callback(
-        new DetourError(`body exceeds the limit of ${this.#rules.maxBytes} bytes`, {
-          failureClass: 'too-large',
-          code: 'DETOUR_TOO_LARGE',
-        }),
-      );
-      return;
+    try {
+      callback(null, this.#accept(chunk));
+    } catch (error) {
+      callback(error as Error);
     }
-    this.#hash.update(chunk);
-    if (this.#head) {
-      this.#head = Buffer.concat([this.#head, chunk]);
-      if (this.#head.length < SNIFF_BYTES) return callback();
-      const error = this.#checkImage();
-      if (error) return callback(error);
-      const head = this.#head;
-      this.#head = null;
-      return callback(null, head);
-    }
-    callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.#head) {
-      const error = this.#checkImage();
-      if (error) return callback(error);
-      this.push(this.#head);
-      this.#head = null;
+    try {
+      this.#finish();
+      callback();
+    } catch (error) {
+      callback(error as Error);
     }
+  }
+
+  /** Count, hash and check one chunk; returns what to pass on (the head is held until it is checked). */
+  #accept(chunk: Buffer): Buffer | undefined {
+    this.bytes += chunk.length;
+    if (this.bytes > this.#rules.maxBytes) {
+      throw new DetourError(`body exceeds the limit of ${this.#rules.maxBytes} bytes`, {
+        failureClass: 'too-large',
+        code: 'DETOUR_TOO_LARGE',
+      });
+    }
+    this.#hash.update(chunk);
+    if (!this.#head) {
+      this.#settle();
+      return chunk;
+    }
+    this.#head = Buffer.concat([this.#head, chunk]);
+    if (this.#head.length < SNIFF_BYTES) return undefined;
+    return this.#releaseHead();
+  }
+
+  #finish(): void {
+    if (this.#head) this.push(this.#releaseHead());
     if (this.#expectedLength !== null && this.bytes !== this.#expectedLength) {
-      return callback(
-        new DetourError(`body has ${this.bytes} bytes but Content-Length said ${this.#expectedLength}`, {
-          failureClass: 'content-invalid',
-          code: 'DETOUR_LENGTH_MISMATCH',
-        }),
-      );
+      throw new DetourError(`body has ${this.bytes} bytes but Content-Length said ${this.#expectedLength}`, {
+        failureClass: 'content-invalid',
+        code: 'DETOUR_LENGTH_MISMATCH',
+      });
     }
-    callback();
+    this.#settle();
+  }
+
+  #releaseHead(): Buffer {
+    const error = this.#checkImage();
+    if (error) throw error;
+    const head = this.#head!;
+    this.#head = null;
+    this.#settle();
+    return head;
   }
 
   #checkImage(): DetourError | undefined {
     if (sniffImage(this.#head!)) return undefined;
-    const preview = this.#head!.subarray(0, 8).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
-    return new DetourError(`expected an image, got ${this.#head!.length ? `bytes "${preview}…"` : 'an empty body'}`, {
-      failureClass: 'content-invalid',
-      code: 'DETOUR_NOT_AN_IMAGE',
-    });
+    const preview = this.#head!.subarray(0, 8)
+      .toString('latin1')
+      .replace(/[^\x20-\x7e]/g, '.');
+    return new DetourError(
+      `expected an image, got ${this.#head!.length ? `bytes "${preview}…"` : 'an empty body'}`,
+      {
+        failureClass: 'content-invalid',
+        code: 'DETOUR_NOT_AN_IMAGE',
+      },
+    );
   }
 }

@@ -41,10 +41,23 @@ const CERTIFICATE_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_FORMAT',
   'ERR_SSL_CERTIFICATE_VERIFY_FAILED',
 ]);
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ESERVFAIL', 'ENODATA']);
+const DNS_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NODATA',
+  'EAI_NONAME',
+  'ESERVFAIL',
+  'ENODATA',
+]);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ABORT_ERR_TIMEOUT',
+]);
 
 /** OpenSSL reasons, matched in codes and messages, case-insensitive; `SSLV3_`/`SSL/TLS_` prefixes both count. */
 const TLS_PROTOCOL_PATTERNS = [
@@ -99,17 +112,12 @@ function chain(error: unknown): ErrorLike[] {
 
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-export interface ClassifyContext {
-  /** The error came while a proxy was the route: connection errors to it are `proxy`. */
-  viaProxy?: { host: string; port: number } | undefined;
-}
-
 /**
  * Map anything a Node client can throw to one FailureClass. Reads `code`, `cause` and `message`:
  * through got a handshake alert arrives as `EPROTO` with the OpenSSL reason only in the message,
  * raw `tls` gives `ERR_SSL_*` codes, and OpenSSL 3.2+ spells `SSLV3_ALERT_…` as `SSL/TLS_ALERT_…`.
  */
-export function classifyError(error: unknown, context: ClassifyContext = {}): Classification {
+export function classifyError(error: unknown): Classification {
   const links = chain(error);
   const detour = links.find((e): e is DetourError => e instanceof DetourError);
   if (detour) {
@@ -146,17 +154,22 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Cl
   }
   const certCode = codes.find((c) => CERTIFICATE_CODES.has(c));
   if (certCode) return result('tls-certificate', certCode);
-  if (codes.some((c) => DNS_CODES.has(c))) return result('dns', codes.find((c) => DNS_CODES.has(c)));
+  if (codes.some((c) => DNS_CODES.has(c)))
+    return result(
+      'dns',
+      codes.find((c) => DNS_CODES.has(c)),
+    );
 
   const proxyLike = messages.some((m) => PROXY_PATTERNS.slice(0, 3).some((p) => p.test(m)));
   if (proxyLike) return result('proxy', specific ?? 'EPROXY');
-  if (context.viaProxy && links.some((e) => isToProxy(e, context.viaProxy!))) {
-    return result('proxy', specific ?? 'EPROXY');
-  }
 
   if (TLS_PROTOCOL_PATTERNS.some((p) => p.test(text))) return result('tls-protocol', tlsCode(codes, text));
   if (TLS_HANDSHAKE_PATTERNS.some((p) => p.test(text))) return result('tls-handshake', tlsCode(codes, text));
-  if (codes.some((c) => REFUSED_CODES.has(c))) return result('connect-refused', codes.find((c) => REFUSED_CODES.has(c)));
+  if (codes.some((c) => REFUSED_CODES.has(c)))
+    return result(
+      'connect-refused',
+      codes.find((c) => REFUSED_CODES.has(c)),
+    );
   if (codes.some((c) => RESET_CODES.has(c)) || /socket hang up|disconnected before secure TLS/i.test(text)) {
     return result('connect-reset', codes.find((c) => RESET_CODES.has(c)) ?? 'ECONNRESET');
   }
@@ -167,23 +180,15 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Cl
   return result('unknown');
 }
 
-interface AddressedError extends ErrorLike {
-  address?: unknown;
-  port?: unknown;
-}
-
-function isToProxy(error: AddressedError, proxy: { host: string; port: number }): boolean {
-  return error.port === proxy.port && (error.address === proxy.host || REFUSED_CODES.has(str(error.code) ?? ''));
-}
-
 /** A stable code for a TLS failure: the `ERR_SSL_*` code when there is one, else the OpenSSL reason. */
 function tlsCode(codes: string[], text: string): string {
   const ssl = codes.find((c) => c.startsWith('ERR_SSL_'));
   if (ssl) return ssl;
   const reason = /(?:SSL routines|ssl3_read_bytes|SSL_[a-z_]+)?:([a-z0-9 /_]+):/i.exec(text);
-  const fromMessage = /(?:sslv3|ssl\/tls|tlsv1) alert [a-z ]+|unsafe legacy renegotiation disabled|unsupported protocol|wrong version number|no shared cipher|no ciphers available|no protocols available/i.exec(
-    text,
-  );
+  const fromMessage =
+    /(?:sslv3|ssl\/tls|tlsv1) alert [a-z ]+|unsafe legacy renegotiation disabled|unsupported protocol|wrong version number|no shared cipher|no ciphers available|no protocols available/i.exec(
+      text,
+    );
   if (fromMessage) return `ERR_SSL_${fromMessage[0].toUpperCase().replaceAll('/', '_').replaceAll(' ', '_')}`;
   if (reason?.[1]) return `ERR_SSL_${reason[1].trim().toUpperCase().replaceAll(/[ /]/g, '_')}`;
   return codes[0] ?? 'EPROTO';

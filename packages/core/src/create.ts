@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
+import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { createLogger } from './logger.js';
 import { type PipelineOptions, type Plugin, resolveOptions } from './options.js';
 import { Pipeline } from './pipeline.js';

@@ -19,7 +19,13 @@ export function sniffImage(head: Uint8Array): ImageFormat | null {
     if (brand === 'avif' || brand === 'avis') return 'avif';
     if (['heic', 'heix', 'hevc', 'hevx', 'mif1', 'msf1', 'heim', 'heis'].includes(brand)) return 'heic';
   }
-  if (head.length >= 4 && head[0] === 0 && head[1] === 0 && (head[2] === 1 || head[2] === 2) && head[3] === 0) {
+  if (
+    head.length >= 4 &&
+    head[0] === 0 &&
+    head[1] === 0 &&
+    (head[2] === 1 || head[2] === 2) &&
+    head[3] === 0
+  ) {
     return 'ico';
   }
   return null;

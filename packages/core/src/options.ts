@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
+import type { DependencyContainer } from 'tsyringe';
 import type { EnvironmentProvider } from './environment.js';
-import { type HeaderProfile, resolveProfile } from './headers.js';
 import { DetourUsageError } from './errors.js';
+import { type HeaderProfile, resolveProfile } from './headers.js';
 import type { PhaseTimeouts } from './transport/transport.js';
 import type { Strategy, TlsOptions } from './types.js';
 
@@ -89,7 +89,9 @@ export const DEFAULT_USER_AGENT = 'detour/0.1';
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new DetourUsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+    throw new DetourUsageError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
   }
   return value;
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { AttemptSignal } from './attempt-signal.js';
@@ -28,8 +27,8 @@ import {
   type FileResult,
   type Rescues,
   type Route,
-  type StreamResult,
   type Strategy,
+  type StreamResult,
 } from './types.js';
 import { parseTargetUrl } from './url.js';
 
@@ -178,29 +177,18 @@ export class Pipeline {
   async stream(url: string | URL, options: FetchOptions = {}): Promise<StreamResult> {
     const { consumed, info } = await this.#run(url, options, async (response, guard, signal) => {
       const out = new PassThrough();
-      response.body.pipe(guard);
-      const forwardError = (error: Error) => out.destroy(error);
-      response.body.once('error', forwardError);
-      guard.once('error', forwardError);
-      // Wait for the guard's first verdict: data (the head passed), end, or an error.
-      await Promise.race([once(guard, 'readable', { signal }), once(guard, 'end', { signal })]).catch(
-        (error: unknown) => {
-          response.body.destroy();
-          guard.destroy();
-          throw error;
-        },
-      );
-      if (guard.errored) throw guard.errored;
-      guard.pipe(out);
-      out.once('close', () => {
-        if (!guard.readableEnded) response.body.destroy();
-      });
+      // Errors after the hand-over reach the caller through `out` (pipeline destroys it with the error).
+      const flowing = pump(response.body, guard, out, { signal });
+      flowing.catch(() => {});
+      await Promise.race([guard.verdict, flowing]);
       return {
-        value: out,
+        value: out as Readable,
         bytes: 0,
         sha256: '',
         expectedBytes: guard.expectedLength,
-        holdSignal: (release) => out.once('close', release),
+        holdSignal: (release) => {
+          flowing.then(release, release);
+        },
       };
     });
     const { attempts, ...rest } = info;
@@ -239,7 +227,8 @@ export class Pipeline {
       ['maxBytes', maxBytes],
       ['timeoutMs', timeoutMs],
     ] as const) {
-      if (!Number.isFinite(value) || value <= 0) throw new DetourUsageError(`${name} must be a positive number`);
+      if (!Number.isFinite(value) || value <= 0)
+        throw new DetourUsageError(`${name} must be a positive number`);
     }
     const expect = options.expect ?? 'any';
     const order = this.planFor(url, options);
@@ -249,7 +238,10 @@ export class Pipeline {
     const attempts: AttemptRecord[] = [];
     const seen = new Set<FailureClass>();
     let lastError: DetourError | undefined;
-    const profile = resolveProfile(options.headersProfile ?? this.#options.headersProfile, this.#options.headerProfiles);
+    const profile = resolveProfile(
+      options.headersProfile ?? this.#options.headersProfile,
+      this.#options.headerProfiles,
+    );
     const headers: Record<string, string> = {
       'user-agent': DEFAULT_USER_AGENT,
       ...(expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
@@ -287,7 +279,13 @@ export class Pipeline {
             return applies === true ? undefined : applies;
           })();
       if (skip !== undefined) {
-        attempts.push({ strategy: name, route: describeRoute(route), outcome: 'skipped', ms: 0, message: skip });
+        attempts.push({
+          strategy: name,
+          route: describeRoute(route),
+          outcome: 'skipped',
+          ms: 0,
+          message: skip,
+        });
         log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
         continue;
       }
@@ -303,7 +301,10 @@ export class Pipeline {
           // Tencent's CDN and others refuse hot-linking: one retry with the profile's Referer.
           response.body.destroy();
           log.debug({ strategy: name }, '403: retrying once with the profile Referer');
-          response = await strategy.attempt({ ...req, headers: { ...headers, referer } }, attemptSignal.signal);
+          response = await strategy.attempt(
+            { ...req, headers: { ...headers, referer } },
+            attemptSignal.signal,
+          );
           response = { ...response, retries: (response.retries ?? 0) + 1 };
         }
         if (response.status >= 400) {
@@ -348,9 +349,19 @@ export class Pipeline {
       } catch (error) {
         response?.body.destroy();
         const classified = attemptSignal.callerAborted
-          ? { failureClass: 'aborted' as const, code: 'ABORT_ERR', terminal: true, message: 'aborted by the caller' }
+          ? {
+              failureClass: 'aborted' as const,
+              code: 'ABORT_ERR',
+              terminal: true,
+              message: 'aborted by the caller',
+            }
           : attemptSignal.timedOut
-            ? { failureClass: 'timeout' as const, code: 'DETOUR_DEADLINE', terminal: false, message: 'attempt deadline passed' }
+            ? {
+                failureClass: 'timeout' as const,
+                code: 'DETOUR_DEADLINE',
+                terminal: false,
+                message: 'attempt deadline passed',
+              }
             : classifyError(error);
         const record: AttemptRecord = {
           strategy: name,
@@ -382,7 +393,10 @@ export class Pipeline {
       (options.signal?.aborted
         ? new DetourError('aborted by the caller', { failureClass: 'aborted', code: 'ABORT_ERR' })
         : Date.now() >= deadline
-          ? new DetourError(`deadline of ${timeoutMs} ms passed`, { failureClass: 'timeout', code: 'DETOUR_DEADLINE' })
+          ? new DetourError(`deadline of ${timeoutMs} ms passed`, {
+              failureClass: 'timeout',
+              code: 'DETOUR_DEADLINE',
+            })
           : new DetourError(`no strategy could try ${redactUrl(url)}`, {
               failureClass: 'unavailable',
               code: 'DETOUR_NO_STRATEGY',

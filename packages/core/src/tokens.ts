@@ -1,9 +1,9 @@
-import type { InjectionToken } from 'tsyringe';
 import type { Logger } from 'pino';
+import type { InjectionToken } from 'tsyringe';
 import type { EnvironmentProvider } from './environment.js';
-import type { Strategy } from './types.js';
-import type { Transport } from './transport/transport.js';
 import type { ResolvedPipelineOptions } from './options.js';
+import type { Transport } from './transport/transport.js';
+import type { Strategy } from './types.js';
 
 /** Every strategy is registered under this token (multi-registration, order = registration order). */
 export const STRATEGY: InjectionToken<Strategy> = Symbol.for('detour.Strategy');

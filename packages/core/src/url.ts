@@ -6,10 +6,16 @@ export function parseTargetUrl(input: string | URL): URL {
   try {
     url = new URL(String(input));
   } catch {
-    throw new DetourUsageError(`not a valid URL: ${JSON.stringify(String(input).slice(0, 200))}`, 'DETOUR_BAD_URL');
+    throw new DetourUsageError(
+      `not a valid URL: ${JSON.stringify(String(input).slice(0, 200))}`,
+      'DETOUR_BAD_URL',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DetourUsageError(`only http: and https: URLs are fetched, not ${url.protocol}`, 'DETOUR_BAD_SCHEME');
+    throw new DetourUsageError(
+      `only http: and https: URLs are fetched, not ${url.protocol}`,
+      'DETOUR_BAD_SCHEME',
+    );
   }
   if (!url.hostname) throw new DetourUsageError('URL has no host', 'DETOUR_BAD_URL');
   return url;

@@ -41,9 +41,11 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`fetch takes exactly one URL\n${FETCH_USAGE}`);
   const url = positionals[0]!;
   const expect = values.expect ?? 'any';
-  if (expect !== 'image' && expect !== 'any') throw new UsageError(`--expect takes image or any, got ${expect}`);
+  if (expect !== 'image' && expect !== 'any')
+    throw new UsageError(`--expect takes image or any, got ${expect}`);
   const logLevel = values['log-level'] ?? 'warn';
-  if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
+  if (!LOG_LEVELS.has(logLevel))
+    throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
   if (values.proxy && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other');
   try {
     const parsed = new URL(url);
@@ -125,7 +127,12 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
 }
 
 function summary(info: FetchResultInfo, output: string | undefined): string {
-  const flags = [info.degraded && 'DEGRADED', info.fromCache && 'from cache', info.insecure && 'INSECURE', info.downgraded && 'DOWNGRADED to http']
+  const flags = [
+    info.degraded && 'DEGRADED',
+    info.fromCache && 'from cache',
+    info.insecure && 'INSECURE',
+    info.downgraded && 'DOWNGRADED to http',
+  ]
     .filter(Boolean)
     .join(', ');
   return [

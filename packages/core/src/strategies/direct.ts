@@ -1,5 +1,11 @@
-import { DIRECT, type AttemptRequest, type AttemptResponse, type FailureClass, type Strategy } from '../types.js';
 import { requestWithRetry } from '../transport/retry.js';
+import {
+  type AttemptRequest,
+  type AttemptResponse,
+  DIRECT,
+  type FailureClass,
+  type Strategy,
+} from '../types.js';
 
 /** The strict request an AttemptRequest describes, through `route`: used by direct and its variants. */
 export function strictAttempt(

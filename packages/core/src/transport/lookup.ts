@@ -1,5 +1,5 @@
-import dns from 'node:dns';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
+import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { DetourError } from '../errors.js';
 import { isPrivateAddress } from '../ssrf.js';
@@ -31,10 +31,12 @@ export function guardedLookup(
   dns.lookup(hostname, { ...opts, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const bad = addresses.find((a) => isPrivateAddress(a.address));
-    if (bad) return callback(blockedAddressError(hostname, bad.address) as unknown as NodeJS.ErrnoException, []);
+    if (bad)
+      return callback(blockedAddressError(hostname, bad.address) as unknown as NodeJS.ErrnoException, []);
     if ((opts as LookupAllOptions).all) return callback(null, addresses);
     const first = addresses[0];
-    if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+    if (!first)
+      return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
     callback(null, first.address, first.family);
   });
 }

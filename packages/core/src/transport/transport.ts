@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import got, { type OptionsInit } from 'got';
 import { DetourError } from '../errors.js';
+import { describeRoute } from '../redact.js';
 import type { AttemptResponse, HeaderValue, Route, TlsOptions } from '../types.js';
 import { AgentPool, type AgentPoolOptions } from './agents.js';
 import { assertPublicHost, assertPublicName, guardedLookup } from './lookup.js';
@@ -94,12 +95,12 @@ export class Transport {
     };
     const stream = got.stream(req.url, options as never);
     // A stream that errors before anyone listens must not become an unhandled 'error'.
-    const response = await (
-      once(stream, 'response') as Promise<[IncomingMessage & { url?: string }]>
-    ).catch((error: unknown) => {
-      stream.destroy();
-      throw error;
-    });
+    const response = await (once(stream, 'response') as Promise<[IncomingMessage & { url?: string }]>).catch(
+      (error: unknown) => {
+        stream.destroy();
+        throw proxyFailure(error, req.route) ?? error;
+      },
+    );
     const res = response[0];
     return {
       status: res.statusCode ?? 0,
@@ -118,6 +119,34 @@ export class Transport {
   close(): void {
     this.#agents.destroy();
   }
+}
+
+/**
+ * A connection error while talking to the proxy itself (refused, reset, unreachable) is a `proxy`
+ * failure, not the origin's: it is what `direct-bypass` rescues.
+ */
+function proxyFailure(error: unknown, route: Route): DetourError | undefined {
+  if (route.kind === 'direct') return undefined;
+  const proxy = new URL(route.url);
+  const port = Number(
+    proxy.port || (proxy.protocol === 'https:' ? 443 : proxy.protocol === 'http:' ? 80 : 1080),
+  );
+  const host = proxy.hostname.replace(/^\[|\]$/g, '');
+  for (
+    let e = error as { cause?: unknown; port?: unknown; address?: unknown; code?: unknown } | undefined;
+    e;
+  ) {
+    if (e.port === port && (e.address === undefined || e.address === host || host === 'localhost')) {
+      const code = typeof e.code === 'string' ? e.code : 'EPROXY';
+      return new DetourError(`proxy ${describeRoute(route)} failed: ${code}`, {
+        failureClass: 'proxy',
+        code,
+        cause: error,
+      });
+    }
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }
 
 async function checkRedirect(next: { url?: unknown }, req: TransportRequest): Promise<void> {

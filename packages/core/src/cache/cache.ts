@@ -1,0 +1,271 @@
+import type { Logger } from 'pino';
+import { DetourError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+import { toKeyValueStore } from '../store/keyv-store.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
+import type { AttemptRecord, FetchResultInfo, HeaderValue } from '../types.js';
+import { DiskCacheStore } from './disk-cache.js';
+import { cachePolicy, type FreshnessMode } from './freshness.js';
+import { type CacheKeyFn, defaultCacheKey, hashKey } from './key.js';
+import { type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
+import { KeyValueCacheStore } from './shared-cache.js';
+import type { CacheEntry, CacheMeta, CacheStore, NegativeEntry } from './types.js';
+
+export interface CacheOptions {
+  /** The in-process LRU tier (default on: 32 MiB, 256 entries); `false` turns it off. */
+  memory?: false | MemoryCacheOptions;
+  /** A cacache directory: the disk tier, which survives restarts (default off). */
+  dir?: string;
+  /** A shared tier (Redis through Keyv, ...) seen by every instance using it (default off). */
+  store?: KeyValueStore | KeyvLike;
+  /** Turns a URL into the cache key (default: the URL without fragment). See `tencentCacheKey`. */
+  cacheKey?: CacheKeyFn;
+  /** How long an entry is kept at most (default 24 h). */
+  ttlMs?: number;
+  /** How long a failure is remembered and answered without network (default 0 = never). */
+  negativeTtlMs?: number;
+  /** `http` (default): max-age/Expires/no-cache shorten or forbid storing; `ttl`: only no-store counts. */
+  freshness?: FreshnessMode;
+  now?: Clock;
+}
+
+export const CACHE_DEFAULTS = { ttlMs: 24 * 60 * 60_000, negativeTtlMs: 0 } as const;
+
+/** A verified entry and the tier it came from. */
+export interface CacheHit {
+  entry: CacheEntry;
+  tier: string;
+}
+
+/** What a successful fetch hands the cache. */
+export interface CacheCandidate {
+  url: URL;
+  finalUrl: string;
+  strategy: string;
+  status: number;
+  contentType: string | null;
+  bytes: number;
+  sha256: string;
+  insecure: boolean;
+  downgraded: boolean;
+  degraded: boolean;
+  headers: Readonly<Record<string, HeaderValue>>;
+}
+
+/** A failure answered from the negative cache: no request was made this time. */
+export class CachedFailureError extends DetourError {
+  readonly fromCache = true;
+  /** When the failure was first seen (ms since the epoch). */
+  readonly storedAt: number;
+
+  constructor(entry: NegativeEntry, now: number) {
+    const age = Math.max(0, Math.round((now - entry.storedAt) / 1000));
+    super(`${entry.message} (remembered by the negative cache ${age} s ago; no request was made)`, {
+      failureClass: entry.failureClass,
+      code: entry.code,
+      status: entry.status,
+      attempts: [
+        {
+          strategy: 'cache',
+          route: 'negative',
+          outcome: 'failed',
+          failureClass: entry.failureClass,
+          code: entry.code,
+          ms: 0,
+          message: 'a recent failure, remembered by the negative cache',
+          ...(entry.status !== undefined ? { status: entry.status } : {}),
+        },
+      ],
+    });
+    this.storedAt = entry.storedAt;
+  }
+}
+
+/** Failures never remembered: the caller's own abort, policy refusals, and answers already from memory. */
+const NOT_NEGATIVE_CODES = new Set(['DETOUR_CIRCUIT_OPEN', 'ABORT_ERR', 'DETOUR_CLOSED']);
+
+/**
+ * The cache in front of the pipeline: memory → disk → shared, first hit wins and is copied into
+ * the tiers above it. Store errors never fail a fetch: they are logged and read as a miss.
+ * Never stored: degraded (placeholder) bodies, non-200 answers, `no-store` responses, failures
+ * (except in the opt-in negative cache, which answers with a CachedFailureError).
+ */
+export class Cache {
+  readonly tiers: readonly CacheStore[];
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  readonly freshness: FreshnessMode;
+  readonly #cacheKey: CacheKeyFn;
+  readonly #negative: MemoryStore | undefined;
+  readonly #now: Clock;
+  readonly #logger: Logger | undefined;
+
+  constructor(options: CacheOptions = {}, logger?: Logger) {
+    this.#now = options.now ?? Date.now;
+    this.#logger = logger;
+    this.ttlMs = Math.max(1, options.ttlMs ?? CACHE_DEFAULTS.ttlMs);
+    this.negativeTtlMs = Math.max(0, options.negativeTtlMs ?? CACHE_DEFAULTS.negativeTtlMs);
+    this.freshness = options.freshness ?? 'http';
+    this.#cacheKey = options.cacheKey ?? defaultCacheKey;
+    const tiers: CacheStore[] = [];
+    if (options.memory !== false) tiers.push(new MemoryCacheStore({ now: this.#now, ...options.memory }));
+    if (options.dir) tiers.push(new DiskCacheStore(options.dir, { now: this.#now }));
+    if (options.store) tiers.push(new KeyValueCacheStore(toKeyValueStore(options.store), { now: this.#now }));
+    this.tiers = tiers;
+    this.#negative =
+      this.negativeTtlMs > 0 ? new MemoryStore({ maxEntries: 10_000, now: this.#now }) : undefined;
+  }
+
+  /** The cache key of a URL (also the single-flight key). */
+  key(url: URL): string {
+    return this.#cacheKey(url);
+  }
+
+  /** The first verified hit, copied into the tiers above the one that had it. */
+  async get(key: string): Promise<CacheHit | undefined> {
+    const hashed = hashKey(key);
+    for (const [index, tier] of this.tiers.entries()) {
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await tier.get(hashed);
+      } catch (error) {
+        this.#warn(error, tier, 'read');
+        continue;
+      }
+      if (!entry) continue;
+      for (const upper of this.tiers.slice(0, index)) await this.#put(upper, hashed, entry);
+      return { entry, tier: tier.name };
+    }
+    return undefined;
+  }
+
+  /** Store a successful fetch if the rules allow it; says why not otherwise. */
+  async set(
+    key: string,
+    candidate: CacheCandidate,
+    body: Buffer,
+  ): Promise<{ stored: boolean; reason?: string }> {
+    if (this.tiers.length === 0) return { stored: false, reason: 'no cache tier' };
+    if (candidate.degraded)
+      return { stored: false, reason: 'degraded (placeholder) bodies are never cached' };
+    if (candidate.status !== 200) return { stored: false, reason: `status ${candidate.status}` };
+    if (body.length !== candidate.bytes) return { stored: false, reason: 'body length does not match' };
+    const now = this.#now();
+    const policy = cachePolicy(candidate.headers, { ttlMs: this.ttlMs, mode: this.freshness, now });
+    if (!policy.store) return { stored: false, reason: policy.reason ?? 'not cacheable' };
+    const finalUrl = redactUrl(candidate.finalUrl);
+    const url = redactUrl(candidate.url);
+    const meta: CacheMeta = {
+      v: 1,
+      url,
+      ...(finalUrl !== url ? { finalUrl } : {}),
+      strategy: candidate.strategy,
+      status: candidate.status,
+      contentType: candidate.contentType,
+      bytes: candidate.bytes,
+      sha256: candidate.sha256,
+      insecure: candidate.insecure,
+      downgraded: candidate.downgraded,
+      storedAt: now,
+      expiresAt: now + policy.ttlMs,
+      ...(policy.private ? { private: true } : {}),
+    };
+    const hashed = hashKey(key);
+    let stored = false;
+    for (const tier of this.tiers) {
+      if (policy.private && tier.shared) continue;
+      stored = (await this.#put(tier, hashed, { meta, body })) || stored;
+    }
+    return stored
+      ? { stored }
+      : { stored, reason: policy.private ? 'private, and only shared tiers' : 'store failed' };
+  }
+
+  async delete(key: string): Promise<void> {
+    const hashed = hashKey(key);
+    for (const tier of this.tiers)
+      await tier.delete(hashed).catch((error: unknown) => this.#warn(error, tier, 'delete'));
+    await this.#negative?.delete(hashed);
+  }
+
+  /** A remembered failure for this key, as the error to throw. */
+  async getNegative(key: string): Promise<CachedFailureError | undefined> {
+    if (!this.#negative) return undefined;
+    const raw = await this.#negative.get(hashKey(key));
+    if (raw === undefined) return undefined;
+    return new CachedFailureError(JSON.parse(raw) as NegativeEntry, this.#now());
+  }
+
+  /** Remember a failure for `negativeTtlMs`, unless it says nothing about the URL (aborted, circuit open, ...). */
+  async setNegative(key: string, error: DetourError): Promise<boolean> {
+    if (!this.#negative) return false;
+    if (error instanceof CachedFailureError || NOT_NEGATIVE_CODES.has(error.code)) return false;
+    if (error.failureClass === 'aborted' || error.failureClass === 'blocked') return false;
+    const now = this.#now();
+    const entry: NegativeEntry = {
+      v: 1,
+      failureClass: error.failureClass,
+      code: error.code,
+      message: error.message,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      storedAt: now,
+      expiresAt: now + this.negativeTtlMs,
+    };
+    await this.#negative.set(hashKey(key), JSON.stringify(entry), this.negativeTtlMs);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    for (const tier of this.tiers) await tier.close?.();
+  }
+
+  async #put(tier: CacheStore, hashed: string, entry: CacheEntry): Promise<boolean> {
+    try {
+      await tier.set(hashed, entry);
+      return true;
+    } catch (error) {
+      this.#warn(error, tier, 'write');
+      return false;
+    }
+  }
+
+  #warn(error: unknown, tier: CacheStore, op: string): void {
+    this.#logger?.warn(
+      { tier: tier.name, err: (error as Error)?.message },
+      `cache ${op} failed; treated as a miss`,
+    );
+  }
+}
+
+/**
+ * The result a cache hit answers with: the original strategy and flags, `fromCache: true`, and
+ * one attempt record `{ strategy: 'cache', route: <tier>, outcome: 'ok' }`, so that the story is
+ * honest: no network attempt was made, and it says where the bytes came from.
+ */
+export function resultFromCache(hit: CacheHit, url: URL, ms: number): FetchResultInfo & { body: Buffer } {
+  const { meta, body } = hit.entry;
+  const attempt: AttemptRecord = {
+    strategy: 'cache',
+    route: hit.tier,
+    outcome: 'ok',
+    ms,
+    status: meta.status,
+  };
+  return {
+    ok: true,
+    url: url.toString(),
+    finalUrl: meta.finalUrl ?? url.toString(),
+    strategy: meta.strategy,
+    degraded: false,
+    fromCache: true,
+    bytes: meta.bytes,
+    contentType: meta.contentType,
+    sha256: meta.sha256,
+    attempts: [attempt],
+    insecure: meta.insecure,
+    downgraded: meta.downgraded,
+    status: meta.status,
+    body,
+  };
+}

@@ -1,0 +1,23 @@
+export {
+  CACHE_DEFAULTS,
+  Cache,
+  type CacheCandidate,
+  CachedFailureError,
+  type CacheHit,
+  type CacheOptions,
+  resultFromCache,
+} from './cache.js';
+export { DiskCacheStore } from './disk-cache.js';
+export { type CachePolicy, cachePolicy, type FreshnessMode } from './freshness.js';
+export {
+  type CacheKeyFn,
+  type DropQueryParamsOptions,
+  defaultCacheKey,
+  dropQueryParams,
+  hashKey,
+  TENCENT_HOSTS,
+  tencentCacheKey,
+} from './key.js';
+export { MEMORY_CACHE_DEFAULTS, type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
+export { KeyValueCacheStore } from './shared-cache.js';
+export type { CacheEntry, CacheMeta, CacheStore, NegativeEntry } from './types.js';

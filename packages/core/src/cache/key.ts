@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+
+/** Turns a request URL into the cache key (and the single-flight key). */
+export type CacheKeyFn = (url: URL) => string;
+
+/** The URL without its fragment: two spellings of the same resource share an entry. */
+export const defaultCacheKey: CacheKeyFn = (url) => {
+  const copy = new URL(url);
+  copy.hash = '';
+  return copy.href;
+};
+
+export interface DropQueryParamsOptions {
+  /** Only for these hosts and their subdomains (default: every host). */
+  hosts?: readonly string[];
+}
+
+function hostMatches(hostname: string, suffixes: readonly string[] | undefined): boolean {
+  if (suffixes === undefined) return true;
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return suffixes.some((suffix) => {
+    const s = suffix.toLowerCase().replace(/^\*?\./, '');
+    return host === s || host.endsWith(`.${s}`);
+  });
+}
+
+/**
+ * A cache key that ignores some query parameters (case-insensitive), e.g. an expiring signature
+ * that changes on every link to the same file. Other parameters keep their order.
+ */
+export function dropQueryParams(names: readonly string[], options: DropQueryParamsOptions = {}): CacheKeyFn {
+  const drop = new Set(names.map((n) => n.toLowerCase()));
+  return (url) => {
+    const copy = new URL(url);
+    copy.hash = '';
+    if (!hostMatches(copy.hostname, options.hosts)) return copy.href;
+    for (const name of [...copy.searchParams.keys()]) {
+      if (drop.has(name.toLowerCase())) copy.searchParams.delete(name);
+    }
+    return copy.href;
+  };
+}
+
+/** Tencent's image hosts: QQ NT multimedia, group chat pictures, avatars. */
+export const TENCENT_HOSTS: readonly string[] = ['qq.com.cn', 'qpic.cn', 'qq.com', 'qlogo.cn'];
+
+/**
+ * Tencent URLs carry `rkey`, a signature that expires and differs between links to the same
+ * file; it must not split the cache. Every other URL keys as `defaultCacheKey` does.
+ */
+export const tencentCacheKey: CacheKeyFn = dropQueryParams(['rkey'], { hosts: TENCENT_HOSTS });
+
+/** What stores see: a hash, so URL secrets (tokens, signatures) never land on disk or in Redis. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}

@@ -1,0 +1,52 @@
+import type { FailureClass } from '../types.js';
+
+/** What a cache keeps beside the body: enough to answer exactly as the original fetch did. */
+export interface CacheMeta {
+  v: 1;
+  /** Redacted URL the entry was fetched from (logs, inspection). */
+  url: string;
+  /** Redacted final URL after redirects, when it differed from the URL. */
+  finalUrl?: string;
+  /** The strategy that fetched it originally. */
+  strategy: string;
+  status: number;
+  contentType: string | null;
+  bytes: number;
+  /** Hex SHA-256 of the body; every tier outside the process checks it on read. */
+  sha256: string;
+  insecure: boolean;
+  downgraded: boolean;
+  storedAt: number;
+  expiresAt: number;
+  /** `Cache-Control: private`: never written to a shared store. */
+  private?: boolean;
+}
+
+export interface CacheEntry {
+  meta: CacheMeta;
+  body: Buffer;
+}
+
+/** A failure remembered for a short while (`negativeTtlMs`), so a dead URL is not hammered. */
+export interface NegativeEntry {
+  v: 1;
+  failureClass: FailureClass;
+  code: string;
+  message: string;
+  status?: number;
+  storedAt: number;
+  expiresAt: number;
+}
+
+/** One tier of the cache: memory, disk or a shared store. Keys arrive already hashed. */
+export interface CacheStore {
+  /** `memory`, `disk`, `shared` or a custom name: shown as the `route` of the cache attempt record. */
+  readonly name: string;
+  /** Seen by other processes or machines: `private` responses never go there. */
+  readonly shared: boolean;
+  /** A verified entry, or undefined. A corrupt or expired entry is removed and reads as a miss. */
+  get(key: string): Promise<CacheEntry | undefined>;
+  set(key: string, entry: CacheEntry): Promise<void>;
+  delete(key: string): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,127 @@
+import { DetourError } from './errors.js';
+
+export interface FlightWaitOptions {
+  /** This caller's signal: aborting it ends this caller's wait only. */
+  signal?: AbortSignal | undefined;
+  /** This caller's deadline (ms since the epoch): passing it ends this caller's wait only. */
+  deadline?: number | undefined;
+}
+
+export interface FlightResult<T> {
+  value: T;
+  /** True when this caller joined a download another caller started. */
+  shared: boolean;
+}
+
+interface Flight<T> {
+  readonly controller: AbortController;
+  readonly promise: Promise<T>;
+  waiters: number;
+}
+
+export interface SingleFlightOptions<T> {
+  /** Gives each joining caller its own copy of the value (e.g. `Buffer.from`); the starter gets the original. */
+  copy?: (value: T) => T;
+}
+
+export function abortedError(reason?: unknown): DetourError {
+  return new DetourError('aborted by the caller', {
+    failureClass: 'aborted',
+    code: 'ABORT_ERR',
+    cause: reason,
+  });
+}
+
+/**
+ * Single-flight: concurrent callers with the same key share one run of `work`. Each caller waits
+ * under its own signal and deadline; one caller giving up does not disturb the others, and the
+ * shared work is aborted (its signal fires) only when every caller has given up. A key whose work
+ * is being aborted is no longer joinable: the next caller starts afresh.
+ */
+export class SingleFlight<T> {
+  readonly #flights = new Map<string, Flight<T>>();
+  readonly #copy: ((value: T) => T) | undefined;
+
+  constructor(options: SingleFlightOptions<T> = {}) {
+    this.#copy = options.copy;
+  }
+
+  /** Keys with work in flight. */
+  get size(): number {
+    return this.#flights.size;
+  }
+
+  has(key: string): boolean {
+    return this.#flights.has(key);
+  }
+
+  /** Callers waiting on `key` now (0 when nothing is in flight). */
+  waiters(key: string): number {
+    return this.#flights.get(key)?.waiters ?? 0;
+  }
+
+  run(
+    key: string,
+    work: (signal: AbortSignal) => Promise<T>,
+    options: FlightWaitOptions = {},
+  ): Promise<FlightResult<T>> {
+    const { signal, deadline } = options;
+    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+    let flight = this.#flights.get(key);
+    const shared = flight !== undefined;
+    if (!flight) flight = this.#start(key, work);
+    const joined = flight;
+    joined.waiters++;
+
+    return new Promise<FlightResult<T>>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (leave: boolean, done: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        joined.waiters--;
+        if (leave && joined.waiters === 0) {
+          if (this.#flights.get(key) === joined) this.#flights.delete(key);
+          joined.controller.abort(abortedError('every waiter gave up'));
+        }
+        done();
+      };
+      const onAbort = () => finish(true, () => reject(abortedError(signal?.reason)));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (deadline !== undefined) {
+        const ms = Math.max(0, deadline - Date.now());
+        timer = setTimeout(
+          () =>
+            finish(true, () =>
+              reject(
+                new DetourError(`deadline passed while waiting for a shared download`, {
+                  failureClass: 'timeout',
+                  code: 'DETOUR_DEADLINE',
+                }),
+              ),
+            ),
+          ms,
+        );
+      }
+      joined.promise.then(
+        (value) =>
+          finish(false, () => resolve({ value: shared && this.#copy ? this.#copy(value) : value, shared })),
+        (error: unknown) => finish(false, () => reject(error)),
+      );
+    });
+  }
+
+  #start(key: string, work: (signal: AbortSignal) => Promise<T>): Flight<T> {
+    const controller = new AbortController();
+    const promise = Promise.resolve().then(() => work(controller.signal));
+    const flight: Flight<T> = { controller, promise, waiters: 0 };
+    this.#flights.set(key, flight);
+    const forget = () => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    };
+    promise.then(forget, forget);
+    return flight;
+  }
+}
