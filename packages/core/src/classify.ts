@@ -95,9 +95,17 @@ const PROXY_PATTERNS = [
   /^Bad response: \d+/, // hpagent: CONNECT answered with a non-200 status
   /socks\d?a?h? proxy rejected/i,
   /socks\d?a?h? authentication failed/i,
-  /socks/i,
-  /proxy/i,
+  /socks.*(?:failed|rejected|refused)/i,
 ];
+
+/** `PROXY_HTTP_407` for a CONNECT refusal, `PROXY_SOCKS_AUTH` / `PROXY_SOCKS_REJECTED` for SOCKS. */
+function proxyCode(text: string): string {
+  const status = /Bad response: (\d+)/.exec(text);
+  if (status) return `PROXY_HTTP_${status[1]}`;
+  if (/authentication failed/i.test(text)) return 'PROXY_SOCKS_AUTH';
+  if (/socks/i.test(text)) return 'PROXY_SOCKS_REJECTED';
+  return 'EPROXY';
+}
 
 /** Walk an error and its causes, most specific (innermost) last. */
 function chain(error: unknown): ErrorLike[] {
@@ -160,8 +168,8 @@ export function classifyError(error: unknown): Classification {
       codes.find((c) => DNS_CODES.has(c)),
     );
 
-  const proxyLike = messages.some((m) => PROXY_PATTERNS.slice(0, 3).some((p) => p.test(m)));
-  if (proxyLike) return result('proxy', specific ?? 'EPROXY');
+  const proxyLike = messages.some((m) => PROXY_PATTERNS.some((p) => p.test(m)));
+  if (proxyLike) return result('proxy', proxyCode(text));
 
   if (TLS_PROTOCOL_PATTERNS.some((p) => p.test(text))) return result('tls-protocol', tlsCode(codes, text));
   if (TLS_HANDSHAKE_PATTERNS.some((p) => p.test(text))) return result('tls-handshake', tlsCode(codes, text));

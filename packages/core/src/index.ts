@@ -8,6 +8,7 @@ export type { DetourErrorOptions } from './errors.js';
 export { DetourError, DetourUsageError, isDetourError } from './errors.js';
 export type { HeaderProfile } from './headers.js';
 export { HEADER_PROFILES, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+export { hostMatches } from './host-pattern.js';
 export { createLogger } from './logger.js';
 export type { ImageFormat } from './magic.js';
 export { SNIFF_BYTES, sniffImage } from './magic.js';

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../src/index.js';
-import { CircuitBreaker, CircuitOpenError, originOf, routeKey, routeWinner, StoreRouteMemory } from '../src/memory/index.js';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  originOf,
+  routeKey,
+  routeWinner,
+  StoreRouteMemory,
+} from '../src/memory/index.js';
 import { MemoryStore } from '../src/store/index.js';
 
 const PLAN = ['direct', 'direct-bypass', 'tls-relaxed', 'curl', 'placeholder'];
@@ -12,7 +19,10 @@ function clock(start = 1_000_000) {
   return c;
 }
 
-const failed = (strategy: string, failureClass: AttemptRecord['failureClass'] = 'tls-handshake'): AttemptRecord => ({
+const failed = (
+  strategy: string,
+  failureClass: AttemptRecord['failureClass'] = 'tls-handshake',
+): AttemptRecord => ({
   strategy,
   route: 'direct',
   outcome: 'failed',
@@ -20,7 +30,13 @@ const failed = (strategy: string, failureClass: AttemptRecord['failureClass'] = 
   code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
   ms: 1,
 });
-const ok = (strategy: string): AttemptRecord => ({ strategy, route: 'direct', outcome: 'ok', ms: 1, status: 200 });
+const ok = (strategy: string): AttemptRecord => ({
+  strategy,
+  route: 'direct',
+  outcome: 'ok',
+  ms: 1,
+  status: 200,
+});
 
 describe('originOf / routeKey', () => {
   it.each([
@@ -74,7 +90,10 @@ describe('StoreRouteMemory', () => {
   it('writes nothing when the strictest strategy wins, and forgets when it wins again', async () => {
     const store = new MemoryStore();
     const memory = new StoreRouteMemory({ store });
-    await memory.record(url, 'fp', await memory.order(url, 'fp', PLAN), { winner: 'direct', attempts: [ok('direct')] });
+    await memory.record(url, 'fp', await memory.order(url, 'fp', PLAN), {
+      winner: 'direct',
+      attempts: [ok('direct')],
+    });
     expect(store.size).toBe(0);
     await memory.record(url, 'fp', await memory.order(url, 'fp', PLAN), {
       winner: 'curl',
@@ -92,13 +111,19 @@ describe('StoreRouteMemory', () => {
       winner: 'tls-relaxed',
       attempts: [failed('direct'), ok('tls-relaxed')],
     });
-    expect(await memory.order(url, 'fp', ['direct', 'curl'])).toMatchObject({ order: ['direct', 'curl'], source: 'plan' });
+    expect(await memory.order(url, 'fp', ['direct', 'curl'])).toMatchObject({
+      order: ['direct', 'curl'],
+      source: 'plan',
+    });
   });
 
   it('learns nothing from a total failure or a degraded result', async () => {
     const memory = new StoreRouteMemory();
     const plan = await memory.order(url, 'fp', PLAN);
-    await memory.record(url, 'fp', plan, { winner: undefined, attempts: [failed('direct'), failed('curl', 'timeout')] });
+    await memory.record(url, 'fp', plan, {
+      winner: undefined,
+      attempts: [failed('direct'), failed('curl', 'timeout')],
+    });
     await memory.record(url, 'fp', plan, {
       winner: routeWinner([failed('direct'), ok('placeholder')], true),
       attempts: [],
@@ -132,7 +157,10 @@ describe('StoreRouteMemory', () => {
     // while that probe runs, the others keep starting at the winner
     expect((await memory.order(url, 'fp', PLAN)).order[0]).toBe('tls-relaxed');
     // the probe finds strict still broken: winner kept, probe clock restarted
-    await memory.record(url, 'fp', probe, { winner: 'tls-relaxed', attempts: [failed('direct'), ok('tls-relaxed')] });
+    await memory.record(url, 'fp', probe, {
+      winner: 'tls-relaxed',
+      attempts: [failed('direct'), ok('tls-relaxed')],
+    });
     expect(await memory.inspect(url, 'fp')).toMatchObject({ winner: 'tls-relaxed', probedAt: c.t });
     c.t += 600_000;
     const again = await memory.order(url, 'fp', PLAN);
@@ -169,7 +197,10 @@ describe('StoreRouteMemory', () => {
       attempts: [failed('direct'), ok('tls-relaxed')],
     });
     const plan = await memory.order(url, 'fp', PLAN);
-    await memory.record(url, 'fp', plan, { winner: 'curl', attempts: [failed('tls-relaxed', 'timeout'), ok('curl')] });
+    await memory.record(url, 'fp', plan, {
+      winner: 'curl',
+      attempts: [failed('tls-relaxed', 'timeout'), ok('curl')],
+    });
     expect((await memory.order(url, 'fp', PLAN)).order[0]).toBe('curl');
   });
 

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { SingleFlight } from '../src/flight.js';
+
+/** A work function the test resolves by hand, counting its runs and watching its signal. */
+function gate<T>() {
+  const state = {
+    runs: 0,
+    signal: undefined as AbortSignal | undefined,
+    resolve: (_value: T) => {},
+    reject: (_error: unknown) => {},
+  };
+  const work = (signal: AbortSignal) => {
+    state.runs++;
+    state.signal = signal;
+    return new Promise<T>((resolve, reject) => {
+      state.resolve = resolve;
+      state.reject = reject;
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  };
+  return { state, work };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SingleFlight', () => {
+  it('50 concurrent callers share one run; each gets the full value, joiners their own copy', async () => {
+    const flight = new SingleFlight<Buffer>({ copy: (b) => Buffer.from(b) });
+    const { state, work } = gate<Buffer>();
+    const calls = Array.from({ length: 50 }, () => flight.run('k', work));
+    await tick();
+    expect(flight.waiters('k')).toBe(50);
+    state.resolve(Buffer.from('hello'));
+    const results = await Promise.all(calls);
+    expect(state.runs).toBe(1);
+    expect(results.filter((r) => !r.shared)).toHaveLength(1);
+    for (const r of results) expect(r.value.toString()).toBe('hello');
+    results[1]!.value[0] = 0x4a; // a joiner mutating its copy does not touch the others
+    expect(results[0]!.value.toString()).toBe('hello');
+    expect(results[2]!.value.toString()).toBe('hello');
+    expect(flight.size).toBe(0);
+  });
+
+  it('different keys run separately; a finished key runs again', async () => {
+    const flight = new SingleFlight<number>();
+    let runs = 0;
+    const work = async () => ++runs;
+    const [a, b] = await Promise.all([flight.run('a', work), flight.run('b', work)]);
+    expect([a.value, b.value].sort()).toEqual([1, 2]);
+    expect((await flight.run('a', work)).value).toBe(3);
+  });
+
+  it('one caller aborting does not abort the download for the others', async () => {
+    const flight = new SingleFlight<string>();
+    const { state, work } = gate<string>();
+    const quitter = new AbortController();
+    const first = flight.run('k', work, { signal: quitter.signal });
+    const second = flight.run('k', work);
+    await tick();
+    quitter.abort();
+    await expect(first).rejects.toMatchObject({ failureClass: 'aborted', code: 'ABORT_ERR' });
+    expect(state.signal?.aborted).toBe(false);
+    state.resolve('body');
+    await expect(second).resolves.toEqual({ value: 'body', shared: true });
+  });
+
+  it('aborts the shared work only when every waiter gave up, and then starts afresh', async () => {
+    const flight = new SingleFlight<string>();
+    const { state, work } = gate<string>();
+    const a = new AbortController();
+    const b = new AbortController();
+    const pa = flight.run('k', work, { signal: a.signal });
+    const pb = flight.run('k', work, { signal: b.signal });
+    await tick();
+    a.abort();
+    await expect(pa).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    expect(state.signal?.aborted).toBe(false);
+    b.abort();
+    await expect(pb).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    expect(state.signal?.aborted).toBe(true);
+    expect(flight.has('k')).toBe(false);
+    const fresh = gate<string>();
+    const pc = flight.run('k', fresh.work);
+    await tick();
+    fresh.state.resolve('again');
+    await expect(pc).resolves.toEqual({ value: 'again', shared: false });
+  });
+
+  it('a caller past its own deadline leaves; the others still get the body', async () => {
+    const flight = new SingleFlight<string>();
+    const { state, work } = gate<string>();
+    const patient = flight.run('k', work);
+    const hasty = flight.run('k', work, { deadline: Date.now() + 10 });
+    await expect(hasty).rejects.toMatchObject({ failureClass: 'timeout', code: 'DETOUR_DEADLINE' });
+    expect(state.signal?.aborted).toBe(false);
+    state.resolve('late');
+    await expect(patient).resolves.toMatchObject({ value: 'late' });
+  });
+
+  it('every waiter sees the failure of the shared work', async () => {
+    const flight = new SingleFlight<string>();
+    const { state, work } = gate<string>();
+    const calls = [flight.run('k', work), flight.run('k', work)];
+    await tick();
+    state.reject(new Error('boom'));
+    for (const call of calls) await expect(call).rejects.toThrow('boom');
+    expect(flight.size).toBe(0);
+  });
+
+  it('an already aborted caller never starts the work; a throwing work rejects', async () => {
+    const flight = new SingleFlight<string>();
+    let runs = 0;
+    await expect(
+      flight.run('k', async () => String(++runs), { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    expect(runs).toBe(0);
+    await expect(
+      flight.run('k', () => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
+  });
+
+  it('leaves no timer behind once settled', async () => {
+    const flight = new SingleFlight<string>();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const { state, work } = gate<string>();
+    const call = flight.run('k', work, {
+      deadline: Date.now() + 60_000,
+      signal: new AbortController().signal,
+    });
+    expect(timers()).toBe(before + 1);
+    await tick();
+    state.resolve('x');
+    await call;
+    expect(timers()).toBe(before);
+  });
+});
