@@ -70,7 +70,6 @@ const TLS_PROTOCOL_PATTERNS = [
   /unknown[ _]protocol/i,
   /packet[ _]length[ _]too[ _]long/i,
   /record[ _]layer[ _]failure/i,
-  /http[ _]request/i, // "http request" when TLS meets a plain HTTP server
 ];
 const TLS_HANDSHAKE_PATTERNS = [
   /alert[ _]handshake[ _]failure/i,
@@ -136,7 +135,11 @@ export function classifyError(error: unknown): Classification {
       message: detour.message,
     };
   }
-  const codes = links.map((e) => str(e.code)).filter((c): c is string => !!c);
+  // OpenSSL 3.2+ writes SSL/TLS_ALERT_… where 3.0 wrote SSLV3_ALERT_…: one spelling for both.
+  const codes = links
+    .map((e) => str(e.code))
+    .filter((c): c is string => !!c)
+    .map((c) => c.replace('SSL/TLS_ALERT', 'SSLV3_ALERT'));
   const messages = links.map((e) => str(e.message)).filter((m): m is string => !!m);
   const text = [...codes, ...messages].join(' | ');
   const message = messages[0] ?? String(error);
@@ -192,12 +195,16 @@ export function classifyError(error: unknown): Classification {
 function tlsCode(codes: string[], text: string): string {
   const ssl = codes.find((c) => c.startsWith('ERR_SSL_'));
   if (ssl) return ssl;
-  const reason = /(?:SSL routines|ssl3_read_bytes|SSL_[a-z_]+)?:([a-z0-9 /_]+):/i.exec(text);
+  // OpenSSL's format: `error:0A000410:SSL routines:<function>:<reason>:<file>:<line>`.
+  const reason = /SSL routines:[^:]*:([^:]+):/i.exec(text);
   const fromMessage =
     /(?:sslv3|ssl\/tls|tlsv1) alert [a-z ]+|unsafe legacy renegotiation disabled|unsupported protocol|wrong version number|no shared cipher|no ciphers available|no protocols available/i.exec(
       text,
     );
-  if (fromMessage) return `ERR_SSL_${fromMessage[0].toUpperCase().replaceAll('/', '_').replaceAll(' ', '_')}`;
+  if (fromMessage) {
+    const reason = fromMessage[0].toUpperCase().replace('SSL/TLS ALERT', 'SSLV3 ALERT').replaceAll(' ', '_');
+    return `ERR_SSL_${reason}`;
+  }
   if (reason?.[1]) return `ERR_SSL_${reason[1].trim().toUpperCase().replaceAll(/[ /]/g, '_')}`;
   return codes[0] ?? 'EPROTO';
 }
