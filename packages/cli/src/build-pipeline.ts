@@ -1,4 +1,9 @@
-import { createLogger, createPipeline, type Pipeline, type PipelineOptions } from '@detour/core';
+import { createLogger, createPipeline, type Pipeline, type PipelineOptions, type Plugin } from '@detour/core';
+import { register as registerCurl } from '@detour/curl';
+import { register as registerDowngrade } from '@detour/http-downgrade';
+import { register as registerPlaceholder } from '@detour/placeholder';
+import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
+import { UsageError } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {
@@ -9,17 +14,62 @@ export interface PipelineFlags {
   timeoutMs?: number | undefined;
   maxBytes?: number | undefined;
   logLevel?: string | undefined;
+  /** Hosts opted in to https → http (`--allow-downgrade`). */
+  allowDowngrade?: string[] | undefined;
+  /** `https-port=http-port` mappings for downgraded hosts (`--downgrade-port`). */
+  downgradePorts?: string[] | undefined;
+  /** Hosts whose certificates are not checked by tls-relaxed and curl (`--insecure-host`). */
+  insecureHosts?: string[] | undefined;
+  placeholder?: boolean | undefined;
+  curlPath?: string | undefined;
+  headersProfile?: string | undefined;
+  /** Extra CAs (PEM text). */
+  ca?: string | undefined;
 }
 
-/** Compose core with the strategy packages and the detected environment, as the CLI ships them. */
+/** `443=80` pairs → the port map http-downgrade takes (for every opted-in host). */
+function portMap(hosts: string[], pairs: string[]): Record<string, number> {
+  const map: Record<string, number> = {};
+  for (const pair of pairs) {
+    const match = /^(\d{1,5})=(\d{1,5})$/.exec(pair);
+    if (!match) throw new UsageError(`--downgrade-port takes HTTPS_PORT=HTTP_PORT, got ${JSON.stringify(pair)}`);
+    for (const host of hosts) map[`${host}:${match[1]}`] = Number(match[2]);
+  }
+  return map;
+}
+
+/**
+ * The strategy set the CLI ships, in the default order: core's direct and direct-bypass, then
+ * tls-relaxed, curl, http-downgrade (only with opted-in hosts) and placeholder (only when asked).
+ */
+export function strategyPlugins(flags: PipelineFlags): Plugin[] {
+  const insecureHosts = flags.insecureHosts ?? [];
+  const plugins: Plugin[] = [
+    (c) => registerTlsRelaxed(c, { insecureHosts }),
+    (c) => registerCurl(c, { insecureHosts, ...(flags.curlPath ? { curlPath: flags.curlPath } : {}) }),
+  ];
+  const hosts = flags.allowDowngrade ?? [];
+  if (hosts.length) {
+    plugins.push((c) => registerDowngrade(c, { hosts, ports: portMap(hosts, flags.downgradePorts ?? []) }));
+  } else if (flags.downgradePorts?.length) {
+    throw new UsageError('--downgrade-port needs --allow-downgrade');
+  }
+  if (flags.placeholder) plugins.push((c) => registerPlaceholder(c));
+  return plugins;
+}
+
+/** Compose core with the strategy packages (and, with issue 3, the detected environment). */
 export function buildPipeline(flags: PipelineFlags, _env: Record<string, string | undefined>): Pipeline {
   const options: PipelineOptions = {
     allowPrivateNetwork: !!flags.allowPrivate,
     logger: createLogger(flags.logLevel ?? 'warn'),
+    use: strategyPlugins(flags),
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
     ...(flags.strategies?.length ? { strategies: flags.strategies } : {}),
     ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}),
     ...(flags.maxBytes ? { maxBytes: flags.maxBytes } : {}),
+    ...(flags.headersProfile ? { headersProfile: flags.headersProfile } : {}),
+    ...(flags.ca ? { ca: flags.ca } : {}),
   };
   return createPipeline(options);
 }

@@ -1,16 +1,64 @@
 import { parseArgs } from 'node:util';
 import { createPipeline, DetourError, type FetchResultInfo, type PipelineOptions } from '@detour/core';
-import { type Lab, startLab } from '@detour/lab';
+import {
+  type AcceleratorProxy,
+  type CertProblemOrigins,
+  type DowngradeOrigin,
+  type Lab,
+  type LegacyOrigin,
+  startAcceleratorProxy,
+  startCertProblemOrigins,
+  startDowngradeOrigin,
+  startLab,
+  startLegacyHttpsOrigin,
+} from '@detour/lab';
+import { type PipelineFlags, strategyPlugins } from '../build-pipeline.js';
 import { type CliIo, EXIT_FAILED, EXIT_OK, write } from '../io.js';
 import { attemptsTable } from '../table.js';
+
+/** The servers of the demo: the lab's basics plus the hostile pieces. */
+interface DemoLab {
+  lab: Lab;
+  legacy: LegacyOrigin;
+  accelerator: AcceleratorProxy;
+  downgrade: DowngradeOrigin;
+  certs: CertProblemOrigins;
+  close(): Promise<void>;
+}
+
+async function startDemoLab(): Promise<DemoLab> {
+  const lab = await startLab();
+  const parts = await Promise.all([
+    startLegacyHttpsOrigin('sha1-signatures'),
+    startAcceleratorProxy({ mode: 'alert', break: [lab.https.port] }),
+    startDowngradeOrigin('alert'),
+    startCertProblemOrigins(),
+  ]).catch(async (error: unknown) => {
+    await lab.close();
+    throw error;
+  });
+  const [legacy, accelerator, downgrade, certs] = parts;
+  return {
+    lab,
+    legacy,
+    accelerator,
+    downgrade,
+    certs,
+    close: async () => {
+      await Promise.all([legacy.close(), accelerator.close(), downgrade.close(), certs.close()]);
+      await lab.close();
+    },
+  };
+}
 
 /** One situation from the field, reproduced on loopback. */
 interface Scenario {
   title: string;
   /** What the network looks like, in a line. */
   environment: string;
-  url: (lab: Lab) => string;
-  options: (lab: Lab) => PipelineOptions;
+  url: (d: DemoLab) => string;
+  options: (d: DemoLab) => PipelineOptions;
+  flags?: PipelineFlags;
   /** The strategy that should win, or null when the honest answer is a failure. */
   expected: string | null;
 }
@@ -19,52 +67,111 @@ const scenarios: Scenario[] = [
   {
     title: 'modern HTTPS origin, nothing in the way',
     environment: 'direct, strict TLS',
-    url: (lab) => `${lab.https.url}/image.png`,
+    url: (d) => `${d.lab.https.url}/image.png`,
     options: () => ({ proxy: false }),
     expected: 'direct',
   },
   {
     title: 'system proxy (tinyproxy, HTTP CONNECT) in front',
     environment: 'HTTP proxy',
-    url: (lab) => `${lab.https.url}/image.png`,
-    options: (lab) => ({ proxy: lab.proxies.http.url }),
+    url: (d) => `${d.lab.https.url}/image.png`,
+    options: (d) => ({ proxy: d.lab.proxies.http.url }),
     expected: 'direct',
   },
   {
     title: 'SOCKS5 proxy (microsocks) with credentials',
     environment: 'SOCKS5 proxy',
-    url: (lab) => `${lab.https.url}/image.png`,
-    options: (lab) => ({ proxy: lab.proxies.socksAuth.authUrl }),
+    url: (d) => `${d.lab.https.url}/image.png`,
+    options: (d) => ({ proxy: d.lab.proxies.socksAuth.authUrl }),
     expected: 'direct',
+  },
+  {
+    title: 'legacy server (SHA-1 signatures): the seed SSLV3_ALERT_HANDSHAKE_FAILURE',
+    environment: 'direct; origin needs legacy TLS',
+    url: (d) => `${d.legacy.url}/image.png`,
+    options: () => ({ proxy: false }),
+    expected: 'tls-relaxed',
+  },
+  {
+    title: 'broken accelerator: the proxy kills the TLS handshake for this host',
+    environment: 'HTTP proxy that sends a handshake_failure alert',
+    url: (d) => `${d.lab.https.url}/image.png`,
+    options: (d) => ({ proxy: d.accelerator.url }),
+    expected: 'direct-bypass',
   },
   {
     title: 'proxy refuses (wrong credentials): go around it',
     environment: 'HTTP proxy answering 407',
-    url: (lab) => `${lab.https.url}/image.png`,
-    options: (lab) => ({ proxy: lab.proxies.httpAuth.url, maxRetries: 0 }),
+    url: (d) => `${d.lab.https.url}/image.png`,
+    options: (d) => ({ proxy: d.lab.proxies.httpAuth.url, maxRetries: 0 }),
     expected: 'direct-bypass',
+  },
+  {
+    title: 'TLS broken everywhere, host opted in to plain HTTP',
+    environment: 'direct; TLS answered with an alert, HTTP works on the same port',
+    url: (d) => `${d.downgrade.shared.httpsUrl}/image.png`,
+    options: () => ({ proxy: false }),
+    flags: { allowDowngrade: ['localhost'] },
+    expected: 'http-downgrade',
+  },
+  {
+    title: 'TLS broken everywhere, no opt-in, placeholder enabled: degraded, and says so',
+    environment: 'direct; TLS answered with an alert',
+    url: (d) => `${d.downgrade.httpsUrl}/image.png`,
+    options: () => ({ proxy: false }),
+    flags: { placeholder: true },
+    expected: 'placeholder',
+  },
+  {
+    title: 'expired certificate: refused, nothing relaxes certificate checks uninvited',
+    environment: 'direct',
+    url: (d) => `${d.certs.expired.url}/image.png`,
+    options: () => ({ proxy: false }),
+    expected: null,
+  },
+  {
+    title: 'expired certificate, host listed in insecureHosts',
+    environment: 'direct; caller accepted the risk for this host',
+    url: (d) => `${d.certs.expired.url}/image.png`,
+    options: () => ({ proxy: false }),
+    flags: { insecureHosts: ['localhost'] },
+    expected: 'tls-relaxed',
+  },
+  {
+    title: 'the real curl binary through the HTTP proxy',
+    environment: 'HTTP proxy; strategies: curl only',
+    url: (d) => `${d.lab.https.url}/image.png`,
+    options: (d) => ({ proxy: d.lab.proxies.http.url, strategies: ['curl'] }),
+    expected: 'curl',
   },
   {
     title: 'the server says 404: nothing can rescue that',
     environment: 'direct',
-    url: (lab) => `${lab.https.url}/status/404`,
+    url: (d) => `${d.lab.https.url}/status/404`,
     options: () => ({ proxy: false }),
+    flags: { placeholder: true },
     expected: null,
   },
 ];
 
 export async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: 'boolean' } } });
-  const lab = await startLab();
+  const demo = await startDemoLab();
+  const { lab } = demo;
   const results: Array<{ title: string; ok: boolean; expected: string | null; got: string | null }> = [];
   try {
     write(io.stdout, `Detour demo: real servers and proxies on 127.0.0.1 (lab CA ${lab.caPath})\n`);
     for (const scenario of scenarios) {
-      const pipeline = createPipeline({ allowPrivateNetwork: true, ca: lab.ca, ...scenario.options(lab) });
+      const pipeline = createPipeline({
+        allowPrivateNetwork: true,
+        ca: lab.ca,
+        use: strategyPlugins(scenario.flags ?? {}),
+        ...scenario.options(demo),
+      });
       let info: FetchResultInfo | undefined;
       let error: DetourError | undefined;
       try {
-        const { body: _body, ...rest } = await pipeline.fetch(scenario.url(lab), { expect: 'image' });
+        const { body: _body, ...rest } = await pipeline.fetch(scenario.url(demo), { expect: 'image' });
         info = rest;
       } catch (e) {
         if (!(e instanceof DetourError)) throw e;
@@ -91,7 +198,7 @@ export async function runDemo(argv: string[], io: CliIo): Promise<number> {
       write(io.stdout, '');
     }
   } finally {
-    await lab.close();
+    await demo.close();
   }
   if (values.json) write(io.stdout, JSON.stringify(results));
   const wrong = results.filter((r) => !r.ok);

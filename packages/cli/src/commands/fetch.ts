@@ -15,7 +15,8 @@ import { attemptsTable } from '../table.js';
 
 export const FETCH_USAGE = `usage: detour fetch <url> [-o FILE|-] [--json] [--strategies a,b,c] [--proxy URL] [--no-proxy]
        [--allow-private] [--timeout MS] [--max-bytes N] [--expect image|any] [-H 'Name: value']...
-       [--log-level LEVEL]`;
+       [--log-level LEVEL] [--allow-downgrade HOST[,HOST]] [--downgrade-port HTTPS=HTTP]
+       [--insecure-host HOST[,HOST]] [--placeholder] [--curl PATH] [--headers-profile NAME]`;
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -36,6 +37,12 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
       expect: { type: 'string' },
       header: { type: 'string', short: 'H', multiple: true },
       'log-level': { type: 'string' },
+      'allow-downgrade': { type: 'string', multiple: true },
+      'downgrade-port': { type: 'string', multiple: true },
+      'insecure-host': { type: 'string', multiple: true },
+      placeholder: { type: 'boolean' },
+      curl: { type: 'string' },
+      'headers-profile': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`fetch takes exactly one URL\n${FETCH_USAGE}`);
@@ -68,11 +75,17 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         timeoutMs,
         maxBytes,
         logLevel,
+        allowDowngrade: parseList(values['allow-downgrade']),
+        downgradePorts: parseList(values['downgrade-port']),
+        insecureHosts: parseList(values['insecure-host']),
+        placeholder: values.placeholder,
+        curlPath: values.curl,
+        headersProfile: values['headers-profile'],
       },
       io.env,
     );
   } catch (error) {
-    if (error instanceof DetourError) throw new UsageError(error.message);
+    if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
     throw error;
   }
 
