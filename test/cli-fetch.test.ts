@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LAB_PNG, type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detour, json } from './cli-run.js';
 
-const bin = fileURLToPath(new URL('../node_modules/.bin/detour', import.meta.url));
 let lab: Lab;
 let dir: string;
 
@@ -20,52 +18,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Run the real `detour` binary, trusting the lab CA through NODE_EXTRA_CA_CERTS like Node does. */
-function detour(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      bin,
-      args,
-      {
-        encoding: 'buffer',
-        timeout: 30_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          NODE_EXTRA_CA_CERTS: lab.caPath,
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error ? ((error as { code?: number }).code ?? 1) : 0,
-          stdout,
-          stderr: stderr.toString(),
-        });
-      },
-    );
-  });
-}
-
-const json = (run: Run) => JSON.parse(run.stdout.toString()) as Record<string, unknown>;
+/** The lab CA is trusted through NODE_EXTRA_CA_CERTS, like Node does for any program. */
+const cli = (args: string[]) => detour(args, { NODE_EXTRA_CA_CERTS: lab.caPath });
 
 describe('detour fetch', () => {
   it('prints the JSON contract on success', async () => {
-    const run = await detour([
+    const result = await cli([
       'fetch',
       `${lab.https.url}/image.png`,
       '--json',
       '--allow-private',
       '--no-proxy',
     ]);
-    expect(run.code).toBe(0);
-    const out = json(run);
+    expect(result.code).toBe(0);
+    const out = json(result);
     expect(out).toMatchObject({
       ok: true,
       url: `${lab.https.url}/image.png`,
@@ -84,7 +50,7 @@ describe('detour fetch', () => {
 
   it('-o FILE writes the file; -o - writes the body to stdout and the report to stderr', async () => {
     const target = join(dir, 'a.png');
-    const file = await detour([
+    const file = await cli([
       'fetch',
       `${lab.https.url}/image.png`,
       '-o',
@@ -94,7 +60,7 @@ describe('detour fetch', () => {
     ]);
     expect(file.code).toBe(0);
     expect(readFileSync(target).equals(LAB_PNG)).toBe(true);
-    const piped = await detour([
+    const piped = await cli([
       'fetch',
       `${lab.https.url}/image.png`,
       '-o',
@@ -111,7 +77,7 @@ describe('detour fetch', () => {
   });
 
   it('goes through --proxy and reports the route without credentials', async () => {
-    const run = await detour([
+    const result = await cli([
       'fetch',
       `${lab.https.url}/image.png`,
       '--json',
@@ -119,15 +85,15 @@ describe('detour fetch', () => {
       '--proxy',
       lab.proxies.httpAuth.authUrl,
     ]);
-    expect(run.code).toBe(0);
-    const attempts = json(run).attempts as Array<Record<string, unknown>>;
+    expect(result.code).toBe(0);
+    const attempts = json(result).attempts as Array<Record<string, unknown>>;
     expect(attempts[0]!.route).toBe(lab.proxies.httpAuth.url);
-    expect(run.stdout.toString() + run.stderr).not.toContain('lab-secret');
+    expect(result.stdout.toString() + result.stderr).not.toContain('lab-secret');
   });
 
   it('exits 1 with a JSON error when every strategy failed, and leaves no file', async () => {
     const target = join(dir, 'never.png');
-    const run = await detour([
+    const result = await cli([
       'fetch',
       `${lab.https.url}/html`,
       '--expect',
@@ -138,8 +104,8 @@ describe('detour fetch', () => {
       '-o',
       target,
     ]);
-    expect(run.code).toBe(1);
-    const out = json(run);
+    expect(result.code).toBe(1);
+    const out = json(result);
     expect(out.ok).toBe(false);
     expect(out.error).toMatchObject({ failureClass: 'content-invalid' });
     expect(readdirSync(dir)).not.toContain('never.png');
@@ -147,13 +113,13 @@ describe('detour fetch', () => {
   });
 
   it('refuses loopback without --allow-private (blocked, exit 1)', async () => {
-    const run = await detour(['fetch', `${lab.https.url}/image.png`, '--json', '--no-proxy']);
-    expect(run.code).toBe(1);
-    expect(json(run).error).toMatchObject({ failureClass: 'blocked' });
+    const result = await cli(['fetch', `${lab.https.url}/image.png`, '--json', '--no-proxy']);
+    expect(result.code).toBe(1);
+    expect(json(result).error).toMatchObject({ failureClass: 'blocked' });
   });
 
   it('sends -H headers', async () => {
-    const run = await detour([
+    const result = await cli([
       'fetch',
       `${lab.https.url}/headers`,
       '-o',
@@ -163,7 +129,7 @@ describe('detour fetch', () => {
       '-H',
       'X-Bot: koishi',
     ]);
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout.toString())['x-bot']).toBe('koishi');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout.toString())['x-bot']).toBe('koishi');
   });
 });

@@ -1,20 +1,5 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../node_modules/.bin/detour', import.meta.url));
-
-async function detour(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(bin, args, { timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { detour } from './cli-run.js';
 
 describe('detour CLI: bad input exits 2 with one line on stderr', () => {
   it.each([
@@ -32,16 +17,16 @@ describe('detour CLI: bad input exits 2 with one line on stderr', () => {
     [['teleport']],
     [[]],
   ])('%j', async (args) => {
-    const result = await detour(...args);
+    const result = await detour(args);
     expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
+    expect(result.stdout.toString()).toBe('');
     expect(result.stderr.trim().split('\n').length).toBeGreaterThanOrEqual(1);
     expect(result.stderr.trim().split('\n')[0]).toMatch(/^(detour|usage)/);
   });
 
   it('--help exits 0', async () => {
-    const result = await detour('--help');
+    const result = await detour(['--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('fetch');
+    expect(result.stdout.toString()).toContain('fetch');
   });
 });
