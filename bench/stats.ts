@@ -1,7 +1,8 @@
-/** Summary figures of a sample of numbers (ms, bytes, ...). */
+/** Summary figures of a sample of numbers (ms, bytes, ratios, ...). */
 export interface Summary {
   n: number;
   median: number;
+  p5: number;
   p95: number;
   p99: number;
   min: number;
@@ -9,6 +10,7 @@ export interface Summary {
   mean: number;
 }
 
+/** Nearest-rank quantile of an ascending sample (`NaN` when empty). */
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -16,11 +18,12 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 export function summarize(values: readonly number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   const sum = sorted.reduce((a, b) => a + b, 0);
   return {
     n: sorted.length,
     median: quantile(sorted, 0.5),
+    p5: quantile(sorted, 0.05),
     p95: quantile(sorted, 0.95),
     p99: quantile(sorted, 0.99),
     min: sorted[0] ?? Number.NaN,
@@ -29,4 +32,14 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
+/** `a / b`, `NaN` when either is not a finite number or `b` is 0. */
+export function ratio(a: number, b: number): number {
+  return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : Number.NaN;
+}
+
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** A number for JSON: finite numbers rounded, everything else `null`. */
+export function num(value: number, digits = 3): number | null {
+  return Number.isFinite(value) ? round(value, digits) : null;
+}

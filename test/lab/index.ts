@@ -1,9 +1,33 @@
 /** The lab: real servers and proxies on 127.0.0.1 for tests, the demo and benchmarks. */
+export {
+  type AcceleratorOptions,
+  type AcceleratorProxy,
+  type AcceleratorStats,
+  type BreakTargets,
+  startAcceleratorProxy,
+} from './accelerator.js';
+export {
+  answerClientHello,
+  type BrokenTlsMode,
+  type BrokenTlsServer,
+  breakTls,
+  startBrokenTlsServer,
+} from './broken-tls.js';
+export { type CertProblemOrigins, startCertProblemOrigins } from './cert-origins.js';
 export { type CertPair, type LabCerts, labCerts } from './certs.js';
-export { findBinary, freePort, type RunningChild, startChild } from './child.js';
+export { type ChildSpec, findBinary, freePort, type RunningChild, startChild } from './child.js';
+export { type DowngradeOrigin, startDowngradeOrigin } from './downgrade.js';
 export { LAB_PROXY_AUTH, type Lab, startLab } from './lab.js';
+export {
+  type LegacyOrigin,
+  type LegacyTlsProfile,
+  RELAXED_TLS,
+  RELAXED_TLS_ALL_CIPHERS,
+  startLegacyHttpsOrigin,
+} from './legacy.js';
 export { type Listening, LOOPBACK, listenTracked } from './listen.js';
 export { LAB_PNG, makePng, PNG_MAGIC } from './png.js';
+export { type CurlResult, curl, type ProbeOptions, type ProbeResponse, probe } from './probe.js';
 export {
   type ProxyAuth,
   type RunningProxy,
@@ -14,3 +38,9 @@ export {
 export { createRoutes, type Routes } from './routes.js';
 export { type HttpsOriginOptions, type Origin, startHttpOrigin, startHttpsOrigin } from './servers.js';
 export { resetSocket } from './sockets.js';
+export {
+  HANDSHAKE_FAILURE_ALERT,
+  looksLikeTls,
+  PROTOCOL_VERSION_ALERT,
+  serverHelloWithoutRenegotiationInfo,
+} from './tls-records.js';

@@ -107,6 +107,7 @@ describe('tinyproxy', () => {
     const url = `${lab.https.url}/image.png`;
     const res = await probe(url, { ca: lab.ca, proxy: lab.proxies.http.url });
     expect(res.body.equals(LAB_PNG)).toBe(true);
+    expect(lab.proxies.http.log()).toContain(`CONNECT localhost:${lab.https.port}`);
     const viaCurl = await curl(['--cacert', lab.caPath, '-x', lab.proxies.http.url, url]);
     expect(viaCurl.exitCode).toBe(0);
     expect(viaCurl.stdout.equals(LAB_PNG)).toBe(true);

@@ -81,10 +81,13 @@ export function probe(url: string, options: ProbeOptions = {}): Promise<ProbeRes
         );
         return;
       }
-      const req = httpsRequest(
-        { ...tlsOptions, createConnection: () => tlsConnect({ ...tlsOptions, socket }) } as RequestOptions,
-        done,
-      );
+      // `agent: undefined`: with an agent (even `false`), node ignores `createConnection`.
+      const tunnelled = {
+        ...tlsOptions,
+        agent: undefined,
+        createConnection: () => tlsConnect({ ...tlsOptions, socket }),
+      };
+      const req = httpsRequest(tunnelled as RequestOptions, done);
       req.on('error', reject).end();
     });
     connectReq.end();

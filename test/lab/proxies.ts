@@ -18,6 +18,8 @@ export interface RunningProxy {
   readonly auth?: ProxyAuth;
   /** Child process id (for tests that check it is gone after close). */
   readonly pid: number;
+  /** The proxy's own log so far (tinyproxy: its LogFile; microsocks: empty). */
+  log(): string;
   close(): Promise<void>;
 }
 
@@ -36,9 +38,9 @@ function withAuth(scheme: string, port: number, auth?: ProxyAuth): string {
   return `${scheme}://${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@127.0.0.1:${port}`;
 }
 
-function tail(path: string): string {
+function tail(path: string, max = 2000): string {
   try {
-    return readFileSync(path, 'utf8').slice(-2000);
+    return readFileSync(path, 'utf8').slice(-max);
   } catch {
     return '';
   }
@@ -79,6 +81,7 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ru
     port: running.port,
     ...(options.auth ? { auth: options.auth } : {}),
     pid: running.child.pid ?? -1,
+    log: () => tail(log, 100_000),
     close: async () => {
       await running.close();
       dir.remove();
@@ -106,6 +109,7 @@ export async function startMicrosocks(options: { auth?: ProxyAuth } = {}): Promi
     port: running.port,
     ...(auth ? { auth } : {}),
     pid: running.child.pid ?? -1,
+    log: () => '',
     close: () => running.close(),
   };
 }

@@ -32,7 +32,8 @@ function portMap(hosts: string[], pairs: string[]): Record<string, number> {
   const map: Record<string, number> = {};
   for (const pair of pairs) {
     const match = /^(\d{1,5})=(\d{1,5})$/.exec(pair);
-    if (!match) throw new UsageError(`--downgrade-port takes HTTPS_PORT=HTTP_PORT, got ${JSON.stringify(pair)}`);
+    if (!match)
+      throw new UsageError(`--downgrade-port takes HTTPS_PORT=HTTP_PORT, got ${JSON.stringify(pair)}`);
     for (const host of hosts) map[`${host}:${match[1]}`] = Number(match[2]);
   }
   return map;

@@ -81,6 +81,8 @@ const TLS_HANDSHAKE_PATTERNS = [
   /dh[ _]key[ _]too[ _]small/i,
   /ee[ _]key[ _]too[ _]small/i,
   /ca[ _]md[ _]too[ _]weak/i,
+  /signature digest algorithm too weak/i, // Node: X509_V_ERR_CA_MD_TOO_WEAK, code UNSPECIFIED
+  /certificate key too weak/i, // Node: X509_V_ERR_EE_KEY_TOO_SMALL / CA_KEY_TOO_SMALL
   /illegal[ _]parameter/i,
   /decode[ _]error/i,
   /bad[ _]record[ _]mac/i,
@@ -131,7 +133,7 @@ export function classifyError(error: unknown): Classification {
     return {
       failureClass: detour.failureClass,
       code: detour.code,
-      terminal: isTerminal(detour.failureClass, detour.status),
+      terminal: isTerminal(detour.failureClass, detour.status) || detour.code === 'ERR_TOO_MANY_REDIRECTS',
       message: detour.message,
     };
   }
@@ -193,6 +195,10 @@ export function classifyError(error: unknown): Classification {
 
 /** A stable code for a TLS failure: the `ERR_SSL_*` code when there is one, else the OpenSSL reason. */
 function tlsCode(codes: string[], text: string): string {
+  // Weak-chain verdicts come as code UNSPECIFIED with only a message: name them.
+  if (/signature digest algorithm too weak/i.test(text)) return 'CA_MD_TOO_WEAK';
+  if (/EE certificate key too weak/i.test(text)) return 'EE_KEY_TOO_SMALL';
+  if (/CA certificate key too weak/i.test(text)) return 'CA_KEY_TOO_SMALL';
   const ssl = codes.find((c) => c.startsWith('ERR_SSL_'));
   if (ssl) return ssl;
   // OpenSSL's format: `error:0A000410:SSL routines:<function>:<reason>:<file>:<line>`.

@@ -1,17 +1,32 @@
 import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
+import { Cache } from './cache/cache.js';
+import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
+import { CircuitBreaker } from './memory/circuit.js';
+import { StoreRouteMemory } from './memory/route-memory.js';
 import { type PipelineOptions, type Plugin, resolveOptions } from './options.js';
 import { Pipeline } from './pipeline.js';
 import { DirectBypassStrategy, DirectStrategy } from './strategies/direct.js';
-import { ENVIRONMENT, LOGGER, OPTIONS, STRATEGY, TRANSPORT } from './tokens.js';
+import {
+  CACHE,
+  CIRCUIT,
+  ENVIRONMENT,
+  LIMITER,
+  LOGGER,
+  OPTIONS,
+  ROUTE_MEMORY,
+  STRATEGY,
+  TRANSPORT,
+} from './tokens.js';
 import { Transport } from './transport/transport.js';
 import type { Strategy } from './types.js';
 
 /**
  * Register core's services into a container with explicit tokens and factories (no decorator
- * metadata needed): options, logger, transport, and the `direct` and `direct-bypass` strategies.
+ * metadata needed): options, logger, transport, the `direct` and `direct-bypass` strategies, and the
+ * adaptive services (route memory, cache, concurrency limiter, circuit breaker) unless turned off.
  */
 export function registerCore(container: DependencyContainer, options: PipelineOptions = {}): void {
   const resolved = resolveOptions(options);
@@ -24,6 +39,14 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
   container.register(STRATEGY, { useValue: new DirectStrategy() });
   container.register(STRATEGY, { useValue: new DirectBypassStrategy() });
   if (options.environment) container.register(ENVIRONMENT, { useValue: options.environment });
+  if (options.routeMemory !== false) {
+    container.register(ROUTE_MEMORY, { useValue: new StoreRouteMemory(options.routeMemory ?? {}) });
+  }
+  if (options.cache !== false)
+    container.register(CACHE, { useValue: new Cache(options.cache ?? {}, logger) });
+  container.register(LIMITER, { useValue: new ConcurrencyLimiter(options.concurrency ?? {}) });
+  if (options.circuit !== false)
+    container.register(CIRCUIT, { useValue: new CircuitBreaker(options.circuit ?? {}) });
 }
 
 /** Build the Pipeline from whatever a container holds. */
@@ -34,6 +57,10 @@ export function resolvePipeline(container: DependencyContainer): Pipeline {
     transport: container.resolve(TRANSPORT),
     strategies: container.isRegistered(STRATEGY, true) ? container.resolveAll(STRATEGY) : [],
     environment: container.isRegistered(ENVIRONMENT, true) ? container.resolve(ENVIRONMENT) : undefined,
+    routeMemory: container.isRegistered(ROUTE_MEMORY, true) ? container.resolve(ROUTE_MEMORY) : undefined,
+    cache: container.isRegistered(CACHE, true) ? container.resolve(CACHE) : undefined,
+    limiter: container.isRegistered(LIMITER, true) ? container.resolve(LIMITER) : undefined,
+    circuit: container.isRegistered(CIRCUIT, true) ? container.resolve(CIRCUIT) : undefined,
   });
 }
 

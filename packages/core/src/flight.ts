@@ -65,12 +65,27 @@ export class SingleFlight<T> {
     work: (signal: AbortSignal) => Promise<T>,
     options: FlightWaitOptions = {},
   ): Promise<FlightResult<T>> {
+    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal.reason));
+    const flight = this.#flights.get(key);
+    if (flight) return this.#wait(key, flight, true, options);
+    return this.#wait(key, this.#start(key, work), false, options);
+  }
+
+  /** Join the work in flight for `key`; undefined when there is none (nothing is started then). */
+  join(key: string, options: FlightWaitOptions = {}): Promise<FlightResult<T>> | undefined {
+    const flight = this.#flights.get(key);
+    if (!flight) return undefined;
+    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal.reason));
+    return this.#wait(key, flight, true, options);
+  }
+
+  #wait(
+    key: string,
+    joined: Flight<T>,
+    shared: boolean,
+    options: FlightWaitOptions,
+  ): Promise<FlightResult<T>> {
     const { signal, deadline } = options;
-    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
-    let flight = this.#flights.get(key);
-    const shared = flight !== undefined;
-    if (!flight) flight = this.#start(key, work);
-    const joined = flight;
     joined.waiters++;
 
     return new Promise<FlightResult<T>>((resolve, reject) => {
@@ -88,7 +103,19 @@ export class SingleFlight<T> {
         }
         done();
       };
-      const onAbort = () => finish(true, () => reject(abortedError(signal?.reason)));
+      const onAbort = () => {
+        const own = abortedError(signal?.reason);
+        // The last one out aborts the work and reports how it ended (its own error, with the
+        // attempts made so far), not a bare abort; the work listens to its signal, so this is prompt.
+        const last = joined.waiters === 1 && !settled;
+        finish(true, () => {
+          if (!last) return reject(own);
+          joined.promise.then(
+            () => reject(own),
+            (error: unknown) => reject(error),
+          );
+        });
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (deadline !== undefined) {
         const ms = Math.max(0, deadline - Date.now());

@@ -1,4 +1,5 @@
 export { BodyGuard } from './body.js';
+export * from './cache/index.js';
 export type { Classification } from './classify.js';
 export { classifyError, isTerminal, statusError } from './classify.js';
 export { createPipeline, registerCore, resolvePipeline } from './create.js';
@@ -6,19 +7,46 @@ export type { BuiltinStrategyName, EnvironmentProvider } from './environment.js'
 export { STRATEGY_NAMES } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';
 export { DetourError, DetourUsageError, isDetourError } from './errors.js';
+export {
+  abortedError,
+  type FlightResult,
+  type FlightWaitOptions,
+  SingleFlight,
+  type SingleFlightOptions,
+} from './flight.js';
 export type { HeaderProfile } from './headers.js';
 export { HEADER_PROFILES, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 export { hostMatches } from './host-pattern.js';
+export {
+  type AcquireOptions,
+  CONCURRENCY_DEFAULTS,
+  ConcurrencyLimiter,
+  type ConcurrencyOptions,
+  type Release,
+} from './limiter.js';
 export { createLogger } from './logger.js';
 export type { ImageFormat } from './magic.js';
 export { SNIFF_BYTES, sniffImage } from './magic.js';
+export * from './memory/index.js';
 export type { PipelineOptions, Plugin, ResolvedPipelineOptions } from './options.js';
 export { DEFAULTS, resolveOptions } from './options.js';
 export { canRescue, Pipeline } from './pipeline.js';
 export { describeRoute, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
 export { isPrivateAddress } from './ssrf.js';
+export * from './store/index.js';
 export { DirectBypassStrategy, DirectStrategy, PROXY_CAUSED, strictAttempt } from './strategies/direct.js';
-export { CACHE, ENVIRONMENT, LOGGER, OPTIONS, ROUTE_MEMORY, STRATEGY, TRANSPORT } from './tokens.js';
+export { RELAXED_CIPHERS } from './tls-relaxed-ciphers.js';
+export {
+  CACHE,
+  CIRCUIT,
+  ENVIRONMENT,
+  LIMITER,
+  LOGGER,
+  OPTIONS,
+  ROUTE_MEMORY,
+  STRATEGY,
+  TRANSPORT,
+} from './tokens.js';
 export { AgentPool, routeFromProxyUrl } from './transport/agents.js';
 export { RETRYABLE_STATUS, requestWithRetry, retryDelay } from './transport/retry.js';
 export type { PhaseTimeouts, TransportOptions, TransportRequest } from './transport/transport.js';

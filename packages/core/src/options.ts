@@ -2,9 +2,13 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import type { DependencyContainer } from 'tsyringe';
+import type { CacheOptions } from './cache/cache.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
 import { type HeaderProfile, resolveProfile } from './headers.js';
+import type { ConcurrencyOptions } from './limiter.js';
+import type { CircuitOptions } from './memory/circuit.js';
+import type { RouteMemoryOptions } from './memory/route-memory.js';
 import type { PhaseTimeouts } from './transport/transport.js';
 import type { Strategy, TlsOptions } from './types.js';
 
@@ -54,6 +58,24 @@ export interface PipelineOptions {
   maxSockets?: number;
   /** Process environment used for `NODE_EXTRA_CA_CERTS` (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /**
+   * The cache in front of the pipeline. Default: in memory only (LRU, 32 MiB, 256 entries, 24 h).
+   * `{ dir }` adds a disk tier that survives restarts, `{ store }` a shared one (Keyv/Redis),
+   * `{ cacheKey }` normalises URLs (see `tencentCacheKey`). `false`: no cache.
+   */
+  cache?: false | CacheOptions;
+  /**
+   * Route memory: per origin and environment fingerprint, the strategy that worked goes first next
+   * time. Default: in process, `ttlMs` 1 h, `reprobeAfterMs` 10 min. `{ store }` shares it. `false`: off.
+   */
+  routeMemory?: false | RouteMemoryOptions;
+  /** Fetches running at once: `global` (default 64) and `perHost` (default 8); the rest queue. */
+  concurrency?: ConcurrencyOptions;
+  /**
+   * Per-host circuit breaker: after `threshold` (default 5) fetches in a row where every strategy
+   * failed, the host is refused without network for `cooldownMs` (default 30 s). `false`: off.
+   */
+  circuit?: false | CircuitOptions;
 }
 
 export interface ResolvedPipelineOptions {

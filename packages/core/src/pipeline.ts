@@ -1,18 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
+import { writeFileAtomically } from './atomic-write.js';
 import { AttemptSignal } from './attempt-signal.js';
 import { BodyGuard, checkDeclaredLength } from './body.js';
+import { type Cache, resultFromCache } from './cache/cache.js';
+import { defaultCacheKey } from './cache/key.js';
 import { classifyError, statusError } from './classify.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
+import { SingleFlight } from './flight.js';
 import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import type { ConcurrencyLimiter, Release } from './limiter.js';
+import { sniffImage } from './magic.js';
+import type { CircuitBreaker, CircuitTicket } from './memory/circuit.js';
+import { originOf, routeKey } from './memory/key.js';
+import { type RouteMemory, type RoutePlan, routeWinner } from './memory/route-memory.js';
 import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
-import { describeRoute, redactUrl } from './redact.js';
+import { describeRoute, redactUrl, stripCredentials } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import type { Transport } from './transport/transport.js';
 import {
@@ -25,6 +34,7 @@ import {
   type FetchResult,
   type FetchResultInfo,
   type FileResult,
+  type HeaderValue,
   type Rescues,
   type Route,
   type Strategy,
@@ -38,6 +48,11 @@ export interface PipelineDeps {
   transport: Transport;
   strategies: Strategy[];
   environment?: EnvironmentProvider | undefined;
+  /** Adaptive services (see create.ts); each one absent means "off". */
+  routeMemory?: RouteMemory | undefined;
+  cache?: Cache | undefined;
+  limiter?: ConcurrencyLimiter | undefined;
+  circuit?: CircuitBreaker | undefined;
 }
 
 /** What one winning attempt leaves for the result: the consumed value and the body's figures. */
@@ -55,7 +70,24 @@ type Consume<T> = (response: AttemptResponse, guard: BodyGuard, signal: AbortSig
 interface Outcome<T> {
   consumed: Consumed<T>;
   info: Omit<FetchResultInfo, 'bytes' | 'sha256'>;
+  /** The winning response's headers (Cache-Control decides what the cache may keep). */
+  headers: Readonly<Record<string, HeaderValue>>;
 }
+
+/** A finished in-memory download and the headers that decide whether it may be cached. */
+interface Downloaded {
+  result: FetchResult;
+  headers: Readonly<Record<string, HeaderValue>>;
+}
+
+/** Where a fetch looks in the cache and which in-flight download it may share. */
+interface CacheKeys {
+  cache: string;
+  flight: string;
+}
+
+/** Per-fetch headers that make a response personal: such fetches neither use the cache nor share downloads. */
+const PERSONAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 /** Whether a strategy is worth trying after the failures seen so far in this fetch. */
 export function canRescue(rescues: Rescues, seen: ReadonlySet<FailureClass>): boolean {
@@ -76,6 +108,17 @@ export class Pipeline {
   readonly #transport: Transport;
   readonly #strategies: Map<string, Strategy>;
   readonly #environment: EnvironmentProvider | undefined;
+  readonly #routeMemory: RouteMemory | undefined;
+  readonly #cache: Cache | undefined;
+  readonly #limiter: ConcurrencyLimiter | undefined;
+  readonly #circuit: CircuitBreaker | undefined;
+  /** Concurrent fetches of the same key share one download; each joiner gets its own Buffer. */
+  readonly #flight = new SingleFlight<Downloaded>({
+    copy: ({ result, headers }) => ({
+      result: { ...result, body: Buffer.from(result.body), attempts: result.attempts.map((a) => ({ ...a })) },
+      headers,
+    }),
+  });
   #closed = false;
 
   constructor(deps: PipelineDeps) {
@@ -83,6 +126,10 @@ export class Pipeline {
     this.#logger = deps.logger;
     this.#transport = deps.transport;
     this.#environment = deps.environment;
+    this.#routeMemory = deps.routeMemory;
+    this.#cache = deps.cache;
+    this.#limiter = deps.limiter;
+    this.#circuit = deps.circuit;
     this.#strategies = new Map();
     for (const strategy of deps.strategies) {
       if (this.#strategies.has(strategy.name)) {
@@ -124,9 +171,26 @@ export class Pipeline {
     return this.#environment?.routeFor(url) ?? DIRECT;
   }
 
-  /** Download into memory. */
+  /**
+   * Download into memory: from the cache when it holds the URL, else by joining a download of the
+   * same key already in flight, else through the strategies (and into the cache when allowed).
+   */
   async fetch(url: string | URL, options: FetchOptions = {}): Promise<FetchResult> {
-    const { consumed, info } = await this.#run(url, options, async (response, guard, signal) => {
+    const { hit, keys } = await this.#lookup(url, options);
+    if (hit) return hit;
+    if (!keys) return (await this.#download(url, options)).result;
+    const joining = this.#flight.has(keys.flight);
+    const { value } = await this.#flight.run(
+      keys.flight,
+      (signal) => this.#downloadAndStore(url, { ...options, signal }, keys.cache),
+      // The starter's deadline lives in the download itself; a joiner waits under its own.
+      { signal: options.signal, deadline: joining ? this.#deadline(options) : undefined },
+    );
+    return value.result;
+  }
+
+  async #download(url: string | URL, options: FetchOptions): Promise<Downloaded> {
+    const { consumed, info, headers } = await this.#run(url, options, async (response, guard, signal) => {
       const chunks: Buffer[] = [];
       const collect = new Writable({
         write(chunk: Buffer, _encoding, callback) {
@@ -137,7 +201,10 @@ export class Pipeline {
       await pump(response.body, guard, collect, { signal });
       return { value: Buffer.concat(chunks), bytes: guard.bytes, sha256: guard.sha256 };
     });
-    return { ...info, bytes: consumed.bytes, sha256: consumed.sha256, body: consumed.value };
+    return {
+      result: { ...info, bytes: consumed.bytes, sha256: consumed.sha256, body: consumed.value },
+      headers,
+    };
   }
 
   /**
@@ -145,8 +212,15 @@ export class Pipeline {
    * every check; a failed download leaves nothing behind.
    */
   async toFile(url: string | URL, path: string, options: FetchOptions = {}): Promise<FileResult> {
+    const { hit, keys } = await this.#lookup(url, options);
+    const ready = hit ?? (await this.#joinFlight(keys, options));
+    if (ready) {
+      const { body, ...info } = ready;
+      await writeFileAtomically(path, body, info.attempts);
+      return { ...info, path };
+    }
     const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.detour-part`);
-    const { consumed, info } = await this.#run(url, options, async (response, guard, signal) => {
+    const { consumed, info, headers } = await this.#run(url, options, async (response, guard, signal) => {
       try {
         await pump(response.body, guard, createWriteStream(temp, { flags: 'w', mode: 0o644 }), { signal });
         return { value: temp, bytes: guard.bytes, sha256: guard.sha256 };
@@ -166,7 +240,14 @@ export class Pipeline {
         attempts: info.attempts,
       });
     }
-    return { ...info, bytes: consumed.bytes, sha256: consumed.sha256, path };
+    const result = { ...info, bytes: consumed.bytes, sha256: consumed.sha256 };
+    if (keys && this.#cache?.refuses({ ...result, headers }) === undefined) {
+      // Streamed to disk to keep memory flat; read back only because the cache will keep it.
+      const body = await readFile(path).catch(() => undefined);
+      if (body?.length === result.bytes)
+        await this.#store(keys.cache, { result: { ...result, body }, headers });
+    }
+    return { ...result, path };
   }
 
   /**
@@ -175,6 +256,14 @@ export class Pipeline {
    * on a later failure (too large, length mismatch, reset).
    */
   async stream(url: string | URL, options: FetchOptions = {}): Promise<StreamResult> {
+    const { hit, keys } = await this.#lookup(url, options);
+    const ready = hit ?? (await this.#joinFlight(keys, options));
+    if (ready) {
+      const { body, bytes: _bytes, sha256: _sha256, ...info } = ready;
+      const out = new PassThrough();
+      out.end(body);
+      return { ...info, body: out, expectedBytes: body.length };
+    }
     const { consumed, info } = await this.#run(url, options, async (response, guard, signal) => {
       const out = new PassThrough();
       // Errors after the hand-over reach the caller through `out` (pipeline destroys it with the error).
@@ -205,6 +294,201 @@ export class Pipeline {
     this.#closed = true;
     for (const strategy of this.#strategies.values()) await strategy.close?.();
     this.#transport.close();
+    await this.#routeMemory?.close?.();
+    await this.#cache?.close();
+  }
+
+  /**
+   * The adaptive wrapper around one run of the plan: circuit breaker (refuse without network),
+   * route memory (remembered winner first), concurrency slot (queue under the caller's signal and
+   * deadline), then the outcome is recorded in the memory and the circuit.
+   */
+  async #run<T>(input: string | URL, options: FetchOptions, consume: Consume<T>): Promise<Outcome<T>> {
+    if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
+    const url = parseTargetUrl(input);
+    const deadline = this.#deadline(options);
+    const plan = this.planFor(url, options);
+    const fingerprint = this.#fingerprint();
+    const ticket = this.#circuit?.enter(routeKey(url, fingerprint));
+    // A per-fetch strategy list is the caller's exact order: memory neither reorders nor learns from it.
+    const route =
+      options.strategies === undefined ? await this.#orderRoute(url, fingerprint, plan) : undefined;
+    let release: Release | undefined;
+    const queuedAt = Date.now();
+    try {
+      release = await this.#limiter?.acquire(originOf(url), { signal: options.signal, deadline });
+    } catch (error) {
+      if (ticket) this.#circuit?.neutral(ticket);
+      throw error;
+    }
+    // Time spent queued counts against the fetch's total deadline.
+    const runOptions =
+      Date.now() > queuedAt ? { ...options, timeoutMs: Math.max(1, deadline - Date.now()) } : options;
+    try {
+      const outcome = await this.#runPlan(url, runOptions, consume, route?.order ?? plan);
+      await this.#learn(url, fingerprint, route, outcome.info.attempts, outcome.info.degraded);
+      if (ticket) {
+        // A placeholder means every real strategy failed: the host did not answer.
+        if (outcome.info.degraded) this.#circuit?.failure(ticket);
+        else this.#circuit?.success(ticket);
+      }
+      const held = release;
+      if (held && outcome.consumed.holdSignal) {
+        outcome.consumed.holdSignal(held); // a stream keeps its slot until it ends
+        release = undefined;
+      }
+      return outcome;
+    } catch (error) {
+      const attempts = error instanceof DetourError ? error.attempts : [];
+      await this.#learn(url, fingerprint, route, attempts, false);
+      if (ticket) this.#judge(ticket, error, attempts);
+      throw error;
+    } finally {
+      release?.();
+    }
+  }
+
+  /** Whether a failed fetch says the host is unreachable (counts toward opening its circuit). */
+  #judge(ticket: CircuitTicket, error: unknown, attempts: readonly AttemptRecord[]): void {
+    const failureClass = error instanceof DetourError ? error.failureClass : 'unknown';
+    const tried = attempts.some((a) => a.outcome === 'failed');
+    if (!tried || failureClass === 'aborted' || failureClass === 'blocked') this.#circuit?.neutral(ticket);
+    else if (
+      routeWinner(attempts) !== undefined ||
+      failureClass === 'too-large' ||
+      failureClass === 'content-invalid'
+    ) {
+      this.#circuit?.success(ticket); // the host answered; the answer was not what we wanted
+    } else this.#circuit?.failure(ticket);
+  }
+
+  /** Total deadline of a fetch that starts now. */
+  #deadline(options: FetchOptions): number {
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new DetourUsageError('timeoutMs must be a positive number');
+    }
+    return Date.now() + timeoutMs;
+  }
+
+  /**
+   * The network environment as route memory keys it: an explicit proxy option, else the
+   * environment provider's fingerprint (proxy/TUN/fake-IP state), else `none`.
+   */
+  #fingerprint(): string {
+    const proxy = this.#options.proxy;
+    if (typeof proxy === 'string') return `proxy=${stripCredentials(proxy)}`;
+    if (proxy === false || proxy === null) return 'proxy=none';
+    try {
+      return this.#environment?.fingerprint() ?? 'none';
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  async #orderRoute(url: URL, fingerprint: string, plan: string[]): Promise<RoutePlan | undefined> {
+    if (!this.#routeMemory) return undefined;
+    try {
+      return await this.#routeMemory.order(url, fingerprint, plan);
+    } catch (error) {
+      this.#logger.warn({ err: (error as Error)?.message }, 'route memory unavailable; using the plan as is');
+      return undefined;
+    }
+  }
+
+  async #learn(
+    url: URL,
+    fingerprint: string,
+    route: RoutePlan | undefined,
+    attempts: readonly AttemptRecord[],
+    degraded: boolean,
+  ): Promise<void> {
+    if (!route || !this.#routeMemory) return;
+    try {
+      await this.#routeMemory.record(url, fingerprint, route, {
+        winner: routeWinner(attempts, degraded),
+        attempts,
+      });
+    } catch (error) {
+      this.#logger.warn({ err: (error as Error)?.message }, 'route memory could not record the outcome');
+    }
+  }
+
+  /**
+   * The cache and single-flight keys of a fetch, and a cache hit when there is a usable one.
+   * `noCache` and personal headers (Authorization, Cookie) skip both. A remembered failure (opt-in
+   * negative cache) is thrown as a CachedFailureError.
+   */
+  async #lookup(
+    input: string | URL,
+    options: FetchOptions,
+  ): Promise<{ hit?: FetchResult; keys?: CacheKeys }> {
+    if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
+    const url = parseTargetUrl(input);
+    const perFetch = lowerCaseKeys(options.headers ?? {});
+    if (options.noCache || PERSONAL_HEADERS.some((name) => name in perFetch)) return {};
+    const cacheKey = this.#cache ? this.#cache.key(url) : defaultCacheKey(url);
+    const flight = JSON.stringify([
+      cacheKey,
+      options.expect ?? 'any',
+      options.maxBytes ?? null,
+      options.headersProfile ?? null,
+      options.strategies ?? null,
+      perFetch,
+    ]);
+    const keys = { cache: cacheKey, flight };
+    if (!this.#cache) return { keys };
+    const started = performance.now();
+    const hit = await this.#cache.get(cacheKey);
+    if (hit) {
+      const { body } = hit.entry;
+      const fits = body.length <= (options.maxBytes ?? this.#options.maxBytes);
+      const isImage = options.expect !== 'image' || sniffImage(body) !== null;
+      // An entry this fetch would refuse (too large, not an image) is not served: the fetch runs
+      // and fails, or succeeds, on its own terms.
+      if (fits && isImage) {
+        const result = resultFromCache(hit, url, Math.round(performance.now() - started));
+        this.#logger.debug({ url: redactUrl(url), tier: hit.tier }, 'served from cache');
+        return { hit: result, keys };
+      }
+    }
+    const negative = await this.#cache.getNegative(cacheKey);
+    if (negative) throw negative;
+    return { keys };
+  }
+
+  /** The body of a download of the same key already in flight (started by fetch()), if any. */
+  async #joinFlight(keys: CacheKeys | undefined, options: FetchOptions): Promise<FetchResult | undefined> {
+    if (!keys) return undefined;
+    const joined = this.#flight.join(keys.flight, {
+      signal: options.signal,
+      deadline: this.#deadline(options),
+    });
+    return joined ? (await joined).value.result : undefined;
+  }
+
+  /** The shared work of a single flight: download, then store (before anyone is answered) or remember the failure. */
+  async #downloadAndStore(url: string | URL, options: FetchOptions, cacheKey: string): Promise<Downloaded> {
+    try {
+      const downloaded = await this.#download(url, options);
+      await this.#store(cacheKey, downloaded);
+      return downloaded;
+    } catch (error) {
+      if (error instanceof DetourError && this.#cache) {
+        await this.#cache.setNegative(cacheKey, error).catch(() => false);
+      }
+      throw error;
+    }
+  }
+
+  async #store(cacheKey: string, { result, headers }: Downloaded): Promise<void> {
+    if (!this.#cache) return;
+    const { stored, reason } = await this.#cache.set(
+      cacheKey,
+      { ...result, url: parseTargetUrl(result.url), headers },
+      result.body,
+    );
+    this.#logger.debug({ url: redactUrl(result.url), stored, reason }, stored ? 'cached' : 'not cached');
   }
 
   #checkNames(names: readonly string[]): void {
@@ -218,7 +502,12 @@ export class Pipeline {
     }
   }
 
-  async #run<T>(input: string | URL, options: FetchOptions, consume: Consume<T>): Promise<Outcome<T>> {
+  async #runPlan<T>(
+    input: string | URL,
+    options: FetchOptions,
+    consume: Consume<T>,
+    plannedOrder?: string[],
+  ): Promise<Outcome<T>> {
     if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
     const url = parseTargetUrl(input);
     const maxBytes = options.maxBytes ?? this.#options.maxBytes;
@@ -231,7 +520,7 @@ export class Pipeline {
         throw new DetourUsageError(`${name} must be a positive number`);
     }
     const expect = options.expect ?? 'any';
-    const order = this.planFor(url, options);
+    const order = plannedOrder ?? this.planFor(url, options);
     const route = this.routeFor(url);
     const deadline = Date.now() + timeoutMs;
     const log = this.#logger.child({ url: redactUrl(url) });
@@ -316,7 +605,7 @@ export class Pipeline {
         const consumed = await consume(response, guard, attemptSignal.signal);
         const record: AttemptRecord = {
           strategy: name,
-          route: describeRoute(response.route),
+          route: response.degraded ? 'none' : describeRoute(response.route),
           outcome: 'ok',
           ms: Math.round(performance.now() - started),
           status: response.status,
@@ -338,6 +627,7 @@ export class Pipeline {
             finalUrl: response.finalUrl,
             strategy: name,
             degraded: !!response.degraded,
+            ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
             fromCache: false,
             contentType: headerString(response.headers['content-type']),
             attempts,
@@ -345,6 +635,7 @@ export class Pipeline {
             downgraded: !!response.downgraded,
             status: response.status,
           },
+          headers: response.headers,
         };
       } catch (error) {
         response?.body.destroy();

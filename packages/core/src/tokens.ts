@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { InjectionToken } from 'tsyringe';
+import type { Cache } from './cache/cache.js';
 import type { EnvironmentProvider } from './environment.js';
+import type { ConcurrencyLimiter } from './limiter.js';
+import type { CircuitBreaker } from './memory/circuit.js';
+import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
 import type { Transport } from './transport/transport.js';
 import type { Strategy } from './types.js';
@@ -11,5 +15,11 @@ export const LOGGER: InjectionToken<Logger> = Symbol.for('detour.Logger');
 export const TRANSPORT: InjectionToken<Transport> = Symbol.for('detour.Transport');
 export const ENVIRONMENT: InjectionToken<EnvironmentProvider> = Symbol.for('detour.Environment');
 export const OPTIONS: InjectionToken<ResolvedPipelineOptions> = Symbol.for('detour.Options');
-export const ROUTE_MEMORY: InjectionToken<unknown> = Symbol.for('detour.RouteMemory');
-export const CACHE: InjectionToken<unknown> = Symbol.for('detour.Cache');
+/** Per-origin, per-environment memory of the winning strategy (absent: every fetch runs the plan as is). */
+export const ROUTE_MEMORY: InjectionToken<RouteMemory> = Symbol.for('detour.RouteMemory');
+/** The cache in front of the pipeline (absent: no cache). */
+export const CACHE: InjectionToken<Cache> = Symbol.for('detour.Cache');
+/** Global and per-host concurrency limit (absent: no limit). */
+export const LIMITER: InjectionToken<ConcurrencyLimiter> = Symbol.for('detour.Limiter');
+/** Per-host circuit breaker (absent: never short-circuits). */
+export const CIRCUIT: InjectionToken<CircuitBreaker> = Symbol.for('detour.Circuit');

@@ -115,6 +115,8 @@ export interface AttemptResponse {
   readonly downgraded?: boolean;
   /** Not the real file (placeholder). */
   readonly degraded?: boolean;
+  /** Why a degraded response stands in for the real file (the failures that led there). */
+  readonly degradedReason?: string;
   /** Retries made inside the strategy before this response. */
   readonly retries?: number;
 }
@@ -183,6 +185,8 @@ export interface FetchResultInfo {
   finalUrl: string;
   strategy: string;
   degraded: boolean;
+  /** With `degraded`: the failures that led to the stand-in. */
+  degradedReason?: string;
   fromCache: boolean;
   bytes: number;
   contentType: string | null;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache, type CacheCandidate, hashKey } from '../src/cache/index.js';
 import { StoreRouteMemory } from '../src/memory/index.js';
 import { KeyvStore } from '../src/store/index.js';
+import { connectKeyv } from './helpers/keyv.js';
 import { type RunningRedis, startRedis } from './helpers/redis-server.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -96,5 +97,24 @@ describe('shared store: Keyv + @keyv/redis against a real redis-server', () => {
       source: 'remembered',
     });
     expect((await second.order(url, 'other-network', plan)).source).toBe('plan');
+  });
+
+  it('a Redis that goes away costs a bounded wait and reads as a miss, never an error', async () => {
+    const doomed = await startRedis();
+    const keyv = connectKeyv(doomed.url, 'doomed');
+    const errors: unknown[] = [];
+    keyv.on('error', (error: unknown) => errors.push(error));
+    const store = new KeyvStore(keyv, { timeoutMs: 300 });
+    const cache = new Cache({ memory: false, store });
+    const body = Buffer.from('before the outage');
+    expect(await cache.set('k', candidate(body), body)).toEqual({ stored: true });
+    await doomed.close();
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.set('k2', candidate(body), body)).toMatchObject({ stored: false });
+    const memory = new StoreRouteMemory({ store });
+    await expect(memory.order(new URL('https://a.example/'), 'fp', ['direct'])).rejects.toThrow();
+    // `quit` would wait for a server that is gone: force the client closed (stops reconnecting).
+    await (keyv.store as KeyvRedis<string>).disconnect(true).catch(() => {});
+    expect(errors.length).toBeGreaterThan(0); // the outage was reported on the Keyv, not thrown at us
   });
 });

@@ -55,6 +55,18 @@ describe('classifyError (the shapes Node, got, hpagent and socks really produce)
       'tls-handshake',
       'ERR_SSL_DH_KEY_TOO_SMALL',
     ],
+    [
+      'weak chain (SHA-1 signed), Node says UNSPECIFIED',
+      viaGot(err('CA signature digest algorithm too weak', { code: 'UNSPECIFIED' })),
+      'tls-handshake',
+      'CA_MD_TOO_WEAK',
+    ],
+    [
+      'weak leaf key',
+      viaGot(err('EE certificate key too weak', { code: 'UNSPECIFIED' })),
+      'tls-handshake',
+      'EE_KEY_TOO_SMALL',
+    ],
     // Protocol refusals.
     [
       'TLS 1.0-only server',
@@ -242,6 +254,14 @@ describe('classifyError (the shapes Node, got, hpagent and socks really produce)
       code: 'DETOUR_PRIVATE_ADDRESS',
       terminal: true,
     });
+  });
+
+  it('a strategy that follows redirects itself reports a terminal redirect limit', () => {
+    const error = new DetourError('too many redirects', {
+      failureClass: 'http-status',
+      code: 'ERR_TOO_MANY_REDIRECTS',
+    });
+    expect(classifyError(error).terminal).toBe(true);
   });
 
   it.each([

@@ -86,6 +86,51 @@ describe('SingleFlight', () => {
     await expect(pc).resolves.toEqual({ value: 'again', shared: false });
   });
 
+  it('join() shares work in flight and starts nothing when there is none', async () => {
+    const flight = new SingleFlight<string>({ copy: (v) => `${v} (copy)` });
+    expect(flight.join('k')).toBeUndefined();
+    const { state, work } = gate<string>();
+    const started = flight.run('k', work);
+    const joined = flight.join('k');
+    await tick();
+    state.resolve('body');
+    await expect(started).resolves.toEqual({ value: 'body', shared: false });
+    await expect(joined).resolves.toEqual({ value: 'body (copy)', shared: true });
+    expect(state.runs).toBe(1);
+  });
+
+  it('the last caller to abort gets the work’s own ending (its error), not a bare abort', async () => {
+    const flight = new SingleFlight<string>();
+    const caller = new AbortController();
+    const work = (signal: AbortSignal) =>
+      new Promise<string>((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('aborted after 2 attempts')), { once: true });
+      });
+    const call = flight.run('k', work, { signal: caller.signal });
+    await tick();
+    caller.abort();
+    await expect(call).rejects.toThrow('aborted after 2 attempts');
+  });
+
+  it('the last caller to abort is still refused if the work happens to succeed', async () => {
+    const flight = new SingleFlight<string>();
+    const caller = new AbortController();
+    const { state, work } = gate<string>();
+    const call = flight.run(
+      'k',
+      (signal) => {
+        const done = work(new AbortController().signal); // this work ignores the abort
+        void signal;
+        return done;
+      },
+      { signal: caller.signal },
+    );
+    await tick();
+    caller.abort();
+    state.resolve('too late');
+    await expect(call).rejects.toMatchObject({ code: 'ABORT_ERR' });
+  });
+
   it('a caller past its own deadline leaves; the others still get the body', async () => {
     const flight = new SingleFlight<string>();
     const { state, work } = gate<string>();

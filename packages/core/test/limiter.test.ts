@@ -9,7 +9,11 @@ describe('ConcurrencyLimiter', () => {
     const limiter = new ConcurrencyLimiter({ global: 10, perHost: 2 });
     const order: number[] = [];
     const releases = await Promise.all([limiter.acquire('a'), limiter.acquire('a')]);
-    const queued = [3, 4, 5].map((n) => limiter.acquire('a').then((release) => (order.push(n), release)));
+    const queued = [3, 4, 5].map(async (n) => {
+      const release = await limiter.acquire('a');
+      order.push(n);
+      return release;
+    });
     await tick();
     expect(limiter.activeFor('a')).toBe(2);
     expect(limiter.queued).toBe(3);
@@ -36,7 +40,10 @@ describe('ConcurrencyLimiter', () => {
     const b1 = await limiter.acquire('b'); // runs at once: its host is free and global has room
     expect(limiter.active).toBe(2);
     let c1Granted = false;
-    const c1 = limiter.acquire('c').then((r) => ((c1Granted = true), r));
+    const c1 = limiter.acquire('c').then((release) => {
+      c1Granted = true;
+      return release;
+    });
     await tick();
     expect(c1Granted).toBe(false); // global full
     b1();

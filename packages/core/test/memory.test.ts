@@ -62,7 +62,7 @@ describe('routeWinner', () => {
     [[{ ...failed('direct', 'http-status'), status: 429 }], false, undefined],
     [[failed('direct'), failed('tls-relaxed', 'timeout')], false, undefined],
   ] as const)('%o (degraded %s) → %s', (attempts, degraded, winner) => {
-    expect(routeWinner(attempts as AttemptRecord[], degraded)).toBe(winner);
+    expect(routeWinner(attempts as unknown as AttemptRecord[], degraded)).toBe(winner);
   });
 });
 

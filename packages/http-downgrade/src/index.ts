@@ -2,7 +2,6 @@ import { STRATEGY } from '@detour/core';
 import type { DependencyContainer } from 'tsyringe';
 import { type HttpDowngradeOptions, HttpDowngradeStrategy } from './strategy.js';
 
-export { hostMatches } from './host-pattern.js';
 export type { HttpDowngradeOptions, PortMap } from './strategy.js';
 export { CREDENTIAL_HEADERS, DOWNGRADE_RESCUES, downgradeUrl, HttpDowngradeStrategy } from './strategy.js';
 

@@ -3,10 +3,10 @@ import {
   type AttemptResponse,
   DetourUsageError,
   type FailureClass,
+  hostMatches,
   type Strategy,
   strictAttempt,
 } from '@detour/core';
-import { hostMatches } from './host-pattern.js';
 
 /**
  * Failures plain HTTP can get around: the TLS layer broken by something in the way (handshake

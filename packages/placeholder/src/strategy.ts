@@ -76,19 +76,21 @@ export class PlaceholderStrategy implements Strategy {
   async attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
     signal.throwIfAborted();
     const image = this.#image ?? pickImage(req.url, req.headers.accept);
+    const reason = describeFailures(req.failures) || 'unknown';
     return {
       status: 200,
       headers: {
         'content-type': image.contentType,
         'content-length': String(image.body.length),
         'cache-control': 'no-store',
-        [REASON_HEADER]: describeFailures(req.failures) || 'unknown',
+        [REASON_HEADER]: reason,
       },
       body: Readable.from([image.body]),
       finalUrl: req.url.toString(),
-      // Nothing went over the network; `direct` is the closest honest value the contract has.
+      // Nothing went over the network: the pipeline records the route of a degraded answer as `none`.
       route: DIRECT,
       degraded: true,
+      degradedReason: reason,
     };
   }
 }

@@ -198,8 +198,14 @@ async function startServer(profile: ServerProfile): Promise<{ port: number; chil
         minVersion: 'TLSv1',
         ciphers: 'ALL:@SECLEVEL=0',
       });
-      s.once('secureConnect', () => (s.destroy(), resolve(true)));
-      s.once('error', (e: NodeJS.ErrnoException) => (s.destroy(), resolve(e.code !== 'ECONNREFUSED')));
+      s.once('secureConnect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => {
+        s.destroy();
+        resolve(e.code !== 'ECONNREFUSED');
+      });
     });
     if (up) return { port, child };
     await new Promise((r) => setTimeout(r, 50));

@@ -2,7 +2,6 @@ import { STRATEGY } from '@detour/core';
 import type { DependencyContainer } from 'tsyringe';
 import { type TlsRelaxedOptions, TlsRelaxedStrategy } from './strategy.js';
 
-export { hostMatches } from './host-pattern.js';
 export type { TlsRelaxedOptions } from './strategy.js';
 export { DEFAULT_RELAXED_CIPHERS, relaxTls, TLS_RELAXABLE, TlsRelaxedStrategy } from './strategy.js';
 

@@ -4,11 +4,12 @@ import {
   type AttemptRequest,
   type AttemptResponse,
   type FailureClass,
+  hostMatches,
+  RELAXED_CIPHERS,
   type Strategy,
   strictAttempt,
   type TlsOptions,
 } from '@detour/core';
-import { hostMatches } from './host-pattern.js';
 
 /**
  * The cipher list offered when relaxing, measured against real legacy servers (README, and
@@ -16,7 +17,7 @@ import { hostMatches } from './host-pattern.js';
  * takes them but also offers anonymous suites (no certificate: nothing to verify); this list keeps
  * every suite `ALL` rescues with and drops the unauthenticated (`aNULL`) and unencrypted (`eNULL`) ones.
  */
-export const DEFAULT_RELAXED_CIPHERS = 'ALL:!aNULL:!eNULL:@SECLEVEL=0';
+export const DEFAULT_RELAXED_CIPHERS = RELAXED_CIPHERS;
 
 /** Failures a more permissive handshake can rescue. */
 export const TLS_RELAXABLE: ReadonlySet<FailureClass> = new Set<FailureClass>([

@@ -140,20 +140,32 @@ export class Cache {
     return undefined;
   }
 
+  /** Why this fetch would not be stored, or undefined when it would (checked before reading a body back). */
+  refuses(candidate: Omit<CacheCandidate, 'url' | 'finalUrl' | 'sha256'>): string | undefined {
+    if (this.tiers.length === 0) return 'no cache tier';
+    if (candidate.degraded) return 'degraded (placeholder) bodies are never cached';
+    if (candidate.status !== 200) return `status ${candidate.status}`;
+    const policy = cachePolicy(candidate.headers, {
+      ttlMs: this.ttlMs,
+      mode: this.freshness,
+      now: this.#now(),
+    });
+    if (!policy.store) return policy.reason ?? 'not cacheable';
+    if (policy.private && this.tiers.every((tier) => tier.shared)) return 'private, and only shared tiers';
+    return undefined;
+  }
+
   /** Store a successful fetch if the rules allow it; says why not otherwise. */
   async set(
     key: string,
     candidate: CacheCandidate,
     body: Buffer,
   ): Promise<{ stored: boolean; reason?: string }> {
-    if (this.tiers.length === 0) return { stored: false, reason: 'no cache tier' };
-    if (candidate.degraded)
-      return { stored: false, reason: 'degraded (placeholder) bodies are never cached' };
-    if (candidate.status !== 200) return { stored: false, reason: `status ${candidate.status}` };
+    const refused = this.refuses(candidate);
+    if (refused !== undefined) return { stored: false, reason: refused };
     if (body.length !== candidate.bytes) return { stored: false, reason: 'body length does not match' };
     const now = this.#now();
     const policy = cachePolicy(candidate.headers, { ttlMs: this.ttlMs, mode: this.freshness, now });
-    if (!policy.store) return { stored: false, reason: policy.reason ?? 'not cacheable' };
     const finalUrl = redactUrl(candidate.finalUrl);
     const url = redactUrl(candidate.url);
     const meta: CacheMeta = {
@@ -177,9 +189,7 @@ export class Cache {
       if (policy.private && tier.shared) continue;
       stored = (await this.#put(tier, hashed, { meta, body })) || stored;
     }
-    return stored
-      ? { stored }
-      : { stored, reason: policy.private ? 'private, and only shared tiers' : 'store failed' };
+    return stored ? { stored } : { stored, reason: 'store failed' };
   }
 
   async delete(key: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostMatches } from '../host-pattern.js';
 
 /** Turns a request URL into the cache key (and the single-flight key). */
 export type CacheKeyFn = (url: URL) => string;
@@ -11,17 +12,8 @@ export const defaultCacheKey: CacheKeyFn = (url) => {
 };
 
 export interface DropQueryParamsOptions {
-  /** Only for these hosts and their subdomains (default: every host). */
+  /** Only for hosts matching these patterns (`example.com`, `*.example.com`, `*`; default: every host). */
   hosts?: readonly string[];
-}
-
-function hostMatches(hostname: string, suffixes: readonly string[] | undefined): boolean {
-  if (suffixes === undefined) return true;
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  return suffixes.some((suffix) => {
-    const s = suffix.toLowerCase().replace(/^\*?\./, '');
-    return host === s || host.endsWith(`.${s}`);
-  });
 }
 
 /**
@@ -33,7 +25,7 @@ export function dropQueryParams(names: readonly string[], options: DropQueryPara
   return (url) => {
     const copy = new URL(url);
     copy.hash = '';
-    if (!hostMatches(copy.hostname, options.hosts)) return copy.href;
+    if (options.hosts && !hostMatches(copy.hostname, options.hosts)) return copy.href;
     for (const name of [...copy.searchParams.keys()]) {
       if (drop.has(name.toLowerCase())) copy.searchParams.delete(name);
     }
@@ -42,7 +34,9 @@ export function dropQueryParams(names: readonly string[], options: DropQueryPara
 }
 
 /** Tencent's image hosts: QQ NT multimedia, group chat pictures, avatars. */
-export const TENCENT_HOSTS: readonly string[] = ['qq.com.cn', 'qpic.cn', 'qq.com', 'qlogo.cn'];
+export const TENCENT_HOSTS: readonly string[] = ['qq.com.cn', 'qpic.cn', 'qq.com', 'qlogo.cn'].flatMap(
+  (h) => [h, `*.${h}`],
+);
 
 /**
  * Tencent URLs carry `rkey`, a signature that expires and differs between links to the same

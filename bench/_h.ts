@@ -1,0 +1,10 @@
+import { labPipeline } from './lib/detour.js';
+import { gotClient } from './lib/clients.js';
+import got from 'got';
+import { startLabProcess } from './lib/lab-process.js';
+const lab = await startLabProcess({ origin: { kind: 'https' } });
+const p = await labPipeline(lab.caPem, { cache: false });
+const r = await p.fetch(`${lab.servers.origin!.ipUrl}/headers`);
+console.log(r.body.toString());
+console.log(await got(`${lab.servers.origin!.ipUrl}/headers`, { https: { certificateAuthority: lab.caPem } }).text());
+await p.close(); await lab.close();

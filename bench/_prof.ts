@@ -1,0 +1,15 @@
+import { gotClient } from './lib/clients.js';
+import { detourClient, labPipeline } from './lib/detour.js';
+import { startLabProcess } from './lib/lab-process.js';
+import { runLoad } from './lib/load.js';
+import { summarize } from './stats.js';
+const lab = await startLabProcess({ origin: { kind: 'https' } });
+const which = process.argv[2] ?? 'detour';
+const client = which === 'got' ? gotClient(lab.caPem) : detourClient(await labPipeline(lab.caPem, { cache: false, concurrency: { global: 64, perHost: 64 } }));
+let i = 0;
+const url = () => `${lab.servers.origin!.ipUrl}/big?bytes=10240&n=${i++}`;
+await runLoad(200, 1, () => client.get(url()));
+const r = await runLoad(Number(process.argv[3] ?? 3000), 1, () => client.get(url()));
+console.log(which, summarize(r.latencies).median, r.failed, r.errors);
+await client.close();
+await lab.close();

@@ -1,0 +1,37 @@
+/**
+ * Figure 3: a broken accelerator (a CONNECT proxy that answers the TLS handshake with an alert, or
+ * resets it) in front of a good origin. `direct` through the proxy fails, `direct-bypass` (the
+ * same strict request around the proxy) rescues; route memory should start the next ones there.
+ * curl follows the same route as `direct` (through the proxy), so it is no rescue here.
+ */
+import { labPipeline } from '../lib/detour.js';
+import { startLabProcess } from '../lib/lab-process.js';
+import { measureRescue } from '../lib/rescue.js';
+import type { Figure } from '../lib/types.js';
+
+export const figure: Figure = {
+  id: 3,
+  key: 'accelerator-rescue',
+  title: 'Rescue time behind a broken accelerator',
+  async run(ctx) {
+    const lab = await startLabProcess({
+      good: { kind: 'https' },
+      alert: { kind: 'accelerator', mode: 'alert', breaks: 'good' },
+      reset: { kind: 'accelerator', mode: 'reset', breaks: 'good' },
+    });
+    ctx.defer(() => lab.close());
+    const { good, alert, reset } = lab.servers as Record<string, { ipUrl: string; url: string }>;
+    const url = `${good!.ipUrl}/image.png`;
+    const behind = (proxy: string) => () =>
+      labPipeline(lab.caPem, { proxy, strategies: ['direct', 'direct-bypass'] });
+    return measureRescue(ctx, {
+      cases: [
+        { label: 'accelerator answers TLS with handshake_failure', hostile: behind(alert!.url), hostileUrl: url },
+        { label: 'accelerator resets the tunnel', hostile: behind(reset!.url), hostileUrl: url },
+      ],
+      good: () => labPipeline(lab.caPem, { strategies: ['direct', 'direct-bypass'] }),
+      goodUrl: url,
+      baselineLabel: 'the same origin without the proxy (direct wins at once)',
+    });
+  },
+};

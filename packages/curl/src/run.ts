@@ -1,0 +1,263 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { DetourError, type Route } from '@detour/core';
+import { buildCurlInvocation, type CurlCall } from './args.js';
+import { curlError } from './exit-codes.js';
+import { MAX_HEAD_BYTES, parseFinalHead, type ResponseHead } from './headers.js';
+
+const execFileAsync = promisify(execFile);
+
+/** What a run needs besides the call: where things are, and the caller's CAs. */
+export interface RunContext {
+  curlPath: string;
+  mkfifoPath: string;
+  env: Record<string, string | undefined>;
+  killGraceMs: number;
+  /** PEM for `--cacert` (system bundle + extra CAs), or undefined for curl's default trust. */
+  caPem: string | undefined;
+  /** Where each run's private temp dir (FIFO, CA file) is made. */
+  tmpDir: string;
+  /** Live runs, so `close()` can end them: each stops its child and resolves once it is cleaned up. */
+  live: Map<ChildProcess, () => Promise<void>>;
+}
+
+/** One curl run whose response head has arrived; the body is still streaming from stdout. */
+export interface CurlRun extends ResponseHead {
+  readonly body: PassThrough;
+  readonly pid: number;
+  /** Stop the run (body not wanted: a redirect, a retry) and wait until the child and its temp files are gone. */
+  discard(): Promise<void>;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited and been reaped. */
+export function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Spawn curl for one request and resolve as soon as the final response head is known.
+ *
+ * Headers come through a FIFO (`--dump-header`) in a private temp dir, the body through stdout, so
+ * the two never mix (with `-D -` trailers would land in the body) and the head is known before the
+ * first body byte is read. The FIFO's write end is also handed to the child as fd 3: the read side
+ * sees end-of-file exactly when curl is gone, never before curl opened it.
+ */
+export async function runCurl(
+  call: Omit<CurlCall, 'headerFile' | 'caFile'>,
+  ctx: RunContext,
+  signal: AbortSignal,
+): Promise<CurlRun> {
+  signal.throwIfAborted();
+  const dir = await mkdtemp(join(ctx.tmpDir, 'detour-curl-')); // mode 0700
+  const headerFile = join(dir, 'headers');
+  let caFile: string | undefined;
+  let headerFd: number | undefined;
+  let writerFd: number | undefined;
+  let child: ChildProcess;
+  try {
+    if (ctx.caPem !== undefined) {
+      caFile = join(dir, 'ca.pem');
+      await writeFile(caFile, ctx.caPem, { mode: 0o600 });
+    }
+    await execFileAsync(ctx.mkfifoPath, ['-m', '600', headerFile], { signal });
+    headerFd = openSync(headerFile, constants.O_RDONLY | constants.O_NONBLOCK);
+    writerFd = openSync(headerFile, constants.O_WRONLY | constants.O_NONBLOCK);
+    const { args, config } = buildCurlInvocation({ ...call, headerFile, caFile });
+    child = spawn(ctx.curlPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe', writerFd],
+      env: childEnv(ctx.env),
+      windowsHide: true,
+    });
+    closeSync(writerFd);
+    writerFd = undefined;
+    child.stdin!.on('error', () => {}); // curl may exit before reading its config (EPIPE)
+    child.stdin!.end(config);
+  } catch (error) {
+    if (writerFd !== undefined) closeSync(writerFd);
+    if (headerFd !== undefined) closeSync(headerFd);
+    await rm(dir, { recursive: true, force: true });
+    if (signal.aborted) throw signal.reason;
+    throw new DetourError(`could not start curl: ${(error as Error).message}`, {
+      failureClass: 'unavailable',
+      code: (error as NodeJS.ErrnoException).code ?? 'CURL_SPAWN_FAILED',
+      cause: error,
+    });
+  }
+  return watch(
+    child,
+    new Socket({ fd: headerFd, readable: true, writable: false }),
+    dir,
+    call.route,
+    ctx,
+    signal,
+  );
+}
+
+/** The environment curl runs in: proxy variables removed (the route decides), messages in English. */
+function childEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || /^(http|https|all|no|ftp)_proxy$/i.test(key)) continue;
+    out[key] = value;
+  }
+  out.LC_ALL = 'C';
+  return out;
+}
+
+function watch(
+  child: ChildProcess,
+  headerStream: Socket,
+  dir: string,
+  route: Route,
+  ctx: RunContext,
+  signal: AbortSignal,
+): Promise<CurlRun> {
+  const body = new PassThrough();
+  let dump = '';
+  let stderr = '';
+  let head: ResponseHead | undefined;
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let headerDone = false;
+  let stopped: unknown; // why we ended the child ourselves
+  let markDone!: () => void;
+  const done = new Promise<void>((resolve) => {
+    markDone = resolve;
+  });
+  const stop = (reason: unknown): Promise<void> => {
+    stopped ??= reason;
+    return terminate(child, ctx.killGraceMs).then(() => done);
+  };
+  const stopForClose = () =>
+    stop(new DetourError('the curl strategy was closed', { failureClass: 'aborted', code: 'ABORT_ERR' }));
+  ctx.live.set(child, stopForClose);
+
+  return new Promise<CurlRun>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (!settled) {
+        settled = true;
+        body.destroy(); // never handed out: nobody listens for its errors
+        reject(error);
+      } else if (head && !body.destroyed) {
+        body.destroy(error as Error);
+      }
+    };
+    const onAbort = () => {
+      // Before the head: settle only once the child is gone, so a failed attempt leaves no process.
+      // After it: the body errors at once (the consumer is waiting) and the child follows.
+      if (settled) fail(signal.reason);
+      void stop(signal.reason).then(() => fail(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const cleanup = () => {
+      signal.removeEventListener('abort', onAbort);
+      headerStream.destroy();
+      // Listed as live until its temp dir is gone, so that `close()` waits for that too.
+      void rm(dir, { recursive: true, force: true }).finally(() => {
+        ctx.live.delete(child);
+        markDone();
+      });
+    };
+    // Ends when the child has exited and the FIFO is drained: only then is every header byte read.
+    const maybeFinish = () => {
+      if (!exit || !headerDone) return;
+      cleanup();
+      if (!settled) {
+        if (stopped !== undefined) return fail(stopped);
+        if (exit.code !== 0) return fail(exitError(exit, stderr, route));
+        return fail(
+          new DetourError('curl exited without a response head', {
+            failureClass: 'unknown',
+            code: 'CURL_NO_HEAD',
+          }),
+        );
+      }
+      if (stopped !== undefined) return; // we ended it (body destroyed, abort, discard)
+      if (exit.code === 0) body.end();
+      else fail(exitError(exit, stderr, route));
+    };
+
+    headerStream.setEncoding('latin1');
+    headerStream.on('data', (chunk: string) => {
+      if (head) return; // trailers: not ours to report
+      dump += chunk;
+      head = parseFinalHead(dump);
+      if (head) {
+        settled = true;
+        const run: CurlRun = {
+          ...head,
+          body,
+          pid: child.pid!,
+          discard: () => {
+            body.destroy();
+            return stop('discarded');
+          },
+        };
+        resolve(run);
+      } else if (dump.length > MAX_HEAD_BYTES) {
+        const error = new DetourError('response head too large', {
+          failureClass: 'content-invalid',
+          code: 'CURL_HEAD_TOO_LARGE',
+        });
+        void stop(error).then(() => fail(error));
+      }
+    });
+    headerStream.on('error', () => {}); // the FIFO is ours; its end is decided by the child's exit
+    headerStream.on('close', () => {
+      headerDone = true;
+      maybeFinish();
+    });
+
+    child.stdout!.pipe(body, { end: false });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      if (stderr.length < 16_384) stderr += chunk;
+    });
+    // The consumer gave up on the body (status >= 400, too large, aborted): end curl now.
+    body.once('close', () => {
+      if (!exit) void stop('body closed');
+    });
+    child.once('error', (error) => {
+      fail(
+        new DetourError(`curl failed: ${error.message}`, {
+          failureClass: 'unavailable',
+          code: 'CURL_SPAWN_FAILED',
+        }),
+      );
+    });
+    child.once('close', (code, sig) => {
+      exit = { code, signal: sig };
+      // A FIFO reader can lag the exit by a tick: give it the chance to drain before deciding.
+      setImmediate(() => {
+        if (!headerDone) headerStream.resume();
+        maybeFinish();
+      });
+    });
+  });
+}
+
+function exitError(
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+  stderr: string,
+  route: Route,
+): DetourError {
+  if (exit.code !== null) return curlError(exit.code, stderr, route);
+  return new DetourError(`curl was killed by ${exit.signal}`, {
+    failureClass: 'unknown',
+    code: `CURL_${exit.signal}`,
+  });
+}

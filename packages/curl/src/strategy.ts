@@ -1,0 +1,265 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type AttemptRequest,
+  type AttemptResponse,
+  classifyError,
+  DEFAULT_TIMEOUTS,
+  DetourError,
+  hostMatches,
+  RELAXED_CIPHERS,
+  RETRYABLE_STATUS,
+  retryDelay,
+  type Strategy,
+} from '@detour/core';
+import { guardTarget, type Lookup } from './guard.js';
+import { locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';
+import { type CurlRun, type RunContext, runCurl } from './run.js';
+
+/** The cipher list `relaxTls` uses: the one tls-relaxed measured (see its README). */
+export const CURL_RELAXED_CIPHERS = RELAXED_CIPHERS;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Headers not carried to another origin on a redirect (as browsers and got do). */
+const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+export interface CurlOptions {
+  /** The curl binary: a path, or a name looked up on PATH (default `curl`). */
+  curlPath?: string;
+  /** Hosts whose certificates are not checked (`--insecure`); attempts to them are marked `insecure`. */
+  insecureHosts?: readonly string[];
+  /** Allow legacy TLS (`--tlsv1 --ciphers …`), as tls-relaxed does (default false). */
+  relaxTls?: boolean;
+  /** Cipher list for `relaxTls` (default `CURL_RELAXED_CIPHERS`). */
+  ciphers?: string;
+  /** System CA bundle combined with the caller's extra CAs (default: the first of `SYSTEM_CA_BUNDLES` that exists). */
+  caBundle?: string;
+  /** Milliseconds between SIGTERM and SIGKILL when a run is stopped (default 1000). */
+  killGraceMs?: number;
+  /** Environment for PATH lookup and for the child (default `process.env`; proxy variables are never passed on). */
+  env?: Record<string, string | undefined>;
+  /** Directory for each run's private temp dir: header FIFO, CA file (default `os.tmpdir()`). */
+  tmpDir?: string;
+  /** DNS lookup for the private-network guard (tests). */
+  lookup?: Lookup;
+}
+
+interface Located {
+  curl?: string;
+  mkfifo?: string;
+  reason?: string;
+}
+
+/**
+ * `curl`: the same request made by the real curl binary, through the same route (proxy, SOCKS or
+ * direct), with the same limits, deadline and extra CAs. A different TLS stack and trust store
+ * than Node's, which is why it rescues what Node cannot. Certificate checks stay on (against the
+ * system store plus the caller's CAs) except for `insecureHosts`.
+ */
+export class CurlStrategy implements Strategy {
+  readonly name = 'curl';
+  readonly rescues = 'any' as const;
+  readonly #options: CurlOptions;
+  readonly #env: Record<string, string | undefined>;
+  readonly #live = new Map<ChildProcess, () => Promise<void>>();
+  #located: Located | undefined;
+  #reported = false;
+  #systemCa: string | null | undefined;
+
+  constructor(options: CurlOptions = {}) {
+    this.#options = { ...options, insecureHosts: [...(options.insecureHosts ?? [])] };
+    this.#env = options.env ?? process.env;
+  }
+
+  /** Where curl was found (undefined when it was not). */
+  get curlPath(): string | undefined {
+    return this.#locate().curl;
+  }
+
+  /** Process ids of the curl children running now (for tests and diagnostics). */
+  get pids(): number[] {
+    return [...this.#live.keys()].flatMap((child) =>
+      child.pid === undefined || child.exitCode !== null || child.signalCode !== null ? [] : [child.pid],
+    );
+  }
+
+  applies(req: AttemptRequest): true | string {
+    const located = this.#locate();
+    if (located.reason) {
+      if (!this.#reported) {
+        this.#reported = true;
+        req.logger.warn({ strategy: this.name, reason: located.reason }, 'curl strategy unavailable');
+      }
+      return located.reason;
+    }
+    return true;
+  }
+
+  async attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
+    const located = this.#locate();
+    if (!located.curl || !located.mkfifo) {
+      throw new DetourError(located.reason ?? 'curl not found', {
+        failureClass: 'unavailable',
+        code: 'CURL_NOT_FOUND',
+      });
+    }
+    const ctx: RunContext = {
+      curlPath: located.curl,
+      mkfifoPath: located.mkfifo,
+      env: this.#env,
+      killGraceMs: this.#options.killGraceMs ?? 1000,
+      caPem: this.#caPem(req),
+      tmpDir: this.#options.tmpDir ?? tmpdir(),
+      live: this.#live,
+    };
+    let url = req.url;
+    let headers: Record<string, string> = { ...req.headers };
+    let redirects = 0;
+    let retries = 0;
+    let insecure = false;
+    for (;;) {
+      signal.throwIfAborted();
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new DetourError(`redirect to ${url.protocol} refused`, {
+          failureClass: 'blocked',
+          code: 'ERR_UNSUPPORTED_PROTOCOL',
+        });
+      }
+      const resolve = await guardTarget(
+        url,
+        req.route,
+        req.allowPrivateNetwork,
+        signal,
+        this.#options.lookup,
+      );
+      const hopInsecure =
+        url.protocol === 'https:' && hostMatches(url.hostname, this.#options.insecureHosts ?? []);
+      const timeouts = { ...DEFAULT_TIMEOUTS, ...req.timeouts };
+      let run: CurlRun;
+      try {
+        run = await runCurl(
+          {
+            url,
+            headers,
+            route: req.route,
+            maxBytes: req.limits.maxBytes,
+            maxTimeSec: (req.deadline - Date.now()) / 1000,
+            connectTimeoutSec: timeouts.connect / 1000,
+            stallSec: timeouts.socket / 1000,
+            insecure: hopInsecure,
+            relaxedCiphers: this.#options.relaxTls
+              ? (this.#options.ciphers ?? CURL_RELAXED_CIPHERS)
+              : undefined,
+            resolve,
+          },
+          ctx,
+          signal,
+        );
+      } catch (error) {
+        // A reset before any response: the same bounded retry the Node transport makes.
+        if (
+          !signal.aborted &&
+          retries < req.limits.maxRetries &&
+          classifyError(error).failureClass === 'connect-reset'
+        ) {
+          await sleep(retryDelay(retries++, undefined), undefined, { signal });
+          continue;
+        }
+        throw error;
+      }
+      insecure ||= hopInsecure;
+      const location = headerText(run.headers.location);
+      if (REDIRECTS.has(run.status) && location !== undefined) {
+        await run.discard();
+        if (++redirects > req.limits.maxRedirects) {
+          throw new DetourError(`more than ${req.limits.maxRedirects} redirects`, {
+            failureClass: 'http-status',
+            code: 'ERR_TOO_MANY_REDIRECTS',
+          });
+        }
+        const next = new URL(location, url);
+        if (next.origin !== url.origin) {
+          headers = Object.fromEntries(
+            Object.entries(headers).filter(([name]) => !ORIGIN_BOUND_HEADERS.has(name)),
+          );
+        }
+        url = next;
+        continue;
+      }
+      if (RETRYABLE_STATUS.has(run.status) && retries < req.limits.maxRetries) {
+        const delay = retryDelay(retries, run.headers['retry-after']);
+        if (delay <= req.limits.maxRetryAfterMs) {
+          await run.discard();
+          retries++;
+          await sleep(delay, undefined, { signal });
+          continue;
+        }
+      }
+      const encoding = headerText(run.headers['content-encoding']);
+      return {
+        status: run.status,
+        headers: run.headers,
+        body: run.body,
+        finalUrl: url.toString(),
+        route: req.route,
+        decoded: !!encoding && encoding.toLowerCase() !== 'identity' && wantsEncoding(headers),
+        ...(insecure ? { insecure: true } : {}),
+        ...(retries ? { retries } : {}),
+      };
+    }
+  }
+
+  /** End every live curl child and wait until each is reaped and its temp files are gone. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#live.values()].map((stop) => stop()));
+  }
+
+  #locate(): Located {
+    if (this.#located) return this.#located;
+    if (process.platform === 'win32') {
+      this.#located = { reason: 'the curl strategy needs POSIX FIFOs (not available on Windows yet)' };
+      return this.#located;
+    }
+    const wanted = this.#options.curlPath ?? 'curl';
+    const curl = locateExecutable(wanted, this.#env);
+    const mkfifo = locateExecutable('mkfifo', this.#env) ?? locateExecutable('/usr/bin/mkfifo', this.#env);
+    this.#located = !curl
+      ? { reason: `curl not found at ${wanted.includes('/') ? wanted : `${wanted} (PATH)`}` }
+      : !mkfifo
+        ? { curl, reason: 'mkfifo not found on PATH (needed to read curl headers)' }
+        : { curl, mkfifo };
+    return this.#located;
+  }
+
+  /** `--cacert` content: the system bundle plus the caller's extra CAs; undefined when there are none. */
+  #caPem(req: AttemptRequest): string | undefined {
+    const extra = req.tls.extraCaPem;
+    if (!extra) return undefined;
+    if (this.#systemCa === undefined) {
+      this.#systemCa = null;
+      for (const path of this.#options.caBundle ? [this.#options.caBundle] : SYSTEM_CA_BUNDLES) {
+        try {
+          this.#systemCa = readFileSync(path, 'utf8');
+          break;
+        } catch {
+          // try the next one
+        }
+      }
+      if (this.#systemCa === null) {
+        req.logger.warn({ strategy: this.name }, 'no system CA bundle found: curl trusts only the extra CAs');
+      }
+    }
+    return `${this.#systemCa ?? ''}\n${extra}\n`;
+  }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function wantsEncoding(headers: Record<string, string>): boolean {
+  const value = headers['accept-encoding'];
+  return value !== undefined && value.trim().toLowerCase() !== 'identity';
+}
