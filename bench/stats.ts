@@ -43,3 +43,10 @@ export const round = (value: number, digits = 2) => Math.round(value * 10 ** dig
 export function num(value: number, digits = 3): number | null {
   return Number.isFinite(value) ? round(value, digits) : null;
 }
+
+/** Append `value` to `record[key]`, creating the list on first use. */
+export function pushTo<T>(record: Record<string, T[]>, key: string, value: T): void {
+  const list = record[key];
+  if (list) list.push(value);
+  else record[key] = [value];
+}

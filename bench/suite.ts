@@ -115,7 +115,9 @@ async function runFigure(
   }
 }
 
-export async function runSuite(options: SuiteOptions = {}): Promise<{ report: SuiteReport; files: string[] }> {
+export async function runSuite(
+  options: SuiteOptions = {},
+): Promise<{ report: SuiteReport; files: string[] }> {
   const config = options.config ?? benchConfig();
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const print = options.print ?? true;
@@ -157,7 +159,9 @@ export async function runSuite(options: SuiteOptions = {}): Promise<{ report: Su
     figures,
   };
   if (print) {
-    process.stdout.write(`### Summary\n\n${summaryTable(figures)}\n\nTotal: ${(report.durationMs / 1000).toFixed(0)} s\n`);
+    process.stdout.write(
+      `### Summary\n\n${summaryTable(figures)}\n\nTotal: ${(report.durationMs / 1000).toFixed(0)} s\n`,
+    );
   }
   const files: string[] = [];
   const outDir = options.outDir ?? join(REPO_ROOT, '.bench-results');

@@ -133,3 +133,44 @@ describe('detour fetch', () => {
     expect(JSON.parse(result.stdout.toString())['x-bot']).toBe('koishi');
   });
 });
+
+describe('detour fetch --cache-dir / --no-cache', () => {
+  it('answers the second run from the disk cache, truthfully flagged, without touching the origin', async () => {
+    const cacheDir = join(dir, 'cache');
+    const url = `${lab.https.url}/image.png?fileid=cached`;
+    const before = lab.https.routes.hits('/image.png');
+    const first = await cli([
+      'fetch',
+      url,
+      '--json',
+      '--allow-private',
+      '--no-proxy',
+      '--cache-dir',
+      cacheDir,
+    ]);
+    expect(json(first)).toMatchObject({ ok: true, fromCache: false, strategy: 'direct' });
+    const second = await cli([
+      'fetch',
+      url,
+      '--json',
+      '--allow-private',
+      '--no-proxy',
+      '--cache-dir',
+      cacheDir,
+    ]);
+    const out = json(second);
+    expect(out).toMatchObject({ ok: true, fromCache: true, strategy: 'direct', bytes: LAB_PNG.length });
+    expect(out.attempts).toEqual([
+      expect.objectContaining({ strategy: 'cache', route: 'disk', outcome: 'ok' }),
+    ]);
+    expect(lab.https.routes.hits('/image.png')).toBe(before + 1);
+    const bypass = await cli(['fetch', url, '--json', '--allow-private', '--no-proxy', '--no-cache']);
+    expect(json(bypass)).toMatchObject({ ok: true, fromCache: false });
+    expect(lab.https.routes.hits('/image.png')).toBe(before + 2);
+  });
+
+  it('--cache-dir and --no-cache together are bad usage', async () => {
+    const result = await cli(['fetch', `${lab.https.url}/image.png`, '--cache-dir', dir, '--no-cache']);
+    expect(result.code).toBe(2);
+  });
+});

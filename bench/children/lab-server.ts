@@ -6,7 +6,7 @@
  * `{ unavailable: reason }`, and closes everything and exits on `{ close: true }` or when the
  * parent goes away.
  */
-import type { LabServerSpec, LabServerInfo } from '../lib/lab-process.js';
+import type { LabServerInfo, LabServerSpec } from '../lib/lab-process.js';
 
 type LabModule = typeof import('../../test/lab/index.js');
 
@@ -16,10 +16,15 @@ interface Closable {
 
 const running: Closable[] = [];
 
-async function start(lab: LabModule, specs: Record<string, LabServerSpec>): Promise<Record<string, LabServerInfo>> {
+async function start(
+  lab: LabModule,
+  specs: Record<string, LabServerSpec>,
+): Promise<Record<string, LabServerInfo>> {
   const info: Record<string, LabServerInfo> = {};
   // Origins first: an accelerator breaks the TLS of an origin started here.
-  const ordered = Object.entries(specs).sort(([, a], [, b]) => Number(a.kind === 'accelerator') - Number(b.kind === 'accelerator'));
+  const ordered = Object.entries(specs).sort(
+    ([, a], [, b]) => Number(a.kind === 'accelerator') - Number(b.kind === 'accelerator'),
+  );
   for (const [name, spec] of ordered) {
     switch (spec.kind) {
       case 'https': {
@@ -29,14 +34,16 @@ async function start(lab: LabModule, specs: Record<string, LabServerSpec>): Prom
         break;
       }
       case 'legacy': {
-        if (typeof lab.startLegacyHttpsOrigin !== 'function') throw new Error('the lab has no startLegacyHttpsOrigin');
+        if (typeof lab.startLegacyHttpsOrigin !== 'function')
+          throw new Error('the lab has no startLegacyHttpsOrigin');
         const origin = await lab.startLegacyHttpsOrigin(spec.profile as never);
         running.push(origin);
         info[name] = { url: origin.url, ipUrl: origin.ipUrl, port: origin.port };
         break;
       }
       case 'accelerator': {
-        if (typeof lab.startAcceleratorProxy !== 'function') throw new Error('the lab has no startAcceleratorProxy');
+        if (typeof lab.startAcceleratorProxy !== 'function')
+          throw new Error('the lab has no startAcceleratorProxy');
         const target = info[spec.breaks];
         if (!target) throw new Error(`accelerator ${name}: no origin ${spec.breaks} to break`);
         const proxy = await lab.startAcceleratorProxy({ mode: spec.mode as never, break: [target.port] });

@@ -64,7 +64,14 @@ async function run(input: MemoryInput): Promise<MemoryOutput> {
     const ms = performance.now() - started;
     const sampledPeakRss = sampler.stop();
     const bytes = statSync(input.path).size;
-    return { bytes, ms, baselineRss, sampledPeakRss, hwm: peakRss('self'), ...(strategy ? { strategy } : {}) };
+    return {
+      bytes,
+      ms,
+      baselineRss,
+      sampledPeakRss,
+      hwm: peakRss('self'),
+      ...(strategy ? { strategy } : {}),
+    };
   } finally {
     sampler.stop();
     try {

@@ -55,7 +55,11 @@ async function run(input: ScaleInput): Promise<ScaleOutput> {
         })
       : undefined;
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' });
-  const client = got.extend({ agent: { https: agent }, https: { certificateAuthority: input.ca }, retry: { limit: 0 } });
+  const client = got.extend({
+    agent: { https: agent },
+    https: { certificateAuthority: input.ca },
+    retry: { limit: 0 },
+  });
   const rss = new RssSampler(() => process.memoryUsage.rss(), 20).start();
   let fdsPeak = fdsBefore;
   const fdTimer = setInterval(() => {

@@ -12,7 +12,7 @@ import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { collectGarbage } from '../lib/proc.js';
 import type { Cell, Figure, Target } from '../lib/types.js';
-import { num, ratio, summarize } from '../stats.js';
+import { num, pushTo, ratio, summarize } from '../stats.js';
 
 interface Scenario {
   label: string;
@@ -30,7 +30,8 @@ interface RunFigures {
   failed: number;
 }
 
-const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
+const rotate = <T>(items: readonly T[], by: number): T[] =>
+  items.map((_, i) => items[(i + by) % items.length]!);
 
 export const figure: Figure = {
   id: 1,
@@ -40,10 +41,34 @@ export const figure: Figure = {
     const { overhead, runs } = ctx.config;
     const c = overhead.concurrency;
     const scenarios: Scenario[] = [
-      { label: `10 KiB × ${overhead.small.sequential}, sequential`, bytes: 10 * KiB, concurrency: 1, requests: overhead.small.sequential, curlRequests: overhead.curl.small.sequential },
-      { label: `10 KiB × ${overhead.small.concurrent}, ${c} in flight`, bytes: 10 * KiB, concurrency: c, requests: overhead.small.concurrent, curlRequests: overhead.curl.small.concurrent },
-      { label: `1 MiB × ${overhead.medium.sequential}, sequential`, bytes: MiB, concurrency: 1, requests: overhead.medium.sequential, curlRequests: overhead.curl.medium.sequential },
-      { label: `1 MiB × ${overhead.medium.concurrent}, ${c} in flight`, bytes: MiB, concurrency: c, requests: overhead.medium.concurrent, curlRequests: overhead.curl.medium.concurrent },
+      {
+        label: `10 KiB × ${overhead.small.sequential}, sequential`,
+        bytes: 10 * KiB,
+        concurrency: 1,
+        requests: overhead.small.sequential,
+        curlRequests: overhead.curl.small.sequential,
+      },
+      {
+        label: `10 KiB × ${overhead.small.concurrent}, ${c} in flight`,
+        bytes: 10 * KiB,
+        concurrency: c,
+        requests: overhead.small.concurrent,
+        curlRequests: overhead.curl.small.concurrent,
+      },
+      {
+        label: `1 MiB × ${overhead.medium.sequential}, sequential`,
+        bytes: MiB,
+        concurrency: 1,
+        requests: overhead.medium.sequential,
+        curlRequests: overhead.curl.medium.sequential,
+      },
+      {
+        label: `1 MiB × ${overhead.medium.concurrent}, ${c} in flight`,
+        bytes: MiB,
+        concurrency: c,
+        requests: overhead.medium.concurrent,
+        curlRequests: overhead.curl.medium.concurrent,
+      },
     ];
 
     const lab = await startLabProcess({ origin: { kind: 'https' } });
@@ -86,9 +111,10 @@ export const figure: Figure = {
           await runLoad(warm, scenario.concurrency, () => client.get(url()), ctx.signal);
           collectGarbage();
           const load = await runLoad(total, scenario.concurrency, () => client.get(url()), ctx.signal);
-          if (load.failed) ctx.log(`${client.name} ${scenario.label}: ${load.failed} failed: ${load.errors[0]}`);
+          if (load.failed)
+            ctx.log(`${client.name} ${scenario.label}: ${load.failed} failed: ${load.errors[0]}`);
           const lat = summarize(load.latencies);
-          (byClient[client.name] ??= []).push({
+          pushTo(byClient, client.name, {
             medianMs: lat.median,
             p95Ms: lat.p95,
             rps: (load.ok / load.wallMs) * 1000,
@@ -130,7 +156,13 @@ export const figure: Figure = {
         scenarioData[client.name] = {
           runs: runsOf,
           latencyRatio: { median: num(lr.median), p95: num(lr.p95), min: num(lr.min), max: num(lr.max) },
-          throughputRatio: { median: num(tr.median), p5: num(tr.p5), p95: num(tr.p95), min: num(tr.min), max: num(tr.max) },
+          throughputRatio: {
+            median: num(tr.median),
+            p5: num(tr.p5),
+            p95: num(tr.p95),
+            min: num(tr.min),
+            max: num(tr.max),
+          },
         };
         if (client.name === 'detour') {
           targets.push(
@@ -161,7 +193,17 @@ export const figure: Figure = {
       tables: [
         {
           caption: `${runs} runs; origin: lab HTTPS (TLS 1.3, EC P-256) in a separate process on 127.0.0.1; bodies buffered in memory; curl = one process per file.`,
-          columns: ['scenario', 'client', 'median ms', 'p95 ms', 'req/s', 'MiB/s', 'latency × got (med / p95)', 'throughput × got (med / p5)', 'failed'],
+          columns: [
+            'scenario',
+            'client',
+            'median ms',
+            'p95 ms',
+            'req/s',
+            'MiB/s',
+            'latency × got (med / p95)',
+            'throughput × got (med / p5)',
+            'failed',
+          ],
           rows,
         },
       ],

@@ -23,7 +23,11 @@ export const figure: Figure = {
     const hostile = () => labPipeline(lab.caPem, { use: [relaxed], strategies: ['direct', 'tls-relaxed'] });
     return measureRescue(ctx, {
       cases: [
-        { label: 'TLS 1.2, SHA-1 signatures only (the seed bug)', hostile, hostileUrl: `${sha1!.ipUrl}/image.png` },
+        {
+          label: 'TLS 1.2, SHA-1 signatures only (the seed bug)',
+          hostile,
+          hostileUrl: `${sha1!.ipUrl}/image.png`,
+        },
         { label: 'TLS 1.0 only', hostile, hostileUrl: `${tls10!.ipUrl}/image.png` },
       ],
       good: () => labPipeline(lab.caPem, { use: [relaxed], strategies: ['direct', 'tls-relaxed'] }),

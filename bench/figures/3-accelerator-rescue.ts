@@ -26,7 +26,11 @@ export const figure: Figure = {
       labPipeline(lab.caPem, { proxy, strategies: ['direct', 'direct-bypass'] });
     return measureRescue(ctx, {
       cases: [
-        { label: 'accelerator answers TLS with handshake_failure', hostile: behind(alert!.url), hostileUrl: url },
+        {
+          label: 'accelerator answers TLS with handshake_failure',
+          hostile: behind(alert!.url),
+          hostileUrl: url,
+        },
         { label: 'accelerator resets the tunnel', hostile: behind(reset!.url), hostileUrl: url },
       ],
       good: () => labPipeline(lab.caPem, { strategies: ['direct', 'direct-bypass'] }),

@@ -9,7 +9,7 @@ import type { MemoryInput, MemoryOutput } from '../children/memory-child.js';
 import { MiB } from '../lib/config.js';
 import { runMeasuredChild } from '../lib/measured-child.js';
 import type { Cell, Figure, Target } from '../lib/types.js';
-import { num, summarize } from '../stats.js';
+import { num, pushTo, summarize } from '../stats.js';
 
 const MODES: Array<{ mode: MemoryInput['mode']; label: string }> = [
   { mode: 'detour', label: 'Detour toFile, default options' },
@@ -34,12 +34,18 @@ export const figure: Figure = {
       for (const { mode } of MODES) {
         ctx.signal.throwIfAborted();
         const path = join(tmpdir(), `detour-bench-${process.pid}-${mode}-${run}.bin`);
-        const child = await runMeasuredChild<MemoryOutput>('memory-child', { mode, url, ca, path } satisfies MemoryInput, {
-          timeoutMs: 300_000,
-          signal: ctx.signal,
-        });
-        (results[mode] ??= []).push(child.result);
-        ctx.log(`${mode} run ${run + 1}: ${(child.result.hwm / MiB).toFixed(0)} MiB peak, ${(child.result.ms / 1000).toFixed(1)} s`);
+        const child = await runMeasuredChild<MemoryOutput>(
+          'memory-child',
+          { mode, url, ca, path } satisfies MemoryInput,
+          {
+            timeoutMs: 300_000,
+            signal: ctx.signal,
+          },
+        );
+        pushTo(results, mode, child.result);
+        ctx.log(
+          `${mode} run ${run + 1}: ${(child.result.hwm / MiB).toFixed(0)} MiB peak, ${(child.result.ms / 1000).toFixed(1)} s`,
+        );
       }
     }
     const rows: Cell[][] = [];
@@ -50,7 +56,14 @@ export const figure: Figure = {
       const base = summarize(list.map((r) => r.baselineRss / MiB));
       const secs = summarize(list.map((r) => r.ms / 1000));
       const complete = list.every((r) => r.bytes === bytes);
-      rows.push([label, base.median, hwm.max, hwm.max - base.median, (bytes / MiB) / secs.median, complete ? 'yes' : 'NO']);
+      rows.push([
+        label,
+        base.median,
+        hwm.max,
+        hwm.max - base.median,
+        bytes / MiB / secs.median,
+        complete ? 'yes' : 'NO',
+      ]);
       if (mode !== 'got') {
         targets.push({
           name: `${label}: peak RSS (MiB, worst of ${list.length})`,
@@ -64,7 +77,14 @@ export const figure: Figure = {
       tables: [
         {
           caption: `${(bytes / MiB).toFixed(0)} MiB body, ${runs} run(s) per client, each in a fresh process (esbuild bundle of the source packages, plain node, no tsx).`,
-          columns: ['client', 'RSS before MiB', 'peak RSS MiB (VmHWM)', 'growth MiB', 'MiB/s', 'file complete'],
+          columns: [
+            'client',
+            'RSS before MiB',
+            'peak RSS MiB (VmHWM)',
+            'growth MiB',
+            'MiB/s',
+            'file complete',
+          ],
           rows,
         },
       ],

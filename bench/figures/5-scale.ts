@@ -28,14 +28,23 @@ export const figure: Figure = {
     for (let run = 0; run < runs; run++) {
       for (const mode of run % 2 === 0 ? modes : [...modes].reverse()) {
         ctx.signal.throwIfAborted();
-        const input: ScaleInput = { mode, origins: origins.map((o) => o.ipUrl), downloads, inFlight, bytes, ca };
+        const input: ScaleInput = {
+          mode,
+          origins: origins.map((o) => o.ipUrl),
+          downloads,
+          inFlight,
+          bytes,
+          ca,
+        };
         const { result } = await runMeasuredChild<ScaleOutput>('scale-child', input, {
           timeoutMs: 180_000,
           signal: ctx.signal,
           ...(mode === 'detour-extra-ca' ? { env: { NODE_EXTRA_CA_CERTS: certs.ca.certPath } } : {}),
         });
         results[mode]!.push(result);
-        ctx.log(`${mode} run ${run + 1}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed`);
+        ctx.log(
+          `${mode} run ${run + 1}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed`,
+        );
         if (result.failed) ctx.log(`${mode}: ${result.errors.join(' | ')}`);
       }
     }
@@ -71,9 +80,24 @@ export const figure: Figure = {
       ]);
       if (mode !== 'got') {
         targets.push(
-          { name: `${labels[mode]}: failed downloads (all runs)`, target: '= 0', value: failed, met: failed === 0 },
-          { name: `${labels[mode]}: open sockets after close() (worst run)`, target: '= 0', value: num(sockets ?? Number.NaN), met: sockets === 0 },
-          { name: `${labels[mode]}: descriptors left open after close() (worst run)`, target: '= 0', value: num(fdsLeft), met: fdsLeft <= 0 },
+          {
+            name: `${labels[mode]}: failed downloads (all runs)`,
+            target: '= 0',
+            value: failed,
+            met: failed === 0,
+          },
+          {
+            name: `${labels[mode]}: open sockets after close() (worst run)`,
+            target: '= 0',
+            value: num(sockets ?? Number.NaN),
+            met: sockets === 0,
+          },
+          {
+            name: `${labels[mode]}: descriptors left open after close() (worst run)`,
+            target: '= 0',
+            value: num(fdsLeft),
+            met: fdsLeft <= 0,
+          },
         );
       }
     }
@@ -83,7 +107,17 @@ export const figure: Figure = {
       tables: [
         {
           caption: `${downloads.toLocaleString('en-US')} downloads of ${bytes / 1024} KiB, ${inFlight} in flight, round-robin over ${hosts} HTTPS origins (127.0.0.1, one port each); ${runs} run(s) per client, each in a fresh process. Detour: default options except concurrency.global = ${inFlight}. Throughput and latencies: median over runs; RSS, descriptors, sockets: worst run.`,
-          columns: ['client', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'peak fds in use', 'sockets after close', 'fds left after close', 'failed'],
+          columns: [
+            'client',
+            'req/s',
+            'p50 ms',
+            'p99 ms',
+            'peak RSS MiB',
+            'peak fds in use',
+            'sockets after close',
+            'fds left after close',
+            'failed',
+          ],
           rows,
         },
       ],

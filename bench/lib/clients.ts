@@ -67,7 +67,19 @@ export function curlClient(caPath: string, curlPath = 'curl'): Client {
       return new Promise((resolve, reject) => {
         execFile(
           curlPath,
-          ['-sS', '--fail', '--noproxy', '*', '--cacert', caPath, '-o', '/dev/null', '-w', '%{size_download}', url],
+          [
+            '-sS',
+            '--fail',
+            '--noproxy',
+            '*',
+            '--cacert',
+            caPath,
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{size_download}',
+            url,
+          ],
           { encoding: 'utf8' },
           (error, stdout) => (error ? reject(error) : resolve(Number(stdout))),
         );

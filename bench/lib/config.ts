@@ -11,7 +11,10 @@ export interface BenchConfig {
     small: { sequential: number; concurrent: number };
     medium: { sequential: number; concurrent: number };
     /** curl spawns one process per file: fewer requests for it. */
-    curl: { small: { sequential: number; concurrent: number }; medium: { sequential: number; concurrent: number } };
+    curl: {
+      small: { sequential: number; concurrent: number };
+      medium: { sequential: number; concurrent: number };
+    };
     concurrency: number;
     warmup: number;
   };
@@ -40,7 +43,7 @@ const FULL: BenchConfig = {
   },
   rescue: { runs: 15, next: 30 },
   memory: { bytes: GiB, runs: 2 },
-  scale: { downloads: 10_000, inFlight: 256, hosts: 100, bytes: 10 * KiB, runs: 3 },
+  scale: { downloads: 10_000, inFlight: 256, hosts: 100, bytes: 10 * KiB, runs: 2 },
   cache: { runs: 5, requests: 100 },
   curlCost: { runs: 5, sequential: 40, concurrent: 96, concurrency: 8 },
   figureTimeoutMs: 240_000,

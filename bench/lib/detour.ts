@@ -21,14 +21,14 @@ export async function loadCore(): Promise<Core> {
   }
 }
 
-type Register = (container: Parameters<Plugin>[0], options?: never) => void;
+type Register = (container: Parameters<Plugin>[0], options: never) => void;
 
 /** A strategy package's `register`, as a plugin with these options. */
 export async function strategyPlugin(
   name: 'tls-relaxed' | 'curl' | 'http-downgrade' | 'placeholder',
   options: Record<string, unknown> = {},
 ): Promise<Plugin> {
-  let module: { register?: Register };
+  let module: { register?: unknown };
   try {
     switch (name) {
       case 'tls-relaxed':
@@ -47,8 +47,8 @@ export async function strategyPlugin(
   } catch (error) {
     throw new NotAvailable(`@detour/${name} does not load: ${why(error)}`);
   }
-  const register = module.register;
-  if (typeof register !== 'function') throw new NotAvailable(`@detour/${name} has no register()`);
+  if (typeof module.register !== 'function') throw new NotAvailable(`@detour/${name} has no register()`);
+  const register = module.register as Register;
   return (container) => register(container, options as never);
 }
 

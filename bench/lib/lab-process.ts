@@ -62,7 +62,10 @@ export async function startLabProcess(
   try {
     const reply = await new Promise<{ ready?: Omit<LabProcess, 'pid' | 'close'>; unavailable?: string }>(
       (resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`lab process not ready in ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`lab process not ready in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         child.on('message', (message: { hello?: boolean; ready?: never; unavailable?: string }) => {
           if (message.hello) return void child.send({ spec });
           clearTimeout(timer);

@@ -39,7 +39,9 @@ export function bundleChild(name: string): Promise<string> {
         tsconfig: BENCH_TSCONFIG,
         logLevel: 'error',
         // CommonJS dependencies (pino, tsyringe, ...) call require() on Node built-ins.
-        banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
+        },
       });
       return outfile;
     })();
@@ -72,7 +74,10 @@ export async function runMeasuredChild<T>(
   const sampler = new RssSampler(() => currentRss(pid), 20).start();
   try {
     const result = await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not answer in ${options.timeoutMs} ms`)), options.timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not answer in ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
       const onAbort = () => reject(new Error(`${name} stopped: figure budget exceeded`));
       options.signal?.addEventListener('abort', onAbort, { once: true });
       child.once('message', (message: { result?: T; error?: string }) => {

@@ -6,8 +6,8 @@
  */
 import { finished } from 'node:stream/promises';
 import type { AttemptRecord, Pipeline } from '@detour/core';
-import type { FigureContext, FigureOutput, Target } from './types.js';
 import { num, ratio, summarize } from '../stats.js';
+import type { FigureContext, FigureOutput, Target } from './types.js';
 
 export interface RescueCase {
   label: string;
@@ -43,7 +43,9 @@ async function timeToFirstByte(pipeline: Pipeline, url: string): Promise<Sample>
     ms,
     strategy: result.strategy,
     failed: result.attempts.filter((a: AttemptRecord) => a.outcome === 'failed').length,
-    attempts: result.attempts.map((a: AttemptRecord) => `${a.strategy}:${a.outcome}${a.failureClass ? `(${a.failureClass})` : ''}`).join(' → '),
+    attempts: result.attempts
+      .map((a: AttemptRecord) => `${a.strategy}:${a.outcome}${a.failureClass ? `(${a.failureClass})` : ''}`)
+      .join(' → '),
   };
 }
 
@@ -114,15 +116,55 @@ export async function measureRescue(ctx: FigureContext, setup: RescueSetup): Pro
     const nr = summarize(nextRatios);
     const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
     rows.push(
-      [c.label, 'first request', summarize(firstMs).median, summarize(goodFirstMs).median, `${fmt(fr.median)} / ${fmt(fr.p95)}`, firstStory],
-      [c.label, `next ${next} (each run)`, summarize(nextMs).median, summarize(goodNextMs).median, `${fmt(nr.median)} / ${fmt(nr.p95)}`, `${nextStory}; ${nextFailed} failed attempts in ${runs * next} requests`],
+      [
+        c.label,
+        'first request',
+        summarize(firstMs).median,
+        summarize(goodFirstMs).median,
+        `${fmt(fr.median)} / ${fmt(fr.p95)}`,
+        firstStory,
+      ],
+      [
+        c.label,
+        `next ${next} (each run)`,
+        summarize(nextMs).median,
+        summarize(goodNextMs).median,
+        `${fmt(nr.median)} / ${fmt(nr.p95)}`,
+        `${nextStory}; ${nextFailed} failed attempts in ${runs * next} requests`,
+      ],
     );
     targets.push(
-      { name: `${c.label}: first request ÷ good first request`, target: '≤ 2.0', value: num(fr.median), met: Number.isFinite(fr.median) ? fr.median <= 2 : null },
-      { name: `${c.label}: next requests ÷ good next requests`, target: '≤ 1.10', value: num(nr.median), met: Number.isFinite(nr.median) ? nr.median <= 1.1 : null },
-      { name: `${c.label}: failed attempts on the next requests`, target: '= 0', value: nextFailed, met: nextFailed === 0 },
+      {
+        name: `${c.label}: first request ÷ good first request`,
+        target: '≤ 2.0',
+        value: num(fr.median),
+        met: Number.isFinite(fr.median) ? fr.median <= 2 : null,
+      },
+      {
+        name: `${c.label}: next requests ÷ good next requests`,
+        target: '≤ 1.10',
+        value: num(nr.median),
+        met: Number.isFinite(nr.median) ? nr.median <= 1.1 : null,
+      },
+      {
+        name: `${c.label}: failed attempts on the next requests`,
+        target: '= 0',
+        value: nextFailed,
+        met: nextFailed === 0,
+      },
     );
-    data[c.label] = { firstRatios, nextRatios, firstMs, goodFirstMs, nextMs, goodNextMs, nextFailed, winners: [...winners], firstStory, nextStory };
+    data[c.label] = {
+      firstRatios,
+      nextRatios,
+      firstMs,
+      goodFirstMs,
+      nextMs,
+      goodNextMs,
+      nextFailed,
+      winners: [...winners],
+      firstStory,
+      nextStory,
+    };
   }
   notes.push(
     `Time to first byte = until \`pipeline.stream()\` resolves (status, length and magic bytes checked). Baseline: ${setup.baselineLabel}, on a fresh pipeline too, in the same run. ${runs} runs; ratio column: median / p95 over runs.`,

@@ -15,7 +15,9 @@ function cell(value: Cell): string {
 
 export function markdownTable(table: FigureTable): string {
   const rows = table.rows.map((row) => row.map(cell));
-  const widths = table.columns.map((name, i) => Math.max(name.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = table.columns.map((name, i) =>
+    Math.max(name.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
   const line = (cells: string[]) =>
     `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
@@ -36,7 +38,9 @@ export function formatFigure(figure: FigureResult): string {
   if (figure.targets.length) {
     out.push('Targets:');
     for (const t of figure.targets) {
-      out.push(`- ${mark(t.met)} ${t.name}: ${t.value === null ? 'n/a' : formatNumber(t.value)} (target ${t.target})`);
+      out.push(
+        `- ${mark(t.met)} ${t.name}: ${t.value === null ? 'n/a' : formatNumber(t.value)} (target ${t.target})`,
+      );
     }
     out.push('');
   }

@@ -42,7 +42,8 @@ function normalise(text: string): string {
   return text
     .replace(/\b[0-9A-F]{12,16}:error:/g, 'TID:error:')
     .replace(/(localhost|127\.0\.0\.1|\[::1\]|::1)([:\s]+(?:port )?)\d{2,5}/g, '$1$2PORT')
-    .replace(/port \d{2,5}/g, 'port PORT');
+    .replace(/port \d{2,5}/g, 'port PORT')
+    .replace(/after \d+ (ms|milliseconds)/g, 'after N $1');
 }
 
 function serialize(error: unknown, depth = 0): Json | string {
@@ -65,7 +66,10 @@ function serialize(error: unknown, depth = 0): Json | string {
   }
   const response = e.response as { statusCode?: number } | undefined;
   if (response?.statusCode) out.responseStatus = response.statusCode;
-  if (e.cause && depth < 3) out.cause = serialize(e.cause, depth + 1);
+  if (e.cause && depth < 3) {
+    const cause = serialize(e.cause, depth + 1);
+    if (typeof cause === 'string' || Object.keys(cause).length > 0) out.cause = cause;
+  }
   return out;
 }
 
@@ -124,7 +128,8 @@ function curlRun(args: string[]): Run {
   return async () => {
     const res = await curl(['-o', '/dev/null', '--max-time', '3', ...args]);
     if (res.exitCode === 0) return { exitCode: 0 };
-    throw Object.assign(new Error(normalise(res.stderr.trim())), {
+    const firstLine = res.stderr.trim().split('\n')[0] ?? '';
+    throw Object.assign(new Error(normalise(firstLine)), {
       name: 'CurlError',
       code: `CURLE_${res.exitCode}`,
     });
@@ -135,16 +140,23 @@ function curlRun(args: string[]): Run {
 async function startBlackhole(): Promise<{ port: number; close(): void } | undefined> {
   const child = spawn('python3', ['-c', BLACKHOLE], { stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<number | undefined>((resolve) => {
+    setTimeout(() => resolve(undefined), 5000).unref();
     child.once('error', () => resolve(undefined));
     child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
   });
-  if (!port) return undefined;
+  if (!port) {
+    child.kill('SIGKILL');
+    return undefined;
+  }
   return { port, close: () => child.kill('SIGKILL') };
 }
 const BLACKHOLE = `
 import socket, time
 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
-fill = [socket.create_connection(('127.0.0.1', s.getsockname()[1])) for _ in range(2)]
+fill = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.1', s.getsockname()[1])); fill.append(c)
+time.sleep(0.2)
 print(s.getsockname()[1], flush=True)
 time.sleep(60)
 `;

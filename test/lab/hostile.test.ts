@@ -10,6 +10,7 @@ import {
   startAcceleratorProxy,
   startBrokenTlsServer,
   startLab,
+  startNginxLegacyOrigin,
 } from './index.js';
 import { curl, probe } from './probe.js';
 
@@ -77,6 +78,24 @@ describe('legacy HTTPS origins', () => {
     const relaxed = await curl(['--cacert', lab.caPath, '--tlsv1', '--ciphers', 'DEFAULT@SECLEVEL=0', url]);
     expect(relaxed.exitCode).toBe(0);
     expect(relaxed.stdout.equals(LAB_PNG)).toBe(true);
+  });
+});
+
+describe('legacy TLS on a real nginx', () => {
+  it.each([
+    ['sha1-signatures', 'sslv3 alert handshake failure', true],
+    ['tls1.0', 'tlsv1 alert protocol version', true],
+    ['legacy-cipher', 'sslv3 alert handshake failure', false],
+  ] as const)('%s: default fails with "%s", relaxed rescued=%s', async (profile, reason, rescued) => {
+    const nginx = await startNginxLegacyOrigin(profile);
+    try {
+      await expect(image(nginx.url)).rejects.toMatchObject({ message: expect.stringContaining(reason) });
+      if (rescued) expect((await image(nginx.url, RELAXED_TLS)).body.equals(LAB_PNG)).toBe(true);
+      else await expect(image(nginx.url, RELAXED_TLS)).rejects.toMatchObject({ code: 'EPROTO' });
+      expect((await image(nginx.url, RELAXED_TLS_ALL_CIPHERS)).body.equals(LAB_PNG)).toBe(true);
+    } finally {
+      await nginx.close();
+    }
   });
 });
 

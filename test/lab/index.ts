@@ -26,6 +26,7 @@ export {
   startLegacyHttpsOrigin,
 } from './legacy.js';
 export { type Listening, LOOPBACK, listenTracked } from './listen.js';
+export { type NginxOrigin, startNginxLegacyOrigin } from './nginx.js';
 export { LAB_PNG, makePng, PNG_MAGIC } from './png.js';
 export { type CurlResult, curl, type ProbeOptions, type ProbeResponse, probe } from './probe.js';
 export {

@@ -19,6 +19,7 @@
  * The server side reports ERR_SSL_NO_SHARED_SIGNATURE_ALGORITHMS / ERR_SSL_NO_SHARED_CIPHER /
  * ERR_SSL_UNSUPPORTED_PROTOCOL as `tlsClientError`.
  * (RC4 and 3DES are not compiled into this OpenSSL, so no profile uses them.)
+ * nginx.ts serves the same profiles from a real nginx 1.22; measured: identical outcomes.
  */
 import type { SecureVersion } from 'node:tls';
 import { labCerts } from './certs.js';

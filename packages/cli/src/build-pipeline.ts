@@ -1,4 +1,11 @@
-import { createLogger, createPipeline, type Pipeline, type PipelineOptions, type Plugin } from '@detour/core';
+import {
+  createLogger,
+  createPipeline,
+  type Pipeline,
+  type PipelineOptions,
+  type Plugin,
+  tencentCacheKey,
+} from '@detour/core';
 import { register as registerCurl } from '@detour/curl';
 import { register as registerDowngrade } from '@detour/http-downgrade';
 import { register as registerPlaceholder } from '@detour/placeholder';
@@ -25,6 +32,10 @@ export interface PipelineFlags {
   headersProfile?: string | undefined;
   /** Extra CAs (PEM text). */
   ca?: string | undefined;
+  /** A cacache directory: answers from earlier runs, kept across runs (`--cache-dir`). */
+  cacheDir?: string | undefined;
+  /** No cache at all: neither read nor written (`--no-cache`). */
+  noCache?: boolean | undefined;
 }
 
 /** `443=80` pairs → the port map http-downgrade takes (for every opted-in host). */
@@ -71,6 +82,12 @@ export function buildPipeline(flags: PipelineFlags, _env: Record<string, string 
     ...(flags.maxBytes ? { maxBytes: flags.maxBytes } : {}),
     ...(flags.headersProfile ? { headersProfile: flags.headersProfile } : {}),
     ...(flags.ca ? { ca: flags.ca } : {}),
+    // One run fetches one URL: the in-memory tier would never be read again, so the CLI caches on
+    // disk only, and only when asked. Tencent's expiring `rkey` does not split the cache.
+    cache:
+      flags.noCache || !flags.cacheDir
+        ? false
+        : { memory: false, dir: flags.cacheDir, cacheKey: tencentCacheKey },
   };
   return createPipeline(options);
 }

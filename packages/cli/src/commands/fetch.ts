@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DetourError, type FetchOptions, type FetchResultInfo, redactUrl } from '@detour/core';
+import { CachedFailureError, DetourError, type FetchOptions, type FetchResultInfo } from '@detour/core';
 import { buildPipeline } from '../build-pipeline.js';
 import {
   type CliIo,
@@ -16,7 +16,8 @@ import { attemptsTable } from '../table.js';
 export const FETCH_USAGE = `usage: detour fetch <url> [-o FILE|-] [--json] [--strategies a,b,c] [--proxy URL] [--no-proxy]
        [--allow-private] [--timeout MS] [--max-bytes N] [--expect image|any] [-H 'Name: value']...
        [--log-level LEVEL] [--allow-downgrade HOST[,HOST]] [--downgrade-port HTTPS=HTTP]
-       [--insecure-host HOST[,HOST]] [--placeholder] [--curl PATH] [--headers-profile NAME]`;
+       [--insecure-host HOST[,HOST]] [--placeholder] [--curl PATH] [--headers-profile NAME]
+       [--cache-dir DIR] [--no-cache]`;
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -43,6 +44,8 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
       placeholder: { type: 'boolean' },
       curl: { type: 'string' },
       'headers-profile': { type: 'string' },
+      'cache-dir': { type: 'string' },
+      'no-cache': { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`fetch takes exactly one URL\n${FETCH_USAGE}`);
@@ -54,13 +57,21 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   if (!LOG_LEVELS.has(logLevel))
     throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
   if (values.proxy && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other');
+  if (values['cache-dir'] !== undefined && values['no-cache']) {
+    throw new UsageError('--cache-dir and --no-cache exclude each other');
+  }
+  if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
   try {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
   } catch {
     throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
   }
-  const fetchOptions: FetchOptions = { expect, headers: parseHeaders(values.header) };
+  const fetchOptions: FetchOptions = {
+    expect,
+    headers: parseHeaders(values.header),
+    ...(values['no-cache'] ? { noCache: true } : {}),
+  };
   const timeoutMs = parseNumber('--timeout', values.timeout);
   const maxBytes = parseNumber('--max-bytes', values['max-bytes']);
 
@@ -81,6 +92,8 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         placeholder: values.placeholder,
         curlPath: values.curl,
         headersProfile: values['headers-profile'],
+        cacheDir: values['cache-dir'],
+        noCache: values['no-cache'],
       },
       io.env,
     );
@@ -119,10 +132,11 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         report,
         JSON.stringify({
           ok: false,
-          url: redactUrl(url),
+          url: new URL(url).toString(), // the caller's own URL, as on success (logs are what get redacted)
           strategy: null,
           degraded: false,
-          fromCache: false,
+          // true only when the negative cache answered (no request was made this time)
+          fromCache: error instanceof CachedFailureError,
           attempts: error.attempts,
           error: { failureClass: error.failureClass, code: error.code, message: error.message },
         }),
