@@ -97,6 +97,7 @@ const PROXY_PATTERNS = [
   /socks\d?a?h? proxy rejected/i,
   /socks\d?a?h? authentication failed/i,
   /socks.*(?:failed|rejected|refused)/i,
+  /invalid socks\d? (?:initial|final) handshake/i,
 ];
 
 /** `PROXY_HTTP_407` for a CONNECT refusal, `PROXY_SOCKS_AUTH` / `PROXY_SOCKS_REJECTED` for SOCKS. */
@@ -137,12 +138,13 @@ export function classifyError(error: unknown): Classification {
       message: detour.message,
     };
   }
-  // OpenSSL 3.2+ writes SSL/TLS_ALERT_… where 3.0 wrote SSLV3_ALERT_…: one spelling for both.
-  const codes = links
-    .map((e) => str(e.code))
-    .filter((c): c is string => !!c)
-    .map((c) => c.replace('SSL/TLS_ALERT', 'SSLV3_ALERT'));
   const messages = links.map((e) => str(e.message)).filter((m): m is string => !!m);
+  // OpenSSL 3.2+ writes SSL/TLS_ALERT_… where 3.0 wrote SSLV3_ALERT_…: one spelling for both.
+  // Some agents (socks-proxy-agent) put the errno only in the message: read it from there too.
+  const codes = [
+    ...links.map((e) => str(e.code)).filter((c): c is string => !!c),
+    ...messages.flatMap((m) => [...m.matchAll(/\b(E[A-Z]{4,}|EAI_[A-Z]+)\b/g)].map((x) => x[1]!)),
+  ].map((c) => c.replace('SSL/TLS_ALERT', 'SSLV3_ALERT'));
   const text = [...codes, ...messages].join(' | ');
   const message = messages[0] ?? String(error);
   const specific = codes.find((c) => c !== 'EPROTO' && c !== 'ERR_GOT_REQUEST_ERROR') ?? codes[0];
@@ -153,13 +155,23 @@ export function classifyError(error: unknown): Classification {
     message,
   });
 
-  if (links.some((e) => e.name === 'AbortError' || e.code === 'ABORT_ERR' || e.code === 'ERR_ABORTED')) {
-    return result('aborted', 'ABORT_ERR');
-  }
+  // A timeout first: `AbortSignal.timeout()` aborts with a TimeoutError as the cause.
   const timeout = links.find((e) => e.name === 'TimeoutError' || TIMEOUT_CODES.has(str(e.code) ?? ''));
   if (timeout) {
     const event = str(timeout.event);
     return result('timeout', event ? `ETIMEDOUT:${event}` : (str(timeout.code) ?? 'ETIMEDOUT'));
+  }
+  if (links.some((e) => e.name === 'AbortError' || e.code === 'ABORT_ERR' || e.code === 'ERR_ABORTED')) {
+    return result('aborted', 'ABORT_ERR');
+  }
+  // got's HTTPError (only with throwHttpErrors, which the transport turns off; callers may not).
+  const httpError = links.find((e) => e.name === 'HTTPError' || e.code === 'ERR_NON_2XX_3XX_RESPONSE');
+  if (httpError) {
+    const status = Number(/status code (\d{3})/.exec(str(httpError.message) ?? '')?.[1] ?? 0);
+    return {
+      ...result('http-status', status ? `HTTP_${status}` : 'ERR_NON_2XX_3XX_RESPONSE'),
+      terminal: isTerminal('http-status', status),
+    };
   }
   if (codes.includes('ERR_UNSUPPORTED_PROTOCOL')) return result('blocked', 'ERR_UNSUPPORTED_PROTOCOL');
   if (codes.includes('ERR_TOO_MANY_REDIRECTS')) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyError, DetourError } from '../src/index.js';
 
@@ -279,5 +280,48 @@ describe('classifyError (the shapes Node, got, hpagent and socks really produce)
       status,
     });
     expect(classifyError(error).terminal).toBe(terminal);
+  });
+});
+
+/**
+ * Errors captured from REAL failing connections against the lab (test/lab/capture-errors.ts writes
+ * the file: node https, raw tls, got, got + hpagent/socks-proxy-agent), rebuilt with their causes.
+ */
+interface Captured {
+  name?: string;
+  code?: string | number;
+  message?: string;
+  cause?: Captured;
+  [key: string]: unknown;
+}
+const captured = JSON.parse(
+  readFileSync(new URL('../../../test/lab/captured-errors.json', import.meta.url), 'utf8'),
+) as {
+  scenarios: Array<{
+    scenario: string;
+    expectedClass: string;
+    runs: Record<string, { ok: boolean; error?: Captured }>;
+  }>;
+};
+
+function rebuild(data: Captured): Error {
+  const { cause, message, ...fields } = data;
+  const error = new Error(message ?? '', cause ? { cause: rebuild(cause) } : undefined);
+  return Object.assign(error, fields);
+}
+
+const capturedCases = captured.scenarios.flatMap((s) =>
+  Object.entries(s.runs)
+    // curl's failures are exit codes, mapped by @detour/curl's own table (tested there).
+    .filter(([client, run]) => !run.ok && run.error && client !== 'curl')
+    .map(([client, run]) => [`${s.scenario} via ${client}`, run.error!, s.expectedClass] as const),
+);
+
+describe('classifyError on errors captured from real connections', () => {
+  it('has cases', () => {
+    expect(capturedCases.length).toBeGreaterThan(40);
+  });
+  it.each(capturedCases)('%s → %s', (_name, data, expectedClass) => {
+    expect(classifyError(rebuild(data)).failureClass).toBe(expectedClass);
   });
 });
