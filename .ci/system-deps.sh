@@ -3,10 +3,12 @@
 set -euo pipefail
 need=()
 for pair in tinyproxy:tinyproxy microsocks:microsocks dnsmasq:dnsmasq redis-server:redis-server \
-            nginx:nginx-light curl:curl openssl:openssl ip:iproute2; do
+            nginx:nginx-light curl:curl openssl:openssl ip:iproute2 gsettings:libglib2.0-bin; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
 done
+# gsettings needs the GNOME proxy schemas to read org.gnome.system.proxy.
+[ -f /usr/share/glib-2.0/schemas/org.gnome.system.proxy.gschema.xml ] || need+=(gsettings-desktop-schemas)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   apt-get update -qq

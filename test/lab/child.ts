@@ -50,7 +50,7 @@ export function findBinary(bin: string, pkg: string): string {
       return path;
     } catch {}
   }
-  throw new Error(`lab: \`${bin}\` not found; install the Debian package ${pkg} (see .ci/lab-deps.sh)`);
+  throw new Error(`lab: \`${bin}\` not found; install the Debian package ${pkg} (see .ci/system-deps.sh)`);
 }
 
 /** A port that was free a moment ago (listen on 0, read it, close). */

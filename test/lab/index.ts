@@ -16,6 +16,7 @@ export {
 export { type CertProblemOrigins, startCertProblemOrigins } from './cert-origins.js';
 export { type CertPair, type LabCerts, labCerts } from './certs.js';
 export { type ChildSpec, findBinary, freePort, type RunningChild, startChild } from './child.js';
+export { type RunningDns, startDnsmasq } from './dns.js';
 export { type DowngradeOrigin, startDowngradeOrigin } from './downgrade.js';
 export { LAB_PROXY_AUTH, type Lab, startLab } from './lab.js';
 export {

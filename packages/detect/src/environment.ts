@@ -1,0 +1,115 @@
+import { DIRECT, ENVIRONMENT, type EnvironmentProvider, type Route, routeFromProxyUrl } from '@detour/core';
+import type { DependencyContainer } from 'tsyringe';
+import { captured, type Plan, type PlanOptions, plan } from './plan.js';
+import { matchesNoProxy, parseNoProxy, proxyForUrl } from './proxy-env.js';
+import { type DetectOptions, type EnvironmentReport, type Sniffed, sniff } from './report.js';
+import type { SystemProxy } from './system-proxy/types.js';
+
+export interface EnvironmentOptions extends DetectOptions, PlanOptions {
+  /** Detect again this often (ms) so route memory notices a proxy or TUN switched on or off. 0: never. */
+  refreshMs?: number;
+}
+
+/** OS bypass lists: `<local>` (plain names), `*.local`, `127.*`, `169.254/16`, hosts. */
+function systemBypasses(host: string, port: number, bypass: readonly string[]): boolean {
+  const name = host.toLowerCase();
+  for (const raw of bypass) {
+    const entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === '<local>') {
+      if (!name.includes('.') && !name.includes(':')) return true;
+      continue;
+    }
+    if (entry.includes('*')) {
+      const pattern = new RegExp(`^${entry.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+      if (pattern.test(name)) return true;
+      continue;
+    }
+    const cidr = /^(\d+(?:\.\d+){0,3})\/(\d+)$/.exec(entry);
+    const normalized = cidr
+      ? `${[...cidr[1]!.split('.'), '0', '0', '0'].slice(0, 4).join('.')}/${cidr[2]}`
+      : entry;
+    if (matchesNoProxy(name, port, parseNoProxy(normalized))) return true;
+  }
+  return false;
+}
+
+function systemRoute(url: URL, system: SystemProxy): Route {
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  if (systemBypasses(url.hostname.replace(/^\[|\]$/g, ''), port, system.bypass)) return DIRECT;
+  const proxy = (url.protocol === 'https:' ? system.https : system.http) ?? system.socks;
+  return proxy ? routeFromProxyUrl(proxy) : DIRECT;
+}
+
+/**
+ * The pipeline's view of the environment, from a detection: the route for each URL (explicit
+ * option, then env with curl's NO_PROXY rules, then OS settings), the plan, and a fingerprint that
+ * changes when the proxy, TUN or fake-IP state changes.
+ */
+export class DetectedEnvironment implements EnvironmentProvider {
+  #sniffed: Sniffed;
+  readonly #options: EnvironmentOptions;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(sniffed: Sniffed, options: EnvironmentOptions = {}) {
+    this.#sniffed = sniffed;
+    this.#options = options;
+    if (options.refreshMs && options.refreshMs > 0) {
+      this.#timer = setInterval(() => void this.refresh(), options.refreshMs);
+      this.#timer.unref();
+    }
+  }
+
+  get report(): EnvironmentReport {
+    return this.#sniffed.report;
+  }
+
+  routeFor(url: URL): Route {
+    const { option, env, system, report } = this.#sniffed;
+    if (typeof option === 'string') return routeFromProxyUrl(option);
+    if (option === false) return DIRECT;
+    if (report.proxy.source === 'env') {
+      const proxy = proxyForUrl(url, env);
+      return proxy ? routeFromProxyUrl(proxy) : DIRECT;
+    }
+    if (report.proxy.source === 'system' && system) return systemRoute(url, system);
+    return DIRECT;
+  }
+
+  plan(registered: readonly string[]): string[] {
+    return this.describePlan(registered).plan;
+  }
+
+  describePlan(registered: readonly string[]): Plan {
+    return plan(this.#sniffed.report, registered, this.#options);
+  }
+
+  fingerprint(): string {
+    const r = this.#sniffed.report;
+    const proxy =
+      r.proxy.source === 'none'
+        ? 'none'
+        : `${r.proxy.source}:${r.proxy.https ?? r.proxy.http ?? r.proxy.socks}`;
+    return `proxy=${proxy}|tun=${r.tun.active ? (r.tun.defaultRoute ?? 'on') : 'off'}|fakeip=${r.fakeIp.active ? 'on' : 'off'}|captured=${captured(r)}`;
+  }
+
+  /** Detect again (e.g. after the user switched their accelerator on or off). */
+  async refresh(): Promise<EnvironmentReport> {
+    this.#sniffed = await sniff(this.#options);
+    return this.#sniffed.report;
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+}
+
+/** Detect the environment and wrap it for the pipeline: `createPipeline({ environment: await createEnvironment() })`. */
+export async function createEnvironment(options: EnvironmentOptions = {}): Promise<DetectedEnvironment> {
+  return new DetectedEnvironment(await sniff(options), options);
+}
+
+/** Register a detected environment under core's ENVIRONMENT token (DI users). */
+export function register(container: DependencyContainer, environment: EnvironmentProvider): void {
+  container.register(ENVIRONMENT, { useValue: environment });
+}

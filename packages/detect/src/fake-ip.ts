@@ -1,0 +1,87 @@
+import { Resolver } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+
+/** Names resolved to spot fake-IP DNS; public, stable, and in the media path of chat bots. */
+export const FAKE_IP_PROBE_NAMES: readonly string[] = [
+  'multimedia.nt.qq.com.cn',
+  'www.qq.com',
+  'www.baidu.com',
+];
+
+/** mihomo defaults to 198.18.0.1/16, sing-box to 198.18.0.0/15; IPv6 fc00::/18. */
+export const FAKE_IP_RANGES: readonly string[] = ['198.18.0.0/15', 'fc00::/18'];
+
+export interface FakeIpReport {
+  /** Every answered name fell in a fake-IP range. */
+  active: boolean | null;
+  /** name → answers (or the error). */
+  samples: Array<{ name: string; addresses: string[]; error?: string }>;
+  reason: string;
+}
+
+export interface FakeIpProbe {
+  names?: readonly string[];
+  /** DNS servers to ask (`127.0.0.1:5353`); default: the system's. */
+  servers?: readonly string[];
+  /** Extra fake-IP ranges (CIDR) besides the defaults. */
+  ranges?: readonly string[];
+  timeoutMs?: number;
+}
+
+function rangeList(ranges: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const range of ranges) {
+    const [net, bits] = range.split('/') as [string, string | undefined];
+    const family = isIP(net);
+    if (!family) continue;
+    list.addSubnet(net, Number(bits ?? (family === 4 ? 32 : 128)), family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return list;
+}
+
+/** Resolve a few names and report fake-IP when every answer lands in a fake-IP range. Never throws. */
+export async function detectFakeIp(probe: FakeIpProbe = {}): Promise<FakeIpReport> {
+  const names = probe.names ?? FAKE_IP_PROBE_NAMES;
+  const list = rangeList([...FAKE_IP_RANGES, ...(probe.ranges ?? [])]);
+  const timeoutMs = probe.timeoutMs ?? 1_500;
+  const resolver = new Resolver({ timeout: Math.max(100, Math.floor(timeoutMs / 2)), tries: 1 });
+  try {
+    if (probe.servers?.length) resolver.setServers([...probe.servers]);
+  } catch (error) {
+    return { active: null, samples: [], reason: `bad DNS server: ${(error as Error).message}` };
+  }
+  const timer = setTimeout(() => resolver.cancel(), timeoutMs);
+  try {
+    const samples = await Promise.all(
+      names.map(async (name) => {
+        const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
+        const addresses = [
+          ...(v4.status === 'fulfilled' ? v4.value : []),
+          ...(v6.status === 'fulfilled' ? v6.value : []),
+        ];
+        const error =
+          v4.status === 'rejected'
+            ? String((v4.reason as NodeJS.ErrnoException).code ?? v4.reason)
+            : undefined;
+        return { name, addresses, ...(addresses.length === 0 && error ? { error } : {}) };
+      }),
+    );
+    const answered = samples.filter((s) => s.addresses.length > 0);
+    if (answered.length === 0)
+      return { active: null, samples, reason: 'no DNS answers (offline or blocked)' };
+    const fake = (a: string) => {
+      const family = isIP(a);
+      return family !== 0 && list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    };
+    const active = answered.every((s) => s.addresses.every(fake));
+    return {
+      active,
+      samples,
+      reason: active
+        ? `every answer is in a fake-IP range (${[...FAKE_IP_RANGES, ...(probe.ranges ?? [])].join(', ')})`
+        : 'answers are real addresses',
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

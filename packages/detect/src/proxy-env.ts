@@ -1,0 +1,139 @@
+import { BlockList, isIP } from 'node:net';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Proxy schemes curl understands; a value without a scheme means `http://`. */
+const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:']);
+
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
+
+/** One `NO_PROXY` entry, parsed. */
+export type NoProxyEntry =
+  | { kind: 'all' }
+  | { kind: 'host'; host: string; port?: number }
+  | { kind: 'cidr'; list: BlockList; family: 'ipv4' | 'ipv6'; text: string };
+
+/** The value of a variable with curl's case rule: lower case wins over upper case. */
+function pick(env: Env, name: string, { upperAllowed = true } = {}): string | undefined {
+  const lower = env[name.toLowerCase()];
+  if (lower !== undefined && lower.trim() !== '') return lower.trim();
+  if (!upperAllowed) return undefined;
+  const upper = env[name.toUpperCase()];
+  return upper !== undefined && upper.trim() !== '' ? upper.trim() : undefined;
+}
+
+/** `host:port` → `http://host:port`; a known scheme is kept; anything else is refused (null). */
+export function normalizeProxyUrl(value: string): string | null {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  try {
+    const url = new URL(text);
+    if (!PROXY_SCHEMES.has(url.protocol) || !url.hostname) return null;
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return null;
+  }
+}
+
+/** Parse `NO_PROXY`: comma (or space) separated hosts, `.domain`, `*`, `host:port`, IP literals, CIDR. */
+export function parseNoProxy(value: string | undefined): NoProxyEntry[] {
+  if (!value) return [];
+  const entries: NoProxyEntry[] = [];
+  for (const raw of value.split(/[,\s]+/)) {
+    let item = raw.trim().toLowerCase();
+    if (!item) continue;
+    if (item === '*') {
+      entries.push({ kind: 'all' });
+      continue;
+    }
+    const cidr = /^\[?([0-9a-f:.]+)\]?\/(\d{1,3})$/.exec(item);
+    if (cidr) {
+      const family = isIP(cidr[1]!);
+      const prefix = Number(cidr[2]);
+      if (family && prefix <= (family === 4 ? 32 : 128)) {
+        const list = new BlockList();
+        const type = family === 4 ? 'ipv4' : 'ipv6';
+        list.addSubnet(cidr[1]!, prefix, type);
+        entries.push({ kind: 'cidr', list, family: type, text: item });
+      }
+      continue;
+    }
+    let port: number | undefined;
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(item);
+    if (bracketed) {
+      item = bracketed[1]!;
+      port = bracketed[2] ? Number(bracketed[2]) : undefined;
+    } else if (!isIP(item)) {
+      const hostPort = /^(.*):(\d+)$/.exec(item);
+      if (hostPort) {
+        item = hostPort[1]!;
+        port = Number(hostPort[2]);
+      }
+    }
+    item = item.replace(/^\*?\./, '').replace(/\.$/, '');
+    if (item) entries.push({ kind: 'host', host: item, ...(port === undefined ? {} : { port }) });
+  }
+  return entries;
+}
+
+/** Whether `host` (and `port`) is excluded from proxying by the NO_PROXY entries (curl's rules). */
+export function matchesNoProxy(host: string, port: number, entries: readonly NoProxyEntry[]): boolean {
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  const family = isIP(name);
+  for (const entry of entries) {
+    if (entry.kind === 'all') return true;
+    if (entry.kind === 'cidr') {
+      if (family && entry.list.check(name, family === 4 ? 'ipv4' : 'ipv6')) return true;
+      continue;
+    }
+    if (entry.port !== undefined && entry.port !== port) continue;
+    if (name === entry.host || (!family && name.endsWith(`.${entry.host}`))) return true;
+  }
+  return false;
+}
+
+/**
+ * The proxy curl would use for `url` given the environment, or null for direct. Rules:
+ * `<scheme>_proxy` then `all_proxy`; lower case wins over upper case; `HTTP_PROXY` in upper case is
+ * ignored under CGI (`REQUEST_METHOD` set, the httpoxy guard); `NO_PROXY` host/domain/port/IP/CIDR
+ * entries and `*`; a scheme-less value means `http://`.
+ */
+export function proxyForUrl(url: string | URL, env: Env = process.env): string | null {
+  let target: URL;
+  try {
+    target = new URL(String(url));
+  } catch {
+    return null;
+  }
+  const scheme = target.protocol.replace(/:$/, '');
+  if (scheme !== 'http' && scheme !== 'https') return null;
+  const port = target.port ? Number(target.port) : (DEFAULT_PORTS[target.protocol] ?? 0);
+  if (matchesNoProxy(target.hostname, port, parseNoProxy(pick(env, 'no_proxy')))) return null;
+  const cgi = env.REQUEST_METHOD !== undefined;
+  const value =
+    pick(env, `${scheme}_proxy`, { upperAllowed: !(scheme === 'http' && cgi) }) ?? pick(env, 'all_proxy');
+  return value ? normalizeProxyUrl(value) : null;
+}
+
+export interface EnvProxySettings {
+  http: string | null;
+  https: string | null;
+  /** `all_proxy` when it names a SOCKS proxy (or any proxy: curl uses it for every scheme). */
+  socks: string | null;
+  noProxy: string | null;
+}
+
+/** The proxy variables as curl reads them (for the report). */
+export function envProxySettings(env: Env): EnvProxySettings {
+  const cgi = env.REQUEST_METHOD !== undefined;
+  const all = pick(env, 'all_proxy');
+  const norm = (value: string | undefined) => (value ? normalizeProxyUrl(value) : null);
+  return {
+    http: norm(pick(env, 'http_proxy', { upperAllowed: !cgi }) ?? all),
+    https: norm(pick(env, 'https_proxy') ?? all),
+    socks: all && /^socks/i.test(all) ? norm(all) : null,
+    noProxy: pick(env, 'no_proxy') ?? null,
+  };
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { type EnvironmentReport, plan } from '../src/index.js';
+
+type Shape = Pick<EnvironmentReport, 'proxy' | 'tun' | 'fakeIp'>;
+const none: Shape['proxy'] = { http: null, https: null, socks: null, noProxy: null, source: 'none' };
+const env: Shape['proxy'] = {
+  http: 'http://127.0.0.1:7890',
+  https: 'http://127.0.0.1:7890',
+  socks: null,
+  noProxy: null,
+  source: 'env',
+};
+const system: Shape['proxy'] = { ...env, source: 'system' };
+const tunOff: Shape['tun'] = {
+  active: false,
+  interface: null,
+  defaultRoute: 'eth0',
+  candidates: [],
+  reason: '',
+};
+const tunOn: Shape['tun'] = {
+  active: true,
+  interface: 'Meta',
+  defaultRoute: 'Meta',
+  candidates: ['Meta'],
+  reason: '',
+};
+const fakeOff: Shape['fakeIp'] = { active: false, samples: [], reason: '' };
+const fakeOn: Shape['fakeIp'] = { active: true, samples: [], reason: '' };
+const fakeUnknown: Shape['fakeIp'] = { active: null, samples: [], reason: '' };
+
+const ALL = ['direct', 'direct-bypass', 'tls-relaxed', 'curl', 'http-downgrade', 'placeholder'];
+
+describe('plan', () => {
+  it.each<[string, Shape, string[], string[]]>([
+    [
+      'nothing in the way',
+      { proxy: none, tun: tunOff, fakeIp: fakeOff },
+      ALL,
+      ['direct', 'tls-relaxed', 'curl', 'http-downgrade', 'placeholder'],
+    ],
+    ['env proxy: bypass right after strict', { proxy: env, tun: tunOff, fakeIp: fakeOff }, ALL, ALL],
+    ['system proxy: the same', { proxy: system, tun: tunOff, fakeIp: fakeUnknown }, ALL, ALL],
+    [
+      'proxy + TUN: the bypass cannot help',
+      { proxy: env, tun: tunOn, fakeIp: fakeOff },
+      ALL,
+      ['direct', 'tls-relaxed', 'curl', 'http-downgrade', 'placeholder'],
+    ],
+    [
+      'proxy + fake-IP: the bypass cannot help',
+      { proxy: env, tun: tunOff, fakeIp: fakeOn },
+      ALL,
+      ['direct', 'tls-relaxed', 'curl', 'http-downgrade', 'placeholder'],
+    ],
+    [
+      'TUN only',
+      { proxy: none, tun: tunOn, fakeIp: fakeOn },
+      ['direct', 'direct-bypass', 'tls-relaxed'],
+      ['direct', 'tls-relaxed'],
+    ],
+    [
+      'only registered names appear (no downgrade, no placeholder)',
+      { proxy: env, tun: tunOff, fakeIp: fakeOff },
+      ['curl', 'direct', 'tls-relaxed', 'direct-bypass'],
+      ['direct', 'direct-bypass', 'tls-relaxed', 'curl'],
+    ],
+    [
+      'custom strategies after the built-ins, before the placeholder',
+      { proxy: none, tun: tunOff, fakeIp: fakeOff },
+      ['direct', 'mirror', 'placeholder', 'tls-relaxed'],
+      ['direct', 'tls-relaxed', 'mirror', 'placeholder'],
+    ],
+  ])('%s', (_name, report, registered, expected) => {
+    expect(plan(report, registered).plan).toEqual(expected);
+  });
+
+  it('says why each strategy is where it is, and why one is left out', () => {
+    const proxied = plan({ proxy: env, tun: tunOn, fakeIp: fakeOff }, ALL);
+    expect(proxied.reasons['direct']).toMatch(/through the env proxy http:\/\/127\.0\.0\.1:7890/);
+    expect(proxied.reasons['direct-bypass']).toMatch(/TUN is active/);
+    expect(proxied.reasons['http-downgrade']).toMatch(/opted in/);
+    const clean = plan({ proxy: none, tun: tunOff, fakeIp: fakeOff }, ALL);
+    expect(clean.reasons['direct-bypass']).toMatch(/no proxy in the way/);
+    expect(Object.keys(clean.reasons).sort()).toEqual([...ALL].sort());
+  });
+
+  it('the caller can override or trim the plan', () => {
+    const report = { proxy: env, tun: tunOff, fakeIp: fakeOff };
+    expect(plan(report, ALL, { order: ['curl', 'direct', 'teleport'] }).plan).toEqual(['curl', 'direct']);
+    expect(plan(report, ALL, { exclude: ['curl', 'placeholder'] }).plan).toEqual([
+      'direct',
+      'direct-bypass',
+      'tls-relaxed',
+      'http-downgrade',
+    ]);
+  });
+});
