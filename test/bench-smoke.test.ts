@@ -13,13 +13,15 @@ it('runs figure 1 in quick mode and reports finite numbers', async () => {
   const figure = report.figures.find((f) => f.id === 1);
   expect(figure?.status, figure?.reason).toBe('ok');
   const table = figure!.tables[0]!;
-  expect(table.rows.length).toBeGreaterThanOrEqual(4 * 4);
+  expect(table.rows.length).toBeGreaterThanOrEqual(4 * 5);
   const clients = new Set(table.rows.map((row) => row[1]));
-  expect([...clients]).toEqual(expect.arrayContaining(['detour', 'got', 'undici']));
+  expect([...clients]).toEqual(
+    expect.arrayContaining(['detour (ca option)', 'detour (system trust)', 'got', 'undici']),
+  );
   for (const row of table.rows) {
     for (const cell of row) if (typeof cell === 'number') expect(Number.isFinite(cell)).toBe(true);
   }
-  expect(figure!.targets.length).toBe(8);
+  expect(figure!.targets.length).toBe(16);
   for (const target of figure!.targets) expect(Number.isFinite(target.value)).toBe(true);
   expect(JSON.parse(JSON.stringify(report)).figures[0].key).toBe('overhead');
 }, 60_000);

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createPipeline } from '@detour/core';
 import got from 'got';
 import { currentRss, peakRss, RssSampler } from '../lib/proc.js';
+import { serveParent } from '../lib/serve-parent.js';
 
 export interface MemoryInput {
   mode: 'detour' | 'detour-no-cache' | 'detour-stream' | 'got';
@@ -82,10 +83,4 @@ async function run(input: MemoryInput): Promise<MemoryOutput> {
   }
 }
 
-process.once('message', (input: MemoryInput) => {
-  run(input).then(
-    (result) => process.send?.({ result }, () => process.exit(0)),
-    (error: Error) => process.send?.({ error: error.message }, () => process.exit(1)),
-  );
-});
-process.on('disconnect', () => process.exit(1));
+serveParent(run);

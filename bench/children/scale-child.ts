@@ -8,6 +8,7 @@ import { createPipeline } from '@detour/core';
 import got from 'got';
 import { runLoad } from '../lib/load.js';
 import { openFds, peakRss, RssSampler } from '../lib/proc.js';
+import { serveParent } from '../lib/serve-parent.js';
 import { summarize } from '../stats.js';
 
 export interface ScaleInput {
@@ -101,10 +102,4 @@ async function run(input: ScaleInput): Promise<ScaleOutput> {
   };
 }
 
-process.once('message', (input: ScaleInput) => {
-  run(input).then(
-    (result) => process.send?.({ result }, () => process.exit(0)),
-    (error: Error) => process.send?.({ error: error.message }, () => process.exit(1)),
-  );
-});
-process.on('disconnect', () => process.exit(1));
+serveParent(run);

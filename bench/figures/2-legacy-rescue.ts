@@ -2,7 +2,7 @@
  * Figure 2: a legacy-TLS origin. Strict `direct` fails the handshake, `tls-relaxed` rescues it;
  * route memory should make the next requests start at `tls-relaxed` with no failed attempt.
  */
-import { labPipeline, strategyPlugin } from '../lib/detour.js';
+import { labPipeline, labTrust, strategyPlugin } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { measureRescue } from '../lib/rescue.js';
 import type { Figure } from '../lib/types.js';
@@ -20,7 +20,9 @@ export const figure: Figure = {
     });
     ctx.defer(() => lab.close());
     const { good, sha1, tls10 } = lab.servers as Record<string, { ipUrl: string }>;
-    const hostile = () => labPipeline(lab.caPem, { use: [relaxed], strategies: ['direct', 'tls-relaxed'] });
+    const trust = labTrust(lab.caPem, lab.caPath);
+    const options = { ...trust.options, use: [relaxed], strategies: ['direct', 'tls-relaxed'] };
+    const hostile = () => labPipeline(lab.caPem, options);
     return measureRescue(ctx, {
       cases: [
         {
@@ -30,9 +32,10 @@ export const figure: Figure = {
         },
         { label: 'TLS 1.0 only', hostile, hostileUrl: `${tls10!.ipUrl}/image.png` },
       ],
-      good: () => labPipeline(lab.caPem, { use: [relaxed], strategies: ['direct', 'tls-relaxed'] }),
+      good: () => labPipeline(lab.caPem, options),
       goodUrl: `${good!.ipUrl}/image.png`,
       baselineLabel: 'a modern TLS origin (direct wins at once)',
+      trustLabel: trust.label,
     });
   },
 };

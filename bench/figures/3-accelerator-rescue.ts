@@ -4,7 +4,7 @@
  * same strict request around the proxy) rescues; route memory should start the next ones there.
  * curl follows the same route as `direct` (through the proxy), so it is no rescue here.
  */
-import { labPipeline } from '../lib/detour.js';
+import { labPipeline, labTrust } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { measureRescue } from '../lib/rescue.js';
 import type { Figure } from '../lib/types.js';
@@ -22,8 +22,9 @@ export const figure: Figure = {
     ctx.defer(() => lab.close());
     const { good, alert, reset } = lab.servers as Record<string, { ipUrl: string; url: string }>;
     const url = `${good!.ipUrl}/image.png`;
+    const trust = labTrust(lab.caPem, lab.caPath);
     const behind = (proxy: string) => () =>
-      labPipeline(lab.caPem, { proxy, strategies: ['direct', 'direct-bypass'] });
+      labPipeline(lab.caPem, { ...trust.options, proxy, strategies: ['direct', 'direct-bypass'] });
     return measureRescue(ctx, {
       cases: [
         {
@@ -33,9 +34,10 @@ export const figure: Figure = {
         },
         { label: 'accelerator resets the tunnel', hostile: behind(reset!.url), hostileUrl: url },
       ],
-      good: () => labPipeline(lab.caPem, { strategies: ['direct', 'direct-bypass'] }),
+      good: () => labPipeline(lab.caPem, { ...trust.options, strategies: ['direct', 'direct-bypass'] }),
       goodUrl: url,
       baselineLabel: 'the same origin without the proxy (direct wins at once)',
+      trustLabel: trust.label,
     });
   },
 };

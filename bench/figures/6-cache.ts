@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pipeline } from '@detour/core';
 import { KiB, MiB } from '../lib/config.js';
-import { labPipeline } from '../lib/detour.js';
+import { labPipeline, labTrust } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { collectGarbage } from '../lib/proc.js';
 import { type Cell, type Figure, NotAvailable } from '../lib/types.js';
@@ -26,10 +26,11 @@ export const figure: Figure = {
     ctx.defer(() => lab.close());
     const dir = mkdtempSync(join(tmpdir(), 'detour-bench-cache-'));
     ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
+    const trust = labTrust(lab.caPem, lab.caPath);
     const pipelines: Record<Tier, Pipeline> = {
-      network: await labPipeline(lab.caPem, { cache: false }),
-      memory: await labPipeline(lab.caPem),
-      disk: await labPipeline(lab.caPem, { cache: { memory: false, dir } }),
+      network: await labPipeline(lab.caPem, { ...trust.options, cache: false }),
+      memory: await labPipeline(lab.caPem, trust.options),
+      disk: await labPipeline(lab.caPem, { ...trust.options, cache: { memory: false, dir } }),
     };
     ctx.defer(() => Promise.all(Object.values(pipelines).map((p) => p.close())));
 

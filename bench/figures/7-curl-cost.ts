@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curlClient, curlVersion } from '../lib/clients.js';
 import { KiB, MiB } from '../lib/config.js';
-import { detourClient, labPipeline, strategyPlugin } from '../lib/detour.js';
+import { detourClient, labPipeline, labTrust, strategyPlugin } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { type Cell, type Figure, NotAvailable } from '../lib/types.js';
@@ -36,8 +36,18 @@ export const figure: Figure = {
     const curl = await strategyPlugin('curl');
     const lab = await startLabProcess({ origin: { kind: 'https' } });
     ctx.defer(() => lab.close());
-    const viaCurl = await labPipeline(lab.caPem, { use: [curl], strategies: ['curl'], cache: false });
-    const inProcess = await labPipeline(lab.caPem, { strategies: ['direct'], cache: false });
+    const trust = labTrust(lab.caPem, lab.caPath);
+    const viaCurl = await labPipeline(lab.caPem, {
+      ...trust.options,
+      use: [curl],
+      strategies: ['curl'],
+      cache: false,
+    });
+    const inProcess = await labPipeline(lab.caPem, {
+      ...trust.options,
+      strategies: ['direct'],
+      cache: false,
+    });
     const clients = [
       detourClient(inProcess, 'Detour direct (in-process)'),
       detourClient(viaCurl, 'Detour curl strategy'),
@@ -125,7 +135,9 @@ export const figure: Figure = {
         },
       ],
       targets: [],
-      notes: [],
+      notes: [
+        `Trust: ${trust.label}. The curl strategy hands curl the system bundle plus the extra CAs as one \`--cacert\` file.`,
+      ],
       data,
     };
   },

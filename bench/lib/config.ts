@@ -35,9 +35,9 @@ const FULL: BenchConfig = {
   quick: false,
   runs: 5,
   overhead: {
-    small: { sequential: 400, concurrent: 3000 },
-    medium: { sequential: 60, concurrent: 256 },
-    curl: { small: { sequential: 60, concurrent: 192 }, medium: { sequential: 30, concurrent: 128 } },
+    small: { sequential: 300, concurrent: 1280 },
+    medium: { sequential: 50, concurrent: 192 },
+    curl: { small: { sequential: 50, concurrent: 128 }, medium: { sequential: 25, concurrent: 64 } },
     concurrency: 64,
     warmup: 64,
   },
@@ -45,8 +45,8 @@ const FULL: BenchConfig = {
   memory: { bytes: GiB, runs: 2 },
   scale: { downloads: 10_000, inFlight: 256, hosts: 100, bytes: 10 * KiB, runs: 2 },
   cache: { runs: 5, requests: 100 },
-  curlCost: { runs: 5, sequential: 40, concurrent: 96, concurrency: 8 },
-  figureTimeoutMs: 240_000,
+  curlCost: { runs: 5, sequential: 20, concurrent: 48, concurrency: 8 },
+  figureTimeoutMs: 300_000,
 };
 
 const QUICK: BenchConfig = {

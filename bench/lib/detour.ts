@@ -52,6 +52,20 @@ export async function strategyPlugin(
   return (container) => register(container, options as never);
 }
 
+/**
+ * How a pipeline trusts the lab CA: through the default store when this process was started with
+ * NODE_EXTRA_CA_CERTS = the lab CA (as `pnpm bench` does, see run.ts), like a public CDN's CA;
+ * else through the `ca` option.
+ */
+export function labTrust(caPem: string, caPath: string): { options: PipelineOptions; label: string } {
+  return process.env.NODE_EXTRA_CA_CERTS === caPath
+    ? {
+        options: { ca: undefined },
+        label: 'default trust store (NODE_EXTRA_CA_CERTS = lab CA), no `ca` option',
+      }
+    : { options: { ca: caPem }, label: '`ca` option = lab CA' };
+}
+
 /** The options every benchmark pipeline shares: loopback allowed, the lab CA trusted. */
 export function labPipelineOptions(ca: string, extra: PipelineOptions = {}): PipelineOptions {
   return { allowPrivateNetwork: true, ca, proxy: false, ...extra };

@@ -31,12 +31,19 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BENCH_TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 
 /** Spawn a TypeScript file of the repo with tsx (source packages through bench/tsconfig.json). */
-export function spawnTsx(file: string, args: string[] = [], execArgv: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...execArgv, '--import', 'tsx', file, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, TSX_TSCONFIG_PATH: BENCH_TSCONFIG },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+export function spawnTsx(
+  file: string,
+  options: { args?: string[]; execArgv?: string[]; env?: Record<string, string> } = {},
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    [...(options.execArgv ?? []), '--import', 'tsx', file, ...(options.args ?? [])],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env, TSX_TSCONFIG_PATH: BENCH_TSCONFIG },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
 }
 
 /** Stop a child: ask, then SIGKILL it after `graceMs`. Resolves when it has exited. */

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BENCH_TSCONFIG, REPO_ROOT, stopChild } from './lab-process.js';
+import { BENCH_TSCONFIG, REPO_ROOT, spawnTsx, stopChild } from './lab-process.js';
 import { currentRss, RssSampler } from './proc.js';
 import { NotAvailable } from './types.js';
 
@@ -57,19 +57,43 @@ export interface ChildRun<T> {
   wallMs: number;
 }
 
-/** Run one bundled child with `input`; it must answer within `timeoutMs`. */
+export interface ChildOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  env?: Record<string, string>;
+}
+
+/** Run one bundled child (plain node, `--expose-gc`) with `input`; it must answer within `timeoutMs`. */
 export async function runMeasuredChild<T>(
   name: string,
   input: unknown,
-  options: { timeoutMs: number; signal?: AbortSignal; env?: Record<string, string> },
+  options: ChildOptions,
 ): Promise<ChildRun<T>> {
   const file = await bundleChild(name);
-  const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', file], {
+  const child = spawn(process.execPath, ['--expose-gc', file], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  return converse<T>(name, child, input, options);
+}
+
+/** Run `bench/children/<name>.ts` under tsx (`--expose-gc`) with `input`: for work that needs a process of its own, not a lean one. */
+export function runTsxChild<T>(name: string, input: unknown, options: ChildOptions): Promise<ChildRun<T>> {
+  const child = spawnTsx(fileURLToPath(new URL(`../children/${name}.ts`, import.meta.url)), {
+    execArgv: ['--expose-gc'],
+    ...(options.env ? { env: options.env } : {}),
+  });
+  return converse<T>(name, child, input, options);
+}
+
+async function converse<T>(
+  name: string,
+  child: ChildProcess,
+  input: unknown,
+  options: ChildOptions,
+): Promise<ChildRun<T>> {
+  const started = performance.now();
   const pid = child.pid ?? -1;
   const sampler = new RssSampler(() => currentRss(pid), 20).start();
   try {

@@ -22,6 +22,8 @@ export interface RescueSetup {
   good: () => Promise<Pipeline>;
   goodUrl: string;
   baselineLabel: string;
+  /** How the pipelines trust the lab CA (see labTrust). */
+  trustLabel: string;
 }
 
 interface Sample {
@@ -167,7 +169,7 @@ export async function measureRescue(ctx: FigureContext, setup: RescueSetup): Pro
     };
   }
   notes.push(
-    `Time to first byte = until \`pipeline.stream()\` resolves (status, length and magic bytes checked). Baseline: ${setup.baselineLabel}, on a fresh pipeline too, in the same run. ${runs} runs; ratio column: median / p95 over runs.`,
+    `Time to first byte = until \`pipeline.stream()\` resolves (status, length and magic bytes checked). Baseline: ${setup.baselineLabel}, on a fresh pipeline too, in the same run. ${runs} runs; ratio column: median / p95 over runs. Trust: ${setup.trustLabel}.`,
   );
   return {
     tables: [

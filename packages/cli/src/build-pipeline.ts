@@ -7,6 +7,7 @@ import {
   tencentCacheKey,
 } from '@detour/core';
 import { register as registerCurl } from '@detour/curl';
+import { createEnvironment } from '@detour/detect';
 import { register as registerDowngrade } from '@detour/http-downgrade';
 import { register as registerPlaceholder } from '@detour/placeholder';
 import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
@@ -70,9 +71,31 @@ export function strategyPlugins(flags: PipelineFlags): Plugin[] {
   return plugins;
 }
 
-/** Compose core with the strategy packages (and, with issue 3, the detected environment). */
-export function buildPipeline(flags: PipelineFlags, _env: Record<string, string | undefined>): Pipeline {
+/** The strategies `detour fetch` registers by default, in their default order. */
+export const CLI_STRATEGIES: readonly string[] = ['direct', 'direct-bypass', 'tls-relaxed', 'curl'];
+
+/**
+ * Detect the environment for one fetch: env and OS proxy settings (an explicit `--proxy` or
+ * `--no-proxy` wins), TUN, and whether the target host resolves into a fake-IP range (asked
+ * through the OS resolver, as the connection would; no other DNS query is made).
+ */
+export function environmentFor(flags: PipelineFlags, env: Record<string, string | undefined>, url: URL) {
+  return createEnvironment({
+    env,
+    ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
+    fakeIp: { names: [url.hostname.replace(/^\[|\]$/g, '')], via: 'system', timeoutMs: 1_000 },
+  });
+}
+
+/** Compose core with the strategy packages and the detected environment, as the CLI ships them. */
+export async function buildPipeline(
+  flags: PipelineFlags,
+  env: Record<string, string | undefined>,
+  url: URL,
+): Promise<Pipeline> {
+  const environment = await environmentFor(flags, env, url);
   const options: PipelineOptions = {
+    environment,
     allowPrivateNetwork: !!flags.allowPrivate,
     logger: createLogger(flags.logLevel ?? 'warn'),
     use: strategyPlugins(flags),

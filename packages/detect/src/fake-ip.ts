@@ -1,4 +1,4 @@
-import { Resolver } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /** Names resolved to spot fake-IP DNS; public, stable, and in the media path of chat bots. */
@@ -26,6 +26,11 @@ export interface FakeIpProbe {
   /** Extra fake-IP ranges (CIDR) besides the defaults. */
   ranges?: readonly string[];
   timeoutMs?: number;
+  /**
+   * `dns`: ask DNS servers directly (default; `servers` or the system's). `system`: the OS
+   * resolver (getaddrinfo: hosts file, then DNS), which is what a connection would use.
+   */
+  via?: 'dns' | 'system';
 }
 
 function rangeList(ranges: readonly string[]): BlockList {
@@ -45,6 +50,23 @@ export async function detectFakeIp(probe: FakeIpProbe = {}): Promise<FakeIpRepor
   const list = rangeList([...FAKE_IP_RANGES, ...(probe.ranges ?? [])]);
   const timeoutMs = probe.timeoutMs ?? 1_500;
   const resolver = new Resolver({ timeout: Math.max(100, Math.floor(timeoutMs / 2)), tries: 1 });
+  const answers = async (name: string): Promise<{ addresses: string[]; error?: string }> => {
+    if (isIP(name)) return { addresses: [name] };
+    if (probe.via === 'system') {
+      const found = await lookup(name, { all: true }).catch((e: NodeJS.ErrnoException) => e);
+      return found instanceof Error
+        ? { addresses: [], error: String(found.code ?? found.message) }
+        : { addresses: found.map((a) => a.address) };
+    }
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
+    const addresses = [
+      ...(v4.status === 'fulfilled' ? v4.value : []),
+      ...(v6.status === 'fulfilled' ? v6.value : []),
+    ];
+    const error =
+      v4.status === 'rejected' ? String((v4.reason as NodeJS.ErrnoException).code ?? v4.reason) : undefined;
+    return { addresses, ...(addresses.length === 0 && error ? { error } : {}) };
+  };
   try {
     if (probe.servers?.length) resolver.setServers([...probe.servers]);
   } catch (error) {
@@ -52,20 +74,11 @@ export async function detectFakeIp(probe: FakeIpProbe = {}): Promise<FakeIpRepor
   }
   const timer = setTimeout(() => resolver.cancel(), timeoutMs);
   try {
-    const samples = await Promise.all(
-      names.map(async (name) => {
-        const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-        const addresses = [
-          ...(v4.status === 'fulfilled' ? v4.value : []),
-          ...(v6.status === 'fulfilled' ? v6.value : []),
-        ];
-        const error =
-          v4.status === 'rejected'
-            ? String((v4.reason as NodeJS.ErrnoException).code ?? v4.reason)
-            : undefined;
-        return { name, addresses, ...(addresses.length === 0 && error ? { error } : {}) };
-      }),
-    );
+    const all = Promise.all(names.map(async (name) => ({ name, ...(await answers(name)) })));
+    // getaddrinfo cannot be cancelled: bound the wait itself.
+    const late = new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs + 100).unref());
+    const samples = await Promise.race([all, late]);
+    if (!samples) return { active: null, samples: [], reason: `no DNS answer within ${timeoutMs} ms` };
     const answered = samples.filter((s) => s.addresses.length > 0);
     if (answered.length === 0)
       return { active: null, samples, reason: 'no DNS answers (offline or blocked)' };

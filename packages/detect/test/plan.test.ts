@@ -77,7 +77,7 @@ describe('plan', () => {
 
   it('says why each strategy is where it is, and why one is left out', () => {
     const proxied = plan({ proxy: env, tun: tunOn, fakeIp: fakeOff }, ALL);
-    expect(proxied.reasons['direct']).toMatch(/through the env proxy http:\/\/127\.0\.0\.1:7890/);
+    expect(proxied.reasons.direct).toMatch(/through the env proxy http:\/\/127\.0\.0\.1:7890/);
     expect(proxied.reasons['direct-bypass']).toMatch(/TUN is active/);
     expect(proxied.reasons['http-downgrade']).toMatch(/opted in/);
     const clean = plan({ proxy: none, tun: tunOff, fakeIp: fakeOff }, ALL);

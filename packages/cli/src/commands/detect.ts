@@ -1,6 +1,87 @@
-import type { CliIo } from '../io.js';
-// Placeholder until @detour/detect lands (issue 3); replaced by the real command.
-export async function runDetect(_argv: string[], io: CliIo): Promise<number> {
-  io.stderr.write('detour detect: not available in this build\n');
-  return 1;
+import { parseArgs } from 'node:util';
+import { createEnvironment, type EnvironmentReport } from '@detour/detect';
+import { CLI_STRATEGIES } from '../build-pipeline.js';
+import { type CliIo, EXIT_OK, UsageError, write } from '../io.js';
+import { table } from '../table.js';
+
+export const DETECT_USAGE = 'usage: detour detect [--json] [--probe-ports] [--dns-server ADDR]...';
+
+/** `detour detect`: the environment report and the plan the CLI would use. */
+export async function runDetect(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      'probe-ports': { type: 'boolean' },
+      'dns-server': { type: 'string', multiple: true },
+    },
+  });
+  if (positionals.length) throw new UsageError(`detect takes no arguments\n${DETECT_USAGE}`);
+  const servers = values['dns-server'] ?? [];
+  for (const server of servers) {
+    if (!/^(\[[0-9a-f:]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) {
+      throw new UsageError(
+        `--dns-server takes an IP address with an optional port, got ${JSON.stringify(server)}`,
+      );
+    }
+  }
+  const environment = await createEnvironment({
+    env: io.env,
+    probePorts: !!values['probe-ports'],
+    fakeIp: servers.length ? { servers } : {},
+  });
+  const { plan, reasons } = environment.describePlan(CLI_STRATEGIES);
+  const report = { ...environment.report, plan, reasons };
+  environment.close();
+  write(io.stdout, values.json ? JSON.stringify(report) : human(report));
+  return EXIT_OK;
+}
+
+function human(report: EnvironmentReport & { plan: string[]; reasons: Record<string, string> }): string {
+  const p = report.proxy;
+  const sys = report.systemProxy;
+  const rows: string[][] = [
+    [
+      'proxy',
+      p.source === 'none'
+        ? 'none'
+        : `${p.source}: http ${p.http ?? '-'}, https ${p.https ?? '-'}, socks ${p.socks ?? '-'}`,
+    ],
+    ['no_proxy', p.noProxy ?? '-'],
+    [
+      'system proxy',
+      sys.found
+        ? `${sys.source}: ${sys.enabled ? `on (${sys.https ?? sys.http ?? sys.socks ?? sys.pacUrl})` : 'off'}`
+        : `unknown (${sys.reason})`,
+    ],
+    ['PAC', report.pac.url ?? '-'],
+    [
+      'TUN',
+      `${report.tun.active ? 'ACTIVE' : 'no'}${report.tun.interface ? ` (${report.tun.interface})` : ''}: ${report.tun.reason}`,
+    ],
+    [
+      'fake-IP DNS',
+      `${report.fakeIp.active === null ? 'unknown' : report.fakeIp.active ? 'ACTIVE' : 'no'}: ${report.fakeIp.reason}`,
+    ],
+    [
+      'local proxies',
+      report.localProxies === null
+        ? 'not probed (--probe-ports)'
+        : report.localProxies
+            .map((l) => `${l.url} ${l.protocols.join('+')}${l.tool ? ` (${l.tool})` : ''}`)
+            .join(', ') || 'none found',
+    ],
+  ];
+  const plan = table(
+    ['#', 'strategy', 'why'],
+    Object.entries(report.reasons)
+      .map(([name, why]) => {
+        const at = report.plan.indexOf(name);
+        return [at < 0 ? '-' : String(at + 1), name, why];
+      })
+      .sort((a, b) => (a[0] === '-' ? 1 : b[0] === '-' ? -1 : Number(a[0]) - Number(b[0]))),
+  );
+  return `${table(['environment', ''], rows)}\n\nplan: ${report.plan.join(' → ')}\n${plan}`;
 }

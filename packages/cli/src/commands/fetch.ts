@@ -75,9 +75,9 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const timeoutMs = parseNumber('--timeout', values.timeout);
   const maxBytes = parseNumber('--max-bytes', values['max-bytes']);
 
-  let pipeline: ReturnType<typeof buildPipeline>;
+  let pipeline: Awaited<ReturnType<typeof buildPipeline>>;
   try {
-    pipeline = buildPipeline(
+    pipeline = await buildPipeline(
       {
         proxy: values.proxy,
         noProxy: values['no-proxy'],
@@ -96,6 +96,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         noCache: values['no-cache'],
       },
       io.env,
+      new URL(url),
     );
   } catch (error) {
     if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
