@@ -6,41 +6,35 @@ import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { writeFileAtomically } from './atomic-write.js';
-import { AttemptSignal } from './attempt-signal.js';
-import { BodyGuard, checkDeclaredLength } from './body.js';
 import { type Cache, resultFromCache } from './cache/cache.js';
 import { defaultCacheKey } from './cache/key.js';
-import { classifyError, statusError } from './classify.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { SingleFlight } from './flight.js';
-import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 import type { ConcurrencyLimiter, Release } from './limiter.js';
 import { sniffImage } from './magic.js';
 import type { CircuitBreaker, CircuitTicket } from './memory/circuit.js';
 import { originOf, routeKey } from './memory/key.js';
 import { type RouteMemory, type RoutePlan, routeWinner } from './memory/route-memory.js';
-import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
-import { describeRoute, redactUrl, stripCredentials } from './redact.js';
+import { lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
+import { type Consume, canRescue, type Outcome, runStrategies } from './orchestrator.js';
+import { redactUrl, stripCredentials } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import type { Transport } from './transport/transport.js';
 import {
   type AttemptRecord,
-  type AttemptRequest,
-  type AttemptResponse,
   DIRECT,
-  type FailureClass,
   type FetchOptions,
   type FetchResult,
-  type FetchResultInfo,
   type FileResult,
   type HeaderValue,
-  type Rescues,
   type Route,
   type Strategy,
   type StreamResult,
 } from './types.js';
 import { parseTargetUrl } from './url.js';
+
+export { canRescue };
 
 export interface PipelineDeps {
   options: ResolvedPipelineOptions;
@@ -53,25 +47,6 @@ export interface PipelineDeps {
   cache?: Cache | undefined;
   limiter?: ConcurrencyLimiter | undefined;
   circuit?: CircuitBreaker | undefined;
-}
-
-/** What one winning attempt leaves for the result: the consumed value and the body's figures. */
-interface Consumed<T> {
-  value: T;
-  bytes: number;
-  sha256: string;
-  expectedBytes?: number | null;
-  /** The attempt's signal must live on (a stream still flowing); `release` is called when it ends. */
-  holdSignal?: (release: () => void) => void;
-}
-
-type Consume<T> = (response: AttemptResponse, guard: BodyGuard, signal: AbortSignal) => Promise<Consumed<T>>;
-
-interface Outcome<T> {
-  consumed: Consumed<T>;
-  info: Omit<FetchResultInfo, 'bytes' | 'sha256'>;
-  /** The winning response's headers (Cache-Control decides what the cache may keep). */
-  headers: Readonly<Record<string, HeaderValue>>;
 }
 
 /** A finished in-memory download and the headers that decide whether it may be cached. */
@@ -89,18 +64,9 @@ interface CacheKeys {
 /** Per-fetch headers that make a response personal: such fetches neither use the cache nor share downloads. */
 const PERSONAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
-/** Whether a strategy is worth trying after the failures seen so far in this fetch. */
-export function canRescue(rescues: Rescues, seen: ReadonlySet<FailureClass>): boolean {
-  if (seen.size === 0) return true;
-  if (rescues === 'first') return false;
-  if (rescues === 'any') return true;
-  for (const failure of seen) if (rescues.has(failure)) return true;
-  return false;
-}
-
 /**
- * The orchestrator: validates input, asks the environment for a route and a plan, runs the
- * strategies in order, classifies each failure, enforces the body rules, and reports every attempt.
+ * The pipeline: input checks, cache, shared downloads, circuit, route memory and concurrency
+ * around one run of the orchestrator (orchestrator.ts), which tries the strategies in order.
  */
 export class Pipeline {
   readonly #options: ResolvedPipelineOptions;
@@ -325,7 +291,19 @@ export class Pipeline {
     const runOptions =
       Date.now() > queuedAt ? { ...options, timeoutMs: Math.max(1, deadline - Date.now()) } : options;
     try {
-      const outcome = await this.#runPlan(url, runOptions, consume, route?.order ?? plan);
+      const outcome = await runStrategies(
+        {
+          options: this.#options,
+          logger: this.#logger,
+          transport: this.#transport,
+          strategies: this.#strategies,
+          order: route?.order ?? plan,
+          route: this.routeFor(url),
+        },
+        url,
+        runOptions,
+        consume,
+      );
       await this.#learn(url, fingerprint, route, outcome.info.attempts, outcome.info.degraded);
       if (ticket) {
         // A placeholder means every real strategy failed: the host did not answer.
@@ -501,203 +479,4 @@ export class Pipeline {
       );
     }
   }
-
-  async #runPlan<T>(
-    input: string | URL,
-    options: FetchOptions,
-    consume: Consume<T>,
-    plannedOrder?: string[],
-  ): Promise<Outcome<T>> {
-    if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
-    const url = parseTargetUrl(input);
-    const maxBytes = options.maxBytes ?? this.#options.maxBytes;
-    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-    for (const [name, value] of [
-      ['maxBytes', maxBytes],
-      ['timeoutMs', timeoutMs],
-    ] as const) {
-      if (!Number.isFinite(value) || value <= 0)
-        throw new DetourUsageError(`${name} must be a positive number`);
-    }
-    const expect = options.expect ?? 'any';
-    const order = plannedOrder ?? this.planFor(url, options);
-    const route = this.routeFor(url);
-    const deadline = Date.now() + timeoutMs;
-    const log = this.#logger.child({ url: redactUrl(url) });
-    const attempts: AttemptRecord[] = [];
-    const seen = new Set<FailureClass>();
-    let lastError: DetourError | undefined;
-    const profile = resolveProfile(
-      options.headersProfile ?? this.#options.headersProfile,
-      this.#options.headerProfiles,
-    );
-    const headers: Record<string, string> = {
-      'user-agent': DEFAULT_USER_AGENT,
-      ...(expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
-      ...lowerCaseKeys(profile.headers),
-      ...this.#options.headers,
-      ...lowerCaseKeys(options.headers ?? {}),
-    };
-    const referer = headers.referer === undefined ? refererFor(profile, url) : undefined;
-
-    for (const name of order) {
-      const strategy = this.#strategies.get(name)!;
-      const req: AttemptRequest = {
-        url,
-        headers,
-        route,
-        tls: this.#options.tls,
-        limits: {
-          maxBytes,
-          maxRedirects: this.#options.maxRedirects,
-          maxRetries: this.#options.maxRetries,
-          maxRetryAfterMs: this.#options.maxRetryAfterMs,
-        },
-        expect,
-        deadline: Math.min(deadline, Date.now() + this.#options.attemptTimeoutMs),
-        allowPrivateNetwork: this.#options.allowPrivateNetwork,
-        failures: attempts.filter((a) => a.outcome === 'failed'),
-        logger: log,
-        transport: this.#transport,
-        timeouts: this.#options.timeouts,
-      };
-      const skip = !canRescue(strategy.rescues, seen)
-        ? `cannot rescue ${[...seen].join(', ')}`
-        : (() => {
-            const applies = strategy.applies?.(req) ?? true;
-            return applies === true ? undefined : applies;
-          })();
-      if (skip !== undefined) {
-        attempts.push({
-          strategy: name,
-          route: describeRoute(route),
-          outcome: 'skipped',
-          ms: 0,
-          message: skip,
-        });
-        log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
-        continue;
-      }
-      if (Date.now() >= deadline || options.signal?.aborted) break;
-
-      const started = performance.now();
-      const attemptSignal = new AttemptSignal(req.deadline, options.signal);
-      let response: AttemptResponse | undefined;
-      let held = false;
-      try {
-        response = await strategy.attempt(req, attemptSignal.signal);
-        if (response.status === 403 && referer !== undefined) {
-          // Tencent's CDN and others refuse hot-linking: one retry with the profile's Referer.
-          response.body.destroy();
-          log.debug({ strategy: name }, '403: retrying once with the profile Referer');
-          response = await strategy.attempt(
-            { ...req, headers: { ...headers, referer } },
-            attemptSignal.signal,
-          );
-          response = { ...response, retries: (response.retries ?? 0) + 1 };
-        }
-        if (response.status >= 400) {
-          response.body.destroy();
-          throw statusError(response.status, redactUrl(response.finalUrl));
-        }
-        const expectedLength = checkDeclaredLength(response, { maxBytes, expect });
-        const guard = new BodyGuard({ maxBytes, expect }, expectedLength);
-        const consumed = await consume(response, guard, attemptSignal.signal);
-        const record: AttemptRecord = {
-          strategy: name,
-          route: response.degraded ? 'none' : describeRoute(response.route),
-          outcome: 'ok',
-          ms: Math.round(performance.now() - started),
-          status: response.status,
-          ...(response.retries ? { retries: response.retries } : {}),
-          ...(response.insecure ? { insecure: true } : {}),
-          ...(response.downgraded ? { downgraded: true } : {}),
-        };
-        attempts.push(record);
-        log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
-        if (consumed.holdSignal) {
-          held = true;
-          consumed.holdSignal(() => attemptSignal.dispose());
-        }
-        return {
-          consumed,
-          info: {
-            ok: true,
-            url: url.toString(),
-            finalUrl: response.finalUrl,
-            strategy: name,
-            degraded: !!response.degraded,
-            ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
-            fromCache: false,
-            contentType: headerString(response.headers['content-type']),
-            attempts,
-            insecure: !!response.insecure,
-            downgraded: !!response.downgraded,
-            status: response.status,
-          },
-          headers: response.headers,
-        };
-      } catch (error) {
-        response?.body.destroy();
-        const classified = attemptSignal.callerAborted
-          ? {
-              failureClass: 'aborted' as const,
-              code: 'ABORT_ERR',
-              terminal: true,
-              message: 'aborted by the caller',
-            }
-          : attemptSignal.timedOut
-            ? {
-                failureClass: 'timeout' as const,
-                code: 'DETOUR_DEADLINE',
-                terminal: false,
-                message: 'attempt deadline passed',
-              }
-            : classifyError(error);
-        const record: AttemptRecord = {
-          strategy: name,
-          route: describeRoute(response?.route ?? route),
-          outcome: 'failed',
-          failureClass: classified.failureClass,
-          code: classified.code,
-          ms: Math.round(performance.now() - started),
-          message: classified.message,
-          ...(response ? { status: response.status } : {}),
-        };
-        attempts.push(record);
-        seen.add(classified.failureClass);
-        log.warn(record, 'attempt failed');
-        lastError = new DetourError(classified.message, {
-          failureClass: classified.failureClass,
-          code: classified.code,
-          status: response?.status,
-          cause: error,
-        });
-        if (classified.terminal) break;
-      } finally {
-        if (!held) attemptSignal.dispose();
-      }
-    }
-
-    const error =
-      lastError ??
-      (options.signal?.aborted
-        ? new DetourError('aborted by the caller', { failureClass: 'aborted', code: 'ABORT_ERR' })
-        : Date.now() >= deadline
-          ? new DetourError(`deadline of ${timeoutMs} ms passed`, {
-              failureClass: 'timeout',
-              code: 'DETOUR_DEADLINE',
-            })
-          : new DetourError(`no strategy could try ${redactUrl(url)}`, {
-              failureClass: 'unavailable',
-              code: 'DETOUR_NO_STRATEGY',
-            }));
-    error.attempts = attempts;
-    log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
-    throw error;
-  }
-}
-
-function headerString(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
 }

@@ -1,0 +1,265 @@
+/**
+ * The orchestrator: one run of the plan. Tries the strategies in order, skips those that cannot
+ * rescue the failures seen, gives each attempt its deadline and signal, classifies failures,
+ * stops on terminal ones, enforces the body rules, and records every attempt.
+ */
+import type { Logger } from 'pino';
+import { AttemptSignal } from './attempt-signal.js';
+import { BodyGuard, checkDeclaredLength } from './body.js';
+import { classifyError, statusError } from './classify.js';
+import { DetourError, DetourUsageError } from './errors.js';
+import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
+import { describeRoute, redactUrl } from './redact.js';
+import type { Transport } from './transport/transport.js';
+import type {
+  AttemptRecord,
+  AttemptRequest,
+  AttemptResponse,
+  FailureClass,
+  FetchOptions,
+  FetchResultInfo,
+  HeaderValue,
+  Rescues,
+  Route,
+  Strategy,
+} from './types.js';
+import { parseTargetUrl } from './url.js';
+
+/** What the orchestrator needs from its pipeline for one run. */
+export interface OrchestratorContext {
+  options: ResolvedPipelineOptions;
+  logger: Logger;
+  transport: Transport;
+  strategies: ReadonlyMap<string, Strategy>;
+  /** Strategy names in the order to try them (all registered). */
+  order: readonly string[];
+  /** The route a strict request takes. */
+  route: Route;
+}
+
+/** What one winning attempt leaves for the result: the consumed value and the body's figures. */
+export interface Consumed<T> {
+  value: T;
+  bytes: number;
+  sha256: string;
+  expectedBytes?: number | null;
+  /** The attempt's signal must live on (a stream still flowing); `release` is called when it ends. */
+  holdSignal?: (release: () => void) => void;
+}
+
+export type Consume<T> = (
+  response: AttemptResponse,
+  guard: BodyGuard,
+  signal: AbortSignal,
+) => Promise<Consumed<T>>;
+
+export interface Outcome<T> {
+  consumed: Consumed<T>;
+  info: Omit<FetchResultInfo, 'bytes' | 'sha256'>;
+  /** The winning response's headers (Cache-Control decides what the cache may keep). */
+  headers: Readonly<Record<string, HeaderValue>>;
+}
+
+/** Whether a strategy is worth trying after the failures seen so far in this fetch. */
+export function canRescue(rescues: Rescues, seen: ReadonlySet<FailureClass>): boolean {
+  if (seen.size === 0) return true;
+  if (rescues === 'first') return false;
+  if (rescues === 'any') return true;
+  for (const failure of seen) if (rescues.has(failure)) return true;
+  return false;
+}
+
+export async function runStrategies<T>(
+  ctx: OrchestratorContext,
+  input: string | URL,
+  options: FetchOptions,
+  consume: Consume<T>,
+): Promise<Outcome<T>> {
+  const url = parseTargetUrl(input);
+  const maxBytes = options.maxBytes ?? ctx.options.maxBytes;
+  const timeoutMs = options.timeoutMs ?? ctx.options.timeoutMs;
+  for (const [name, value] of [
+    ['maxBytes', maxBytes],
+    ['timeoutMs', timeoutMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new DetourUsageError(`${name} must be a positive number`);
+  }
+  const expect = options.expect ?? 'any';
+  const { order, route } = ctx;
+  const deadline = Date.now() + timeoutMs;
+  const log = ctx.logger.child({ url: redactUrl(url) });
+  const attempts: AttemptRecord[] = [];
+  const seen = new Set<FailureClass>();
+  let lastError: DetourError | undefined;
+  const profile = resolveProfile(
+    options.headersProfile ?? ctx.options.headersProfile,
+    ctx.options.headerProfiles,
+  );
+  const headers: Record<string, string> = {
+    'user-agent': DEFAULT_USER_AGENT,
+    ...(expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
+    ...lowerCaseKeys(profile.headers),
+    ...ctx.options.headers,
+    ...lowerCaseKeys(options.headers ?? {}),
+  };
+  const referer = headers.referer === undefined ? refererFor(profile, url) : undefined;
+
+  for (const name of order) {
+    const strategy = ctx.strategies.get(name)!;
+    const req: AttemptRequest = {
+      url,
+      headers,
+      route,
+      tls: ctx.options.tls,
+      limits: {
+        maxBytes,
+        maxRedirects: ctx.options.maxRedirects,
+        maxRetries: ctx.options.maxRetries,
+        maxRetryAfterMs: ctx.options.maxRetryAfterMs,
+      },
+      expect,
+      deadline: Math.min(deadline, Date.now() + ctx.options.attemptTimeoutMs),
+      allowPrivateNetwork: ctx.options.allowPrivateNetwork,
+      failures: attempts.filter((a) => a.outcome === 'failed'),
+      logger: log,
+      transport: ctx.transport,
+      timeouts: ctx.options.timeouts,
+    };
+    const skip = !canRescue(strategy.rescues, seen)
+      ? `cannot rescue ${[...seen].join(', ')}`
+      : (() => {
+          const applies = strategy.applies?.(req) ?? true;
+          return applies === true ? undefined : applies;
+        })();
+    if (skip !== undefined) {
+      attempts.push({
+        strategy: name,
+        route: describeRoute(route),
+        outcome: 'skipped',
+        ms: 0,
+        message: skip,
+      });
+      log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
+      continue;
+    }
+    if (Date.now() >= deadline || options.signal?.aborted) break;
+
+    const started = performance.now();
+    const attemptSignal = new AttemptSignal(req.deadline, options.signal);
+    let response: AttemptResponse | undefined;
+    let held = false;
+    try {
+      response = await strategy.attempt(req, attemptSignal.signal);
+      if (response.status === 403 && referer !== undefined) {
+        // Tencent's CDN and others refuse hot-linking: one retry with the profile's Referer.
+        response.body.destroy();
+        log.debug({ strategy: name }, '403: retrying once with the profile Referer');
+        response = await strategy.attempt({ ...req, headers: { ...headers, referer } }, attemptSignal.signal);
+        response = { ...response, retries: (response.retries ?? 0) + 1 };
+      }
+      if (response.status >= 400) {
+        response.body.destroy();
+        throw statusError(response.status, redactUrl(response.finalUrl));
+      }
+      const expectedLength = checkDeclaredLength(response, { maxBytes, expect });
+      const guard = new BodyGuard({ maxBytes, expect }, expectedLength);
+      const consumed = await consume(response, guard, attemptSignal.signal);
+      const record: AttemptRecord = {
+        strategy: name,
+        route: response.degraded ? 'none' : describeRoute(response.route),
+        outcome: 'ok',
+        ms: Math.round(performance.now() - started),
+        status: response.status,
+        ...(response.retries ? { retries: response.retries } : {}),
+        ...(response.insecure ? { insecure: true } : {}),
+        ...(response.downgraded ? { downgraded: true } : {}),
+      };
+      attempts.push(record);
+      log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
+      if (consumed.holdSignal) {
+        held = true;
+        consumed.holdSignal(() => attemptSignal.dispose());
+      }
+      return {
+        consumed,
+        info: {
+          ok: true,
+          url: url.toString(),
+          finalUrl: response.finalUrl,
+          strategy: name,
+          degraded: !!response.degraded,
+          ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
+          fromCache: false,
+          contentType: headerString(response.headers['content-type']),
+          attempts,
+          insecure: !!response.insecure,
+          downgraded: !!response.downgraded,
+          status: response.status,
+        },
+        headers: response.headers,
+      };
+    } catch (error) {
+      response?.body.destroy();
+      const classified = attemptSignal.callerAborted
+        ? {
+            failureClass: 'aborted' as const,
+            code: 'ABORT_ERR',
+            terminal: true,
+            message: 'aborted by the caller',
+          }
+        : attemptSignal.timedOut
+          ? {
+              failureClass: 'timeout' as const,
+              code: 'DETOUR_DEADLINE',
+              terminal: false,
+              message: 'attempt deadline passed',
+            }
+          : classifyError(error);
+      const record: AttemptRecord = {
+        strategy: name,
+        route: describeRoute(response?.route ?? route),
+        outcome: 'failed',
+        failureClass: classified.failureClass,
+        code: classified.code,
+        ms: Math.round(performance.now() - started),
+        message: classified.message,
+        ...(response ? { status: response.status } : {}),
+      };
+      attempts.push(record);
+      seen.add(classified.failureClass);
+      log.warn(record, 'attempt failed');
+      lastError = new DetourError(classified.message, {
+        failureClass: classified.failureClass,
+        code: classified.code,
+        status: response?.status,
+        cause: error,
+      });
+      if (classified.terminal) break;
+    } finally {
+      if (!held) attemptSignal.dispose();
+    }
+  }
+
+  const error =
+    lastError ??
+    (options.signal?.aborted
+      ? new DetourError('aborted by the caller', { failureClass: 'aborted', code: 'ABORT_ERR' })
+      : Date.now() >= deadline
+        ? new DetourError(`deadline of ${timeoutMs} ms passed`, {
+            failureClass: 'timeout',
+            code: 'DETOUR_DEADLINE',
+          })
+        : new DetourError(`no strategy could try ${redactUrl(url)}`, {
+            failureClass: 'unavailable',
+            code: 'DETOUR_NO_STRATEGY',
+          }));
+  error.attempts = attempts;
+  log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
+  throw error;
+}
+
+function headerString(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
