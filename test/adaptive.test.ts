@@ -25,14 +25,15 @@ import {
   type LegacyOrigin,
   labCerts,
   type Origin,
+  type RunningRedis,
   startHttpsOrigin,
   startLegacyHttpsOrigin,
+  startRedis,
 } from '@detour/lab';
 import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { corruptCacheEntry, hasCacheEntry } from '../packages/core/test/helpers/disk.js';
 import { connectKeyv } from '../packages/core/test/helpers/keyv.js';
-import { type RunningRedis, startRedis } from '../packages/core/test/helpers/redis-server.js';
 
 /**
  * A TCP front on a fixed port that either forwards to a lab origin or resets every connection:

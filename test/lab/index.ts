@@ -37,6 +37,7 @@ export {
   startTinyproxy,
   type TinyproxyOptions,
 } from './proxies.js';
+export { type RunningRedis, startRedis } from './redis.js';
 export { createRoutes, type Routes } from './routes.js';
 export { type HttpsOriginOptions, type Origin, startHttpOrigin, startHttpsOrigin } from './servers.js';
 export { resetSocket } from './sockets.js';

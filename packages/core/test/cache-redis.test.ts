@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type RunningRedis, startRedis } from '@detour/lab';
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import { Cache, type CacheCandidate, hashKey } from '../src/cache/index.js';
 import { StoreRouteMemory } from '../src/memory/index.js';
 import { KeyvStore } from '../src/store/index.js';
 import { connectKeyv } from './helpers/keyv.js';
-import { type RunningRedis, startRedis } from './helpers/redis-server.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

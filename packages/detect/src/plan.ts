@@ -1,14 +1,8 @@
+import { STRATEGY_NAMES } from '@detour/core';
 import type { EnvironmentReport } from './report.js';
 
-/** The built-in order, strictest first. */
-export const DEFAULT_ORDER: readonly string[] = [
-  'direct',
-  'direct-bypass',
-  'tls-relaxed',
-  'curl',
-  'http-downgrade',
-  'placeholder',
-];
+/** The built-in order, strictest first (core's list of shipped strategy names). */
+export const DEFAULT_ORDER: readonly string[] = STRATEGY_NAMES;
 
 export interface PlanOptions {
   /** The caller's own order (names not registered are dropped); replaces the planned order. */

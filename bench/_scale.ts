@@ -1,0 +1,18 @@
+import { detourClient, labPipeline } from './lib/detour.js';
+import { gotClient } from './lib/clients.js';
+import { startLabProcess, type LabServerSpec } from './lib/lab-process.js';
+import { runLoad } from './lib/load.js';
+import { summarize } from './stats.js';
+const spec: Record<string, LabServerSpec> = {};
+for (let i = 0; i < 100; i++) spec[`o${i}`] = { kind: 'https' };
+const lab = await startLabProcess(spec);
+const origins = Object.values(lab.servers).map((s) => s.ipUrl);
+const which = process.argv[2] ?? 'detour';
+const extra = process.argv[3] === 'nocache' ? { cache: false as const } : {};
+const client = which === 'got' ? gotClient(lab.caPem) : detourClient(await labPipeline(lab.caPem, { ca: undefined, concurrency: { global: 256 }, ...extra }));
+const url = (i: number) => `${origins[i % origins.length]}/big?bytes=10240&n=${i}`;
+const r = await runLoad(10000, 256, (i) => client.get(url(i)));
+const l = summarize(r.latencies);
+console.log(which, process.argv[3] ?? '', ((r.ok / r.wallMs) * 1000).toFixed(0), 'req/s p99', l.p99.toFixed(0), 'failed', r.failed);
+await client.close();
+await lab.close();
