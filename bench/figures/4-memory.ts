@@ -73,6 +73,18 @@ export const figure: Figure = {
         });
       }
     }
+    const notes = [
+      "Peak RSS is the process's VmHWM read at the end (the whole life of the process, loading included). 'RSS before' is after loading and a GC, before the request.",
+    ];
+    for (const { mode, label } of MODES) {
+      const list = results[mode] ?? [];
+      const growth = summarize(list.map((r) => r.hwm - r.baselineRss)).max;
+      if (growth > bytes / 2) {
+        notes.push(
+          `${label}: memory grows with the body (${(growth / MiB).toFixed(0)} MiB for ${(bytes / MiB).toFixed(0)} MiB): the body is held in memory at some point.`,
+        );
+      }
+    }
     return {
       tables: [
         {
@@ -89,9 +101,7 @@ export const figure: Figure = {
         },
       ],
       targets,
-      notes: [
-        "Peak RSS is the process's VmHWM read at the end (the whole life of the process, loading included). 'RSS before' is after loading and a GC, before the request.",
-      ],
+      notes,
       data: results,
     };
   },
