@@ -3,6 +3,7 @@
  * counters are that server's own.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { LAB_PNG, PNG_MAGIC } from './png.js';
 import { resetSocket } from './sockets.js';
 
@@ -109,6 +110,23 @@ export function createRoutes(): Routes {
     '/fake-image': (_req, res) => {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': Buffer.byteLength(HTML) });
       res.end(HTML);
+    },
+    /** Hot-link protection as on Tencent's CDN: 403 unless a Referer is sent. */
+    '/needs-referer': (req, res) => {
+      if (req.headers.referer) return image(res);
+      res.writeHead(403, { 'content-type': 'text/plain', 'content-length': 10 });
+      res.end('forbidden\n');
+    },
+    /** The image gzip-encoded when the client accepts it (real decompression needed). */
+    '/gzip': (req, res) => {
+      if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return image(res);
+      const body = gzipSync(LAB_PNG);
+      res.writeHead(200, {
+        'content-type': 'image/png',
+        'content-encoding': 'gzip',
+        'content-length': body.length,
+      });
+      res.end(body);
     },
     '/headers': (req, res) => {
       const body = JSON.stringify(req.headers);

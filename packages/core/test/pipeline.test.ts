@@ -180,6 +180,37 @@ describe('HTTP status, redirects, retries', () => {
   });
 });
 
+describe('header profiles', () => {
+  it('a 403 is retried once with the profile Referer (chrome), and stays 403 without one (detour)', async () => {
+    const before = lab.https.routes.hits('/needs-referer');
+    const ok = await pipeline().fetch(`${lab.https.url}/needs-referer`, {
+      expect: 'image',
+      headersProfile: 'chrome',
+    });
+    expect(ok.attempts).toEqual([expect.objectContaining({ strategy: 'direct', outcome: 'ok', retries: 1 })]);
+    expect(lab.https.routes.hits('/needs-referer')).toBe(before + 2);
+    const error = await failure(
+      pipeline().fetch(`${lab.https.url}/needs-referer`, { headersProfile: 'detour' }),
+    );
+    expect(error.code).toBe('HTTP_403');
+  });
+
+  it('sends the profile headers, and decodes a gzip body for real', async () => {
+    const seen = await pipeline({ headersProfile: 'chrome' }).fetch(`${lab.https.url}/headers`);
+    const headers = JSON.parse(seen.body.toString()) as Record<string, string>;
+    expect(headers['user-agent']).toMatch(/Chrome\//);
+    expect(headers['accept-encoding']).toMatch(/gzip/);
+    const gz = await pipeline({ headersProfile: 'chrome' }).fetch(`${lab.https.url}/gzip`, {
+      expect: 'image',
+    });
+    expect(gz.body.equals(LAB_PNG)).toBe(true);
+  });
+
+  it('refuses an unknown profile with a typed error', () => {
+    expect(() => createPipeline({ headersProfile: 'netscape' })).toThrow(/unknown headers profile/);
+  });
+});
+
 describe('body rules', () => {
   it('refuses HTML when an image is expected: content-invalid', async () => {
     for (const path of ['/html', '/fake-image']) {
