@@ -84,6 +84,7 @@ export function environmentFor(flags: PipelineFlags, env: Record<string, string 
     env,
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
     fakeIp: { names: [url.hostname.replace(/^\[|\]$/g, '')], via: 'system', timeoutMs: 1_000 },
+    ...(flags.allowDowngrade?.length ? { downgradeHosts: flags.allowDowngrade } : {}),
   });
 }
 

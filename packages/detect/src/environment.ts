@@ -76,12 +76,17 @@ export class DetectedEnvironment implements EnvironmentProvider {
     return DIRECT;
   }
 
-  plan(registered: readonly string[]): string[] {
-    return this.describePlan(registered).plan;
+  plan(registered: readonly string[], url?: URL): string[] {
+    return this.describePlan(registered, url).plan;
   }
 
-  describePlan(registered: readonly string[]): Plan {
-    return plan(this.#sniffed.report, registered, this.#options);
+  /** The plan with its reasons; `url` lets `downgradeHosts` decide about http-downgrade. */
+  describePlan(registered: readonly string[], url?: URL | string): Plan {
+    return plan(
+      this.#sniffed.report,
+      registered,
+      url === undefined ? this.#options : { ...this.#options, url },
+    );
   }
 
   fingerprint(): string {

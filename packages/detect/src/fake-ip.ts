@@ -12,7 +12,11 @@ export const FAKE_IP_PROBE_NAMES: readonly string[] = [
 export const FAKE_IP_RANGES: readonly string[] = ['198.18.0.0/15', 'fc00::/18'];
 
 export interface FakeIpReport {
-  /** Every answered name fell in a fake-IP range. */
+  /**
+   * An answer fell in a fake-IP range (198.18.0.0/15 is reserved for benchmarks and never a real
+   * answer, so one is enough: mihomo's `fake-ip-filter` often hands real answers to some names,
+   * e.g. `geosite:cn`, while every other name gets a fake one). null: no answer at all.
+   */
   active: boolean | null;
   /** name → answers (or the error). */
   samples: Array<{ name: string; addresses: string[]; error?: string }>;
@@ -86,13 +90,18 @@ export async function detectFakeIp(probe: FakeIpProbe = {}): Promise<FakeIpRepor
       const family = isIP(a);
       return family !== 0 && list.check(a, family === 4 ? 'ipv4' : 'ipv6');
     };
-    const active = answered.every((s) => s.addresses.every(fake));
+    const faked = answered.filter((s) => s.addresses.some(fake)).map((s) => s.name);
+    const ranges = [...FAKE_IP_RANGES, ...(probe.ranges ?? [])].join(', ');
+    const real = answered.filter((s) => !faked.includes(s.name)).map((s) => s.name);
     return {
-      active,
+      active: faked.length > 0,
       samples,
-      reason: active
-        ? `every answer is in a fake-IP range (${[...FAKE_IP_RANGES, ...(probe.ranges ?? [])].join(', ')})`
-        : 'answers are real addresses',
+      reason:
+        faked.length === 0
+          ? 'answers are real addresses'
+          : real.length === 0
+            ? `every answer is in a fake-IP range (${ranges})`
+            : `${faked.join(', ')} answered in a fake-IP range (${ranges}); ${real.join(', ')} answered real addresses (a fake-IP filter)`,
     };
   } finally {
     clearTimeout(timer);

@@ -65,6 +65,7 @@ export {
   osInterfaces,
   parseProcNetIpv6Route,
   parseProcNetRoute,
+  parseRouteGet,
   parseRouteTable,
   type RouteInfo,
   TUN_NAME_PATTERNS,

@@ -1,4 +1,4 @@
-import { STRATEGY_NAMES } from '@detour/core';
+import { hostMatches, STRATEGY_NAMES } from '@detour/core';
 import type { EnvironmentReport } from './report.js';
 
 /** The built-in order, strictest first (core's list of shipped strategy names). */
@@ -9,6 +9,23 @@ export interface PlanOptions {
   order?: readonly string[];
   /** Names to leave out. */
   exclude?: readonly string[];
+  /**
+   * Hosts opted in to `http-downgrade` (`multimedia.nt.qq.com.cn`, `*.qpic.cn`: core's host
+   * patterns). When given, `http-downgrade` is planned only for a `url` whose host matches; when
+   * absent, registering the strategy is the opt-in (it checks its own host list anyway).
+   */
+  downgradeHosts?: readonly string[];
+  /** The URL being planned for (the pipeline passes it); used by `downgradeHosts`. */
+  url?: URL | string;
+}
+
+function hostOf(url: URL | string | undefined): string | null {
+  if (url === undefined) return null;
+  try {
+    return new URL(String(url)).hostname;
+  } catch {
+    return null;
+  }
 }
 
 export interface Plan {
@@ -26,6 +43,15 @@ export function captured(report: Pick<EnvironmentReport, 'tun' | 'fakeIp'>): boo
 export function proxyInTheWay(report: Pick<EnvironmentReport, 'proxy'>): boolean {
   const p = report.proxy;
   return p.source !== 'none' && !!(p.http || p.https || p.socks);
+}
+
+/** Why http-downgrade is planned, or null when `downgradeHosts` leaves this URL's host out. */
+function downgradeWhy(options: PlanOptions): string | null {
+  if (!options.downgradeHosts) return 'plain HTTP, only for the hosts the caller opted in';
+  const host = hostOf(options.url);
+  return host && hostMatches(host, options.downgradeHosts)
+    ? `plain HTTP: ${host} is opted in (${options.downgradeHosts.join(', ')})`
+    : null;
 }
 
 /**
@@ -61,7 +87,7 @@ export function plan(
         : 'same strict request around the proxy, for the host only (the "DIRECT rule" fix)',
     'tls-relaxed': 'legacy TLS (old versions, ciphers, renegotiation); certificates still checked',
     curl: "curl's own TLS and proxy stack, same route and limits",
-    'http-downgrade': 'plain HTTP, only for the hosts the caller opted in',
+    'http-downgrade': downgradeWhy(options),
     placeholder: 'last resort, enabled by the caller: a stand-in image marked degraded',
   };
   const order: string[] = [];
@@ -72,6 +98,13 @@ export function plan(
       continue;
     }
     const reason = why[name];
+    if (reason === null && name === 'http-downgrade') {
+      const host = hostOf(options.url);
+      reasons[name] = host
+        ? `${host} is not opted in to plain HTTP (downgradeHosts: ${options.downgradeHosts?.join(', ') || 'none'})`
+        : 'downgradeHosts given but no URL to plan for';
+      continue;
+    }
     if (reason === null) {
       reasons[name] = !proxy
         ? 'no proxy in the way: nothing to bypass'

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ReadText, RunCommand } from './run-command.js';
-import { readTextFile } from './run-command.js';
+import { readTextFile, runCommand } from './run-command.js';
 
 /** Interface names TUN-mode proxies use: mihomo `Meta`, Clash Verge Rev `Mihomo`, sing-box `tunN`/`sing-tun`, macOS `utunN`, wintun. */
 export const TUN_NAME_PATTERNS: readonly RegExp[] = [
@@ -190,8 +190,53 @@ export interface TunProbe {
   platform?: NodeJS.Platform;
   interfaces?: () => InterfaceInfo[];
   readText?: ReadText;
+  /**
+   * Runs `ip route get` (Linux), `route -n get` / `netstat -rn` (macOS), `route print` (Windows).
+   * Default: the real commands, unless `readText` alone is injected (the caller feeds the tables).
+   */
   run?: RunCommand;
   timeoutMs?: number;
+}
+
+/**
+ * The interface in `ip route get ADDR` (Linux, text or `-j` JSON: `8.8.8.8 dev Meta table 2022 src …`)
+ * or `route -n get ADDR` (macOS: `  interface: utun4`) output; null when it names none.
+ */
+export function parseRouteGet(output: string): string | null {
+  const text = output.trim();
+  if (text.startsWith('[')) {
+    try {
+      const [first] = JSON.parse(text) as Array<{ dev?: unknown }>;
+      return typeof first?.dev === 'string' ? first.dev : null;
+    } catch {
+      return null;
+    }
+  }
+  return /^\s*interface:\s*(\S+)/m.exec(text)?.[1] ?? /(?:^|\s)dev\s+(\S+)/.exec(text)?.[1] ?? null;
+}
+
+/**
+ * Ask the kernel which interface it would use for the public probe addresses (a lookup: no packet
+ * is sent). This sees what the tables alone miss: on Linux mihomo and sing-box `auto-route` put the
+ * TUN default route in table 2022 behind an `ip rule` (the main table keeps the old default);
+ * on macOS scoped and split routes. The interface most addresses share, or null.
+ */
+async function kernelRoute(
+  platform: NodeJS.Platform,
+  run: RunCommand,
+  timeoutMs: number,
+): Promise<string | null> {
+  const lookup = (address: string) =>
+    platform === 'linux'
+      ? run('ip', ['route', 'get', address], { timeoutMs })
+      : run('route', ['-n', 'get', address], { timeoutMs });
+  const answers = await Promise.all(PUBLIC_PROBES.map(lookup));
+  const counts = new Map<string, number>();
+  for (const answer of answers) {
+    const dev = answer.ok ? parseRouteGet(answer.stdout) : null;
+    if (dev) counts.set(dev, (counts.get(dev) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
 }
 
 export function osInterfaces(): InterfaceInfo[] {
@@ -218,27 +263,37 @@ export async function detectTun(probe: TunProbe = {}): Promise<TunReport> {
       reason: `interfaces unreadable: ${(error as Error).message}`,
     };
   }
+  const run = probe.run ?? (probe.readText ? undefined : runCommand);
+  const timeoutMs = probe.timeoutMs ?? 2_000;
   let routes: RouteInfo[] = [];
   let routeSource = '';
+  let tableRead = false;
+  let via: string | null = null;
   try {
-    if (platform === 'linux') {
+    if (run && (platform === 'linux' || platform === 'darwin')) {
+      via = await kernelRoute(platform, run, timeoutMs);
+      if (via) routeSource = platform === 'linux' ? 'ip route get, policy rules included' : 'route -n get';
+    }
+    if (!via && platform === 'linux') {
       const read = probe.readText ?? readTextFile;
       const v4 = await read('/proc/net/route');
       const v6 = await read('/proc/net/ipv6_route');
+      tableRead = v4 !== undefined || v6 !== undefined;
       routes = [...(v4 ? parseProcNetRoute(v4) : []), ...(v6 ? parseProcNetIpv6Route(v6) : [])];
       routeSource = '/proc/net/route';
-    } else if (probe.run) {
+    } else if (!via && run) {
       const out =
         platform === 'win32'
-          ? await probe.run('route', ['print', '-4'], { timeoutMs: probe.timeoutMs ?? 2_000 })
-          : await probe.run('netstat', ['-rn', '-f', 'inet'], { timeoutMs: probe.timeoutMs ?? 2_000 });
+          ? await run('route', ['print', '-4'], { timeoutMs })
+          : await run('netstat', ['-rn', '-f', 'inet'], { timeoutMs });
+      tableRead = out.ok;
       if (out.ok) routes = parseRouteTable(out.stdout);
       routeSource = platform === 'win32' ? 'route print' : 'netstat -rn';
     }
   } catch {
     routes = [];
   }
-  let via = internetInterface(routes);
+  via ??= internetInterface(routes);
   // Windows names the route's interface by its address: map it back to a name.
   const owner = via && isIP(via) ? interfaces.find((i) => i.addresses.includes(via!)) : undefined;
   if (owner) via = owner.name;
@@ -252,8 +307,8 @@ export async function detectTun(probe: TunProbe = {}): Promise<TunReport> {
     ? `internet traffic goes through ${via} (${routeSource})`
     : via
       ? `internet traffic goes through ${via}${candidates.length ? `; ${candidates.join(', ')} present but not routed` : ''}`
-      : routes.length
-        ? 'no route to the internet found'
+      : routes.length || tableRead
+        ? `no route to the internet found (${routeSource})`
         : `routing table unknown (${routeSource || `not read on ${platform}`})`;
   return { active: routedThroughTun, interface: tunInterface, defaultRoute: via, candidates, reason };
 }

@@ -1,4 +1,4 @@
-import { type RunningDns, startDnsmasq } from '@detour/lab';
+import { type RunningChild, type RunningDns, startChild, startDnsmasq } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectFakeIp } from '../src/index.js';
 
@@ -6,6 +6,7 @@ import { detectFakeIp } from '../src/index.js';
 let fake: RunningDns;
 let real: RunningDns;
 let fake6: RunningDns;
+let filtered: RunningChild;
 
 beforeAll(async () => {
   [fake, real, fake6] = await Promise.all([
@@ -14,9 +15,28 @@ beforeAll(async () => {
     startDnsmasq(['93.184.216.34']),
     startDnsmasq(['198.19.3.4', 'fc00::8']),
   ]);
+  // Like mihomo with `fake-ip-filter: ['+.qq.com']`: real answers for qq.com, fake ones for the rest.
+  filtered = await startChild({
+    bin: 'dnsmasq',
+    pkg: 'dnsmasq',
+    args: (port) => [
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--no-poll',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${port}`,
+      '--pid-file=',
+      '--user=root',
+      '--address=/qq.com/93.184.216.34',
+      '--address=/#/198.18.0.9',
+    ],
+  });
 });
 afterAll(async () => {
-  await Promise.all([fake?.close(), real?.close(), fake6?.close()]);
+  await Promise.all([fake?.close(), real?.close(), fake6?.close(), filtered?.close()]);
 });
 
 describe('fake-IP DNS, against real dnsmasq servers on 127.0.0.1', () => {
@@ -39,6 +59,20 @@ describe('fake-IP DNS, against real dnsmasq servers on 127.0.0.1', () => {
   it('real-looking answers: not active', async () => {
     const report = await detectFakeIp({ servers: [real.server], names: ['www.qq.com'] });
     expect(report).toMatchObject({ active: false, reason: 'answers are real addresses' });
+  });
+  it('some names filtered out of fake-IP (real answers), others faked: still active, and the reason says which', async () => {
+    const report = await detectFakeIp({
+      servers: [`127.0.0.1:${filtered.port}`],
+      names: ['www.qq.com', 'www.example.org'],
+    });
+    expect(report.samples).toEqual([
+      { name: 'www.qq.com', addresses: ['93.184.216.34'] },
+      { name: 'www.example.org', addresses: ['198.18.0.9'] },
+    ]);
+    expect(report.active).toBe(true);
+    expect(report.reason).toMatch(
+      /www\.example\.org answered in a fake-IP range.*www\.qq\.com answered real addresses/,
+    );
   });
   it('a configured range counts too', async () => {
     const report = await detectFakeIp({

@@ -85,6 +85,27 @@ describe('plan', () => {
     expect(Object.keys(clean.reasons).sort()).toEqual([...ALL].sort());
   });
 
+  it.each<[string, boolean]>([
+    ['https://multimedia.nt.qq.com.cn/x.png', true],
+    ['http://p.qpic.cn/a.jpg', true],
+    ['https://qpic.cn/a.jpg', false], // `*.qpic.cn` is subdomains only
+    ['https://example.com/', false],
+    ['not a url', false],
+  ])('downgradeHosts: http-downgrade for %s → %s', (url, planned) => {
+    const result = plan({ proxy: none, tun: tunOff, fakeIp: fakeOff }, ALL, {
+      downgradeHosts: ['multimedia.nt.qq.com.cn', '*.qpic.cn'],
+      url,
+    });
+    expect(result.plan.includes('http-downgrade')).toBe(planned);
+    expect(result.reasons['http-downgrade']).toMatch(planned ? /is opted in/ : /not opted in|no URL/);
+  });
+
+  it('downgradeHosts without a URL leaves http-downgrade out; without downgradeHosts registration is the opt-in', () => {
+    const report = { proxy: env, tun: tunOff, fakeIp: fakeOff };
+    expect(plan(report, ALL, { downgradeHosts: ['*.qpic.cn'] }).plan).not.toContain('http-downgrade');
+    expect(plan(report, ALL, { url: 'https://example.com/' }).plan).toContain('http-downgrade');
+  });
+
   it('the caller can override or trim the plan', () => {
     const report = { proxy: env, tun: tunOff, fakeIp: fakeOff };
     expect(plan(report, ALL, { order: ['curl', 'direct', 'teleport'] }).plan).toEqual(['curl', 'direct']);

@@ -8,7 +8,9 @@ import {
   internetInterface,
   parseProcNetIpv6Route,
   parseProcNetRoute,
+  parseRouteGet,
   parseRouteTable,
+  type RunCommand,
   tunCandidates,
 } from '../src/index.js';
 
@@ -96,6 +98,67 @@ describe('route tables from samples', () => {
     });
     expect(report).toMatchObject({ active: false, interface: 'utun4', defaultRoute: 'en0' });
   });
+  it.each([
+    ['linux-ip-route-get-policy.txt', 'Meta'],
+    ['linux-ip-route-get-plain.txt', 'eth0'],
+    ['macos-route-get-utun.txt', 'utun4'],
+    ['macos-route-get-default.txt', 'en0'],
+  ])('route get output %s names %s', (name, expected) => {
+    expect(parseRouteGet(fixture(name))).toBe(expected);
+  });
+  it('route get: ip -j JSON, and answers naming no interface', () => {
+    expect(parseRouteGet('[{"dst":"8.8.8.8","dev":"Meta","table":"2022","prefsrc":"198.18.0.1"}]')).toBe(
+      'Meta',
+    );
+    expect(parseRouteGet('route: writing to routing socket: not in table')).toBeNull();
+    expect(parseRouteGet('')).toBeNull();
+  });
+  it('macOS: the kernel lookup (route -n get) wins over the table, which shows only the default', async () => {
+    const calls: string[] = [];
+    const run: RunCommand = async (command, args) => {
+      calls.push(`${command} ${args.join(' ')}`);
+      return {
+        ok: true,
+        stdout: fixture(command === 'route' ? 'macos-route-get-utun.txt' : 'macos-netstat-plain.txt'),
+      };
+    };
+    const report = await detectTun({
+      platform: 'darwin',
+      interfaces: () => [
+        { name: 'utun4', addresses: ['198.18.0.1'] },
+        { name: 'en0', addresses: ['192.168.1.5'] },
+      ],
+      run,
+    });
+    expect(report).toMatchObject({ active: true, interface: 'utun4', defaultRoute: 'utun4' });
+    expect(report.reason).toMatch(/route -n get/);
+    expect(calls.every((c) => c.startsWith('route -n get '))).toBe(true);
+  });
+  it('macOS: falls back to netstat -rn when route get answers nothing', async () => {
+    const run: RunCommand = async (command) =>
+      command === 'route'
+        ? { ok: false, stdout: '', error: 'route failed' }
+        : { ok: true, stdout: fixture('macos-netstat-split.txt') };
+    const report = await detectTun({
+      platform: 'darwin',
+      interfaces: () => [{ name: 'utun4', addresses: ['198.18.0.1'] }],
+      run,
+    });
+    expect(report).toMatchObject({ active: true, defaultRoute: 'utun4' });
+    expect(report.reason).toMatch(/netstat -rn/);
+  });
+  it('Linux: the kernel lookup sees the TUN default that policy routing hides from /proc/net/route', async () => {
+    const report = await detectTun({
+      platform: 'linux',
+      interfaces: () => [{ name: 'eth0', addresses: ['192.168.1.23'] }],
+      run: async (command) =>
+        command === 'ip'
+          ? { ok: true, stdout: fixture('linux-ip-route-get-policy.txt') }
+          : { ok: false, stdout: '', error: `${command} not found` },
+      readText: async () => 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n',
+    });
+    expect(report).toMatchObject({ active: true, interface: 'Meta', defaultRoute: 'Meta' });
+  });
   it('never throws', async () => {
     const report = await detectTun({
       interfaces: () => {
@@ -144,6 +207,54 @@ describe.skipIf(nsUp !== true)(
       const { stdout } = await exec(tsx, script);
       const report = JSON.parse(stdout);
       expect(report.tun).toMatchObject({ active: true, interface: 'Meta', defaultRoute: 'Meta' });
+      expect(report.plan).not.toContain('direct-bypass');
+    });
+  },
+);
+
+/**
+ * For real: mihomo and sing-box `auto-route` on Linux leave the main table alone (its default still
+ * goes out the uplink) and put `default dev Meta` in table 2022 behind `ip rule … lookup 2022`.
+ * /proc/net/route shows only the main table; the kernel lookup (`ip route get`) sees the rule.
+ */
+const policyNs = `detour-tun-rule-${process.pid}`;
+const policyUp = await run('ip', ['netns', 'add', policyNs]).then(
+  () => true,
+  (e: Error) => e.message.split('\n')[0]!,
+);
+describe.skipIf(policyUp !== true)(
+  `TUN behind policy routing (table 2022), inside a namespace${policyUp === true ? '' : ` — skipped: ip netns add failed (${policyUp})`}`,
+  () => {
+    const exec = (...args: string[]) => run('ip', ['netns', 'exec', policyNs, ...args]);
+    beforeAll(async () => {
+      await exec('ip', 'link', 'set', 'lo', 'up');
+      // The uplink: a plain device (no TUN-like name or address) carrying the main table's default.
+      await exec('ip', 'tuntap', 'add', 'dev', 'wan0', 'mode', 'tun');
+      await exec('ip', 'addr', 'add', '192.0.2.10/24', 'dev', 'wan0');
+      await exec('ip', 'link', 'set', 'wan0', 'up');
+      await exec('ip', 'route', 'add', 'default', 'dev', 'wan0', 'metric', '100');
+    });
+    afterAll(async () => {
+      await run('ip', ['netns', 'del', policyNs]).catch(() => {});
+    });
+
+    it('only the uplink: not active', async () => {
+      const { stdout } = await exec(tsx, script);
+      expect(JSON.parse(stdout).tun).toMatchObject({ active: false, defaultRoute: 'wan0' });
+    });
+
+    it('Meta default in table 2022 + ip rule pref 9000 (mihomo auto-route): active', async () => {
+      await exec('ip', 'tuntap', 'add', 'dev', 'Meta', 'mode', 'tun');
+      await exec('ip', 'addr', 'add', '198.18.0.1/30', 'dev', 'Meta');
+      await exec('ip', 'link', 'set', 'Meta', 'up');
+      await exec('ip', 'route', 'add', 'default', 'dev', 'Meta', 'table', '2022');
+      await exec('ip', 'rule', 'add', 'pref', '9000', 'lookup', '2022');
+      const main = await exec('cat', '/proc/net/route');
+      expect(main.stdout).toMatch(/^wan0\s+00000000\s/m); // the main table still says wan0
+      const { stdout } = await exec(tsx, script);
+      const report = JSON.parse(stdout);
+      expect(report.tun).toMatchObject({ active: true, interface: 'Meta', defaultRoute: 'Meta' });
+      expect(report.tun.reason).toMatch(/ip route get/);
       expect(report.plan).not.toContain('direct-bypass');
     });
   },
