@@ -207,7 +207,8 @@ export class Pipeline {
       });
     }
     const result = { ...info, bytes: consumed.bytes, sha256: consumed.sha256 };
-    if (keys && this.#cache?.refuses({ ...result, headers }) === undefined) {
+    // Read the file back only when a cache exists and would keep a body this size.
+    if (keys && this.#cache && this.#cache.refuses({ ...result, headers }) === undefined) {
       // Streamed to disk to keep memory flat; read back only because the cache will keep it.
       const body = await readFile(path).catch(() => undefined);
       if (body?.length === result.bytes)

@@ -299,3 +299,15 @@ describe('Cache', () => {
     });
   });
 });
+
+describe('Cache size bound', () => {
+  it('refuses a body larger than any tier keeps, so toFile never reads it back to be refused', () => {
+    const memoryOnly = new Cache({ memory: { maxBytes: 1024 * 1024 } });
+    const big = Buffer.alloc(512 * 1024);
+    expect(memoryOnly.maxEntryBytes).toBe(256 * 1024);
+    expect(memoryOnly.refuses(candidate(big))).toMatch(/larger than any tier keeps/);
+    expect(memoryOnly.refuses(candidate(Buffer.alloc(1024)))).toBeUndefined();
+    const capped = new Cache({ memory: false, dir: '/nonexistent-never-written', maxEntryBytes: 1000 });
+    expect(capped.refuses(candidate(Buffer.alloc(1001)))).toMatch(/larger than any tier keeps/);
+  });
+});

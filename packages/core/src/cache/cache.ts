@@ -27,10 +27,16 @@ export interface CacheOptions {
   negativeTtlMs?: number;
   /** `http` (default): max-age/Expires/no-cache shorten or forbid storing; `ttl`: only no-store counts. */
   freshness?: FreshnessMode;
+  /** Largest body stored in any tier (default 50 MiB; the memory tier has its own, smaller bound). */
+  maxEntryBytes?: number;
   now?: Clock;
 }
 
-export const CACHE_DEFAULTS = { ttlMs: 24 * 60 * 60_000, negativeTtlMs: 0 } as const;
+export const CACHE_DEFAULTS = {
+  ttlMs: 24 * 60 * 60_000,
+  negativeTtlMs: 0,
+  maxEntryBytes: 50 * 1024 * 1024,
+} as const;
 
 /** A verified entry and the tier it came from. */
 export interface CacheHit {
@@ -93,6 +99,8 @@ const NOT_NEGATIVE_CODES = new Set(['DETOUR_CIRCUIT_OPEN', 'ABORT_ERR', 'DETOUR_
  */
 export class Cache {
   readonly tiers: readonly CacheStore[];
+  /** Largest body stored at all. */
+  readonly maxEntryBytes: number;
   readonly ttlMs: number;
   readonly negativeTtlMs: number;
   readonly freshness: FreshnessMode;
@@ -113,6 +121,10 @@ export class Cache {
     if (options.dir) tiers.push(new DiskCacheStore(options.dir, { now: this.#now }));
     if (options.store) tiers.push(new KeyValueCacheStore(toKeyValueStore(options.store), { now: this.#now }));
     this.tiers = tiers;
+    // The largest body any tier would keep, capped by the option: a bigger download is never
+    // read back into memory just to be refused.
+    const tierLimit = Math.max(0, ...tiers.map((tier) => tier.maxEntryBytes ?? Number.POSITIVE_INFINITY));
+    this.maxEntryBytes = Math.min(tierLimit, options.maxEntryBytes ?? CACHE_DEFAULTS.maxEntryBytes);
     this.#negative =
       this.negativeTtlMs > 0 ? new MemoryStore({ maxEntries: 10_000, now: this.#now }) : undefined;
   }
@@ -143,6 +155,9 @@ export class Cache {
   /** Why this fetch would not be stored, or undefined when it would (checked before reading a body back). */
   refuses(candidate: Omit<CacheCandidate, 'url' | 'finalUrl' | 'sha256'>): string | undefined {
     if (this.tiers.length === 0) return 'no cache tier';
+    if (candidate.bytes > this.maxEntryBytes) {
+      return `${candidate.bytes} bytes: larger than any tier keeps (${this.maxEntryBytes})`;
+    }
     if (candidate.degraded) return 'degraded (placeholder) bodies are never cached';
     if (candidate.status !== 200) return `status ${candidate.status}`;
     const policy = cachePolicy(candidate.headers, {

@@ -44,6 +44,8 @@ export interface CacheStore {
   readonly name: string;
   /** Seen by other processes or machines: `private` responses never go there. */
   readonly shared: boolean;
+  /** Largest body this tier keeps (undefined: no limit of its own). */
+  readonly maxEntryBytes?: number;
   /** A verified entry, or undefined. A corrupt or expired entry is removed and reads as a miss. */
   get(key: string): Promise<CacheEntry | undefined>;
   set(key: string, entry: CacheEntry): Promise<void>;
