@@ -22,6 +22,7 @@ export function retryDelay(retry: number, retryAfter: HeaderValue, now = Date.no
 /**
  * One request with bounded retries for 408/429/5xx and resets, honouring `Retry-After` up to
  * `limits.maxRetryAfterMs` (a longer wait returns the response as it is: the attempt then fails).
+ * Resets through a proxy are not retried (see below).
  */
 export async function requestWithRetry(
   transport: Transport,
@@ -35,7 +36,11 @@ export async function requestWithRetry(
       response = await transport.request(req, signal);
     } catch (error) {
       const { failureClass } = classifyError(error);
-      if (failureClass !== 'connect-reset' || retry >= limits.maxRetries || signal.aborted) throw error;
+      // A reset before the response through a proxy is what a broken accelerator does, every
+      // time: fail over (direct-bypass) at once instead of retrying into the same wall.
+      const viaProxy = req.route.kind !== 'direct';
+      if (failureClass !== 'connect-reset' || viaProxy || retry >= limits.maxRetries || signal.aborted)
+        throw error;
       await sleep(retryDelay(retry, undefined), undefined, { signal });
       continue;
     }

@@ -61,20 +61,14 @@ export class Transport {
       if (req.route.kind === 'direct') assertPublicHost(req.url);
       else await assertPublicName(req.url);
     }
-    const agents = this.#agents.for(req.route);
+    const agents = this.#agents.for(req.route, req.tls);
     const timeouts = { ...this.#timeouts, ...req.timeouts };
     const options: OptionsInit = {
       method: 'GET',
       headers: { ...req.headers },
       agent: { http: agents.http, https: agents.https },
-      https: {
-        rejectUnauthorized: req.tls.rejectUnauthorized,
-        ...(req.tls.ca ? { certificateAuthority: req.tls.ca } : {}),
-        ...(req.tls.minVersion ? { minVersion: req.tls.minVersion } : {}),
-        ...(req.tls.maxVersion ? { maxVersion: req.tls.maxVersion } : {}),
-        ...(req.tls.ciphers ? { ciphers: req.tls.ciphers } : {}),
-        ...(req.tls.secureOptions ? { secureOptions: req.tls.secureOptions } : {}),
-      },
+      // CAs, ciphers, versions and options live in the agent's secure context (agents.ts).
+      https: { rejectUnauthorized: req.tls.rejectUnauthorized },
       followRedirect: true,
       maxRedirects: req.maxRedirects,
       throwHttpErrors: false,
