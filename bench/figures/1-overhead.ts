@@ -44,7 +44,8 @@ export interface OverheadInput {
 
 /** Detour rows that are judged against the target, and what each one is. */
 const DETOUR_ROWS: Record<string, string> = {
-  'detour (ca option)': 'the lab CA given as `ca` (Node roots + it, built once into each agent secure context)',
+  'detour (ca option)':
+    'the lab CA given as `ca` (Node roots + it, built once into each agent secure context)',
   'detour (ca option), no cache': 'the same with `cache: false`',
   'detour (system trust)':
     'no `ca` option: the lab CA is in the default store (NODE_EXTRA_CA_CERTS), like a public CDN',
