@@ -30,6 +30,7 @@ import {
   startLegacyHttpsOrigin,
   startRedis,
 } from '@detour/lab';
+import { PlaceholderStrategy } from '@detour/placeholder';
 import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { corruptCacheEntry, hasCacheEntry } from '../packages/core/test/helpers/disk.js';
@@ -478,6 +479,30 @@ describe('circuit breaker', () => {
     expect(other.status === 'rejected' && (other.reason as DetourError).code).toBe('DETOUR_CIRCUIT_OPEN');
     const closed = await p.fetch(`${url}?after`);
     expect(closed.strategy).toBe('direct');
+  });
+
+  it('with the placeholder enabled, an open circuit answers with the stand-in, degraded, and says why', async () => {
+    const clock = fakeClock();
+    const p = pipeline({
+      cache: false,
+      maxRetries: 0,
+      circuit: { threshold: 2, cooldownMs: 30_000, now: clock.now },
+      use: [new PlaceholderStrategy()],
+    });
+    const url = `${sw.url}/sticker.png`;
+    for (let i = 0; i < 2; i++) {
+      const stand = await p.fetch(url, { expect: 'image' });
+      expect(stand.degraded).toBe(true);
+      expect(stand.attempts.some((a) => a.outcome === 'failed' && a.strategy === 'direct')).toBe(true);
+    }
+    const seen = sw.connections();
+    const open = await p.fetch(url, { expect: 'image' });
+    expect(sw.connections()).toBe(seen); // no network while open
+    expect(open).toMatchObject({ strategy: 'placeholder', degraded: true });
+    expect(open.attempts.map((a) => [a.strategy, a.outcome, a.code])).toEqual([
+      ['circuit', 'failed', 'DETOUR_CIRCUIT_OPEN'],
+      ['placeholder', 'ok', undefined],
+    ]);
   });
 
   it('a 404 is an answer, not a dead host: it never opens the circuit', async () => {

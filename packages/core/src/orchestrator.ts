@@ -75,6 +75,8 @@ export async function runStrategies<T>(
   input: string | URL,
   options: FetchOptions,
   consume: Consume<T>,
+  /** Failures recorded before this run (e.g. an open circuit), which later strategies may rescue. */
+  prior: readonly AttemptRecord[] = [],
 ): Promise<Outcome<T>> {
   const url = parseTargetUrl(input);
   const maxBytes = options.maxBytes ?? ctx.options.maxBytes;
@@ -90,8 +92,8 @@ export async function runStrategies<T>(
   const { order, route } = ctx;
   const deadline = Date.now() + timeoutMs;
   const log = ctx.logger.child({ url: redactUrl(url) });
-  const attempts: AttemptRecord[] = [];
-  const seen = new Set<FailureClass>();
+  const attempts: AttemptRecord[] = [...prior];
+  const seen = new Set<FailureClass>(prior.flatMap((a) => (a.failureClass ? [a.failureClass] : [])));
   let lastError: DetourError | undefined;
   const profile = resolveProfile(
     options.headersProfile ?? ctx.options.headersProfile,

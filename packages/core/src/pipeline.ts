@@ -13,11 +13,17 @@ import { DetourError, DetourUsageError } from './errors.js';
 import { SingleFlight } from './flight.js';
 import type { ConcurrencyLimiter, Release } from './limiter.js';
 import { sniffImage } from './magic.js';
-import type { CircuitBreaker, CircuitTicket } from './memory/circuit.js';
+import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from './memory/circuit.js';
 import { originOf, routeKey } from './memory/key.js';
 import { type RouteMemory, type RoutePlan, routeWinner } from './memory/route-memory.js';
 import { lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
-import { type Consume, canRescue, type Outcome, runStrategies } from './orchestrator.js';
+import {
+  type Consume,
+  canRescue,
+  type OrchestratorContext,
+  type Outcome,
+  runStrategies,
+} from './orchestrator.js';
 import { redactUrl, stripCredentials } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import type { Transport } from './transport/transport.js';
@@ -276,7 +282,25 @@ export class Pipeline {
     const deadline = this.#deadline(options);
     const plan = this.planFor(url, options);
     const fingerprint = this.#fingerprint();
-    const ticket = this.#circuit?.enter(routeKey(url, fingerprint));
+    let ticket: CircuitTicket | undefined;
+    try {
+      ticket = this.#circuit?.enter(routeKey(url, fingerprint));
+    } catch (error) {
+      // An open circuit makes no request; a bot that enabled the placeholder still gets its
+      // stand-in (degraded, and the attempts say why) instead of an error.
+      if (!(error instanceof CircuitOpenError) || !plan.includes('placeholder')) throw error;
+      return runStrategies(this.#context(['placeholder'], url), url, options, consume, [
+        {
+          strategy: 'circuit',
+          route: 'none',
+          outcome: 'failed',
+          failureClass: error.failureClass,
+          code: error.code,
+          ms: 0,
+          message: error.message,
+        },
+      ]);
+    }
     // A per-fetch strategy list is the caller's exact order: memory neither reorders nor learns from it.
     const route =
       options.strategies === undefined ? await this.#orderRoute(url, fingerprint, plan) : undefined;
@@ -292,19 +316,7 @@ export class Pipeline {
     const runOptions =
       Date.now() > queuedAt ? { ...options, timeoutMs: Math.max(1, deadline - Date.now()) } : options;
     try {
-      const outcome = await runStrategies(
-        {
-          options: this.#options,
-          logger: this.#logger,
-          transport: this.#transport,
-          strategies: this.#strategies,
-          order: route?.order ?? plan,
-          route: this.routeFor(url),
-        },
-        url,
-        runOptions,
-        consume,
-      );
+      const outcome = await runStrategies(this.#context(route?.order ?? plan, url), url, runOptions, consume);
       await this.#learn(url, fingerprint, route, outcome.info.attempts, outcome.info.degraded);
       if (ticket) {
         // A placeholder means every real strategy failed: the host did not answer.
@@ -325,6 +337,17 @@ export class Pipeline {
     } finally {
       release?.();
     }
+  }
+
+  #context(order: readonly string[], url: URL): OrchestratorContext {
+    return {
+      options: this.#options,
+      logger: this.#logger,
+      transport: this.#transport,
+      strategies: this.#strategies,
+      order,
+      route: this.routeFor(url),
+    };
   }
 
   /** Whether a failed fetch says the host is unreachable (counts toward opening its circuit). */
