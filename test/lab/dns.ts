@@ -13,7 +13,11 @@ export interface RunningDns {
  * `answers`: the A/AAAA records returned for EVERY name (`--address=/#/…`), e.g. `198.18.0.7` to
  * play mihomo's fake-IP DNS. No upstream (`--no-resolv`), no hosts file: it never forwards a query.
  */
-export async function startDnsmasq(answers: readonly string[]): Promise<RunningDns> {
+export async function startDnsmasq(
+  answers: readonly string[],
+  /** Per-domain answers that win over `answers` (`{ 'qq.com': '93.184.216.34' }`, like mihomo's fake-ip-filter). */
+  domains: Readonly<Record<string, string>> = {},
+): Promise<RunningDns> {
   const running = await startChild({
     bin: 'dnsmasq',
     pkg: 'dnsmasq',
@@ -28,6 +32,7 @@ export async function startDnsmasq(answers: readonly string[]): Promise<RunningD
       `--port=${port}`,
       '--pid-file=',
       '--user=root',
+      ...Object.entries(domains).map(([domain, address]) => `--address=/${domain}/${address}`),
       ...answers.map((a) => `--address=/#/${a}`),
     ],
   });

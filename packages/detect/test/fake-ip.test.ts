@@ -1,4 +1,4 @@
-import { type RunningChild, type RunningDns, startChild, startDnsmasq } from '@detour/lab';
+import { type RunningDns, startDnsmasq } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectFakeIp } from '../src/index.js';
 
@@ -6,7 +6,7 @@ import { detectFakeIp } from '../src/index.js';
 let fake: RunningDns;
 let real: RunningDns;
 let fake6: RunningDns;
-let filtered: RunningChild;
+let filtered: RunningDns;
 
 beforeAll(async () => {
   [fake, real, fake6] = await Promise.all([
@@ -16,24 +16,7 @@ beforeAll(async () => {
     startDnsmasq(['198.19.3.4', 'fc00::8']),
   ]);
   // Like mihomo with `fake-ip-filter: ['+.qq.com']`: real answers for qq.com, fake ones for the rest.
-  filtered = await startChild({
-    bin: 'dnsmasq',
-    pkg: 'dnsmasq',
-    args: (port) => [
-      '--keep-in-foreground',
-      '--conf-file=/dev/null',
-      '--no-resolv',
-      '--no-hosts',
-      '--no-poll',
-      '--bind-interfaces',
-      '--listen-address=127.0.0.1',
-      `--port=${port}`,
-      '--pid-file=',
-      '--user=root',
-      '--address=/qq.com/93.184.216.34',
-      '--address=/#/198.18.0.9',
-    ],
-  });
+  filtered = await startDnsmasq(['198.18.0.9'], { 'qq.com': '93.184.216.34' });
 });
 afterAll(async () => {
   await Promise.all([fake?.close(), real?.close(), fake6?.close(), filtered?.close()]);
@@ -62,7 +45,7 @@ describe('fake-IP DNS, against real dnsmasq servers on 127.0.0.1', () => {
   });
   it('some names filtered out of fake-IP (real answers), others faked: still active, and the reason says which', async () => {
     const report = await detectFakeIp({
-      servers: [`127.0.0.1:${filtered.port}`],
+      servers: [filtered.server],
       names: ['www.qq.com', 'www.example.org'],
     });
     expect(report.samples).toEqual([
