@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PassThrough, type Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { writeFileAtomically } from './atomic-write.js';
@@ -24,6 +24,7 @@ import {
   type Outcome,
   runStrategies,
 } from './orchestrator.js';
+import { readBody } from './read-body.js';
 import { redactUrl, stripCredentials } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import type { Transport } from './transport/transport.js';
@@ -163,15 +164,8 @@ export class Pipeline {
 
   async #download(url: string | URL, options: FetchOptions): Promise<Downloaded> {
     const { consumed, info, headers } = await this.#run(url, options, async (response, guard, signal) => {
-      const chunks: Buffer[] = [];
-      const collect = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          chunks.push(chunk);
-          callback();
-        },
-      });
-      await pump(response.body, guard, collect, { signal });
-      return { value: Buffer.concat(chunks), bytes: guard.bytes, sha256: guard.sha256 };
+      const value = await readBody(response.body, guard, signal);
+      return { value, bytes: guard.bytes, sha256: guard.sha256 };
     });
     return {
       result: { ...info, bytes: consumed.bytes, sha256: consumed.sha256, body: consumed.value },
