@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, unlink } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { writeFileAtomically } from './atomic-write.js';
+import { commitTempFile, tempPathFor, writeFileAtomically } from './atomic-write.js';
 import { type Cache, resultFromCache } from './cache/cache.js';
 import { defaultCacheKey } from './cache/key.js';
 import type { EnvironmentProvider } from './environment.js';
@@ -185,7 +183,7 @@ export class Pipeline {
       await writeFileAtomically(path, body, info.attempts);
       return { ...info, path };
     }
-    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.detour-part`);
+    const temp = tempPathFor(path);
     const { consumed, info, headers } = await this.#run(url, options, async (response, guard, signal) => {
       try {
         await pump(response.body, guard, createWriteStream(temp, { flags: 'w', mode: 0o644 }), { signal });
@@ -195,17 +193,7 @@ export class Pipeline {
         throw error;
       }
     });
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => {});
-      throw new DetourError(`could not move the download to ${path}: ${(error as Error).message}`, {
-        failureClass: 'unknown',
-        code: (error as NodeJS.ErrnoException).code,
-        cause: error,
-        attempts: info.attempts,
-      });
-    }
+    await commitTempFile(temp, path, info.attempts);
     const result = { ...info, bytes: consumed.bytes, sha256: consumed.sha256 };
     // Read the file back only when a cache exists and would keep a body this size.
     if (keys && this.#cache && this.#cache.refuses({ ...result, headers }) === undefined) {

@@ -1,28 +1,12 @@
-import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cacache from 'cacache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache, type CacheCandidate, DiskCacheStore, hashKey } from '../src/cache/index.js';
+import { candidate as baseCandidate, sha } from './helpers/cache.js';
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function candidate(body: Buffer): CacheCandidate {
-  return {
-    url: new URL('https://a.example/x.png'),
-    finalUrl: 'https://a.example/x.png',
-    strategy: 'curl',
-    status: 200,
-    contentType: 'image/png',
-    bytes: body.length,
-    sha256: sha(body),
-    insecure: false,
-    downgraded: false,
-    degraded: false,
-    headers: {},
-  };
-}
+const candidate = (body: Buffer): CacheCandidate => baseCandidate(body, { strategy: 'curl' });
 
 /** The cacache content file behind a key, damaged by hand: same size, different bytes. */
 async function corrupt(dir: string, key: string): Promise<string> {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   Cache,
@@ -14,8 +13,7 @@ import {
   tencentCacheKey,
 } from '../src/cache/index.js';
 import { DetourError } from '../src/errors.js';
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+import { candidate as baseCandidate, sha } from './helpers/cache.js';
 
 function entry(body: string, expiresAt = Number.MAX_SAFE_INTEGER): CacheEntry {
   const buf = Buffer.from(body);
@@ -37,22 +35,13 @@ function entry(body: string, expiresAt = Number.MAX_SAFE_INTEGER): CacheEntry {
   };
 }
 
-function candidate(body: Buffer, over: Partial<CacheCandidate> = {}): CacheCandidate {
-  return {
+/** A candidate whose URL carries a secret `rkey`: stored metadata must never show it. */
+const candidate = (body: Buffer, over: Partial<CacheCandidate> = {}): CacheCandidate =>
+  baseCandidate(body, {
     url: new URL('https://a.example/x.png?rkey=SECRET'),
     finalUrl: 'https://a.example/x.png?rkey=SECRET',
-    strategy: 'tls-relaxed',
-    status: 200,
-    contentType: 'image/png',
-    bytes: body.length,
-    sha256: sha(body),
-    insecure: false,
-    downgraded: false,
-    degraded: false,
-    headers: {},
     ...over,
-  };
-}
+  });
 
 describe('cache keys', () => {
   it.each([

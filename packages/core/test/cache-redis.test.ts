@@ -1,30 +1,12 @@
-import { createHash } from 'node:crypto';
 import { type RunningRedis, startRedis } from '@detour/lab';
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cache, type CacheCandidate, hashKey } from '../src/cache/index.js';
+import { Cache, hashKey } from '../src/cache/index.js';
 import { StoreRouteMemory } from '../src/memory/index.js';
 import { KeyvStore } from '../src/store/index.js';
+import { candidate } from './helpers/cache.js';
 import { connectKeyv } from './helpers/keyv.js';
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function candidate(body: Buffer): CacheCandidate {
-  return {
-    url: new URL('https://a.example/x.png'),
-    finalUrl: 'https://a.example/x.png',
-    strategy: 'tls-relaxed',
-    status: 200,
-    contentType: 'image/png',
-    bytes: body.length,
-    sha256: sha(body),
-    insecure: false,
-    downgraded: false,
-    degraded: false,
-    headers: {},
-  };
-}
 
 describe('shared store: Keyv + @keyv/redis against a real redis-server', () => {
   let redis: RunningRedis;

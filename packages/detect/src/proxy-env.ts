@@ -22,9 +22,12 @@ function pick(env: Env, name: string, { upperAllowed = true } = {}): string | un
   return upper !== undefined && upper.trim() !== '' ? upper.trim() : undefined;
 }
 
-/** `host:port` → `http://host:port`; a known scheme is kept; anything else is refused (null). */
-export function normalizeProxyUrl(value: string): string | null {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+/**
+ * `host:port` → `<defaultScheme>://host:port` (`http` unless said otherwise); a known scheme is
+ * kept; anything else (or no host) is refused (null).
+ */
+export function normalizeProxyUrl(value: string, defaultScheme = 'http'): string | null {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `${defaultScheme}://${value}`;
   try {
     const url = new URL(text);
     if (!PROXY_SCHEMES.has(url.protocol) || !url.hostname) return null;

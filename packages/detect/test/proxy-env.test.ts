@@ -104,7 +104,15 @@ describe('proxyForUrl (curl rules)', () => {
   });
 
   it('reads process.env only when no env is given', () => {
-    expect(proxyForUrl('https://a.example/', {})).toBeNull();
+    const saved = process.env.https_proxy;
+    process.env.https_proxy = P;
+    try {
+      expect(proxyForUrl('https://a.example/', {})).toBeNull();
+      expect(proxyForUrl('https://a.example/')).toBe(P);
+    } finally {
+      if (saved === undefined) delete process.env.https_proxy;
+      else process.env.https_proxy = saved;
+    }
   });
 });
 

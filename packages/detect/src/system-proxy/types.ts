@@ -1,3 +1,5 @@
+import { normalizeProxyUrl } from '../proxy-env.js';
+
 /** What an operating system's proxy settings say, normalised across platforms. */
 export interface SystemProxy {
   /** Where it was read: `windows-registry`, `macos-scutil`, `gnome-gsettings`, `kde-kioslaverc`. */
@@ -24,15 +26,8 @@ export const noSystemProxy = (source: string): SystemProxy => ({
   pacUrl: null,
 });
 
-/** `host:port` (or a URL) → URL with `scheme` as the default scheme. */
+/** `host:port` (or a URL) → URL with `scheme` as the default scheme; empty or unusable → null. */
 export function proxyUrl(value: string | undefined | null, scheme: string): string | null {
   const text = value?.trim();
-  if (!text) return null;
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `${scheme}://${text}`;
-  try {
-    const url = new URL(withScheme);
-    return url.hostname ? url.toString().replace(/\/$/, '') : null;
-  } catch {
-    return null;
-  }
+  return text ? normalizeProxyUrl(text, scheme) : null;
 }
