@@ -13,7 +13,7 @@ export default defineConfig({
       '@detour/curl': pkg('curl'),
       '@detour/placeholder': pkg('placeholder'),
       '@detour/cli': pkg('cli'),
-      '@detour/lab': fileURLToPath(new URL('./test/lab/index.ts', import.meta.url)),
+      '@detour/lab': fileURLToPath(new URL('./packages/lab/src/index.ts', import.meta.url)),
     },
   },
   test: {

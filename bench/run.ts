@@ -13,7 +13,7 @@ import { BENCH_TSCONFIG } from './lib/lab-process.js';
 const MARK = 'DETOUR_BENCH_SUITE';
 
 async function relaunch(): Promise<number> {
-  const { labCerts } = await import('../test/lab/index.js');
+  const { labCerts } = await import('../packages/lab/src/index.js');
   const caPath = labCerts().ca.certPath;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',

@@ -8,7 +8,7 @@
  */
 import type { LabServerInfo, LabServerSpec } from '../lib/lab-process.js';
 
-type LabModule = typeof import('../../test/lab/index.js');
+type LabModule = typeof import('../../packages/lab/src/index.js');
 
 interface Closable {
   close(): Promise<void>;
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     void (async () => {
       let lab: LabModule;
       try {
-        lab = await import('../../test/lab/index.js');
+        lab = await import('../../packages/lab/src/index.js');
       } catch (error) {
         return send({ unavailable: `the lab does not load: ${(error as Error).message.split('\n')[0]}` });
       }

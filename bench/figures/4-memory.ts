@@ -24,7 +24,7 @@ export const figure: Figure = {
   title: 'Memory: 1 GiB streamed to a file',
   async run(ctx) {
     const { bytes, runs } = ctx.config.memory;
-    const lab = await import('../../test/lab/index.js');
+    const lab = await import('../../packages/lab/src/index.js');
     const origin = await lab.startHttpsOrigin();
     ctx.defer(() => origin.close());
     const ca = lab.labCerts().ca.cert;

@@ -16,7 +16,7 @@ export const figure: Figure = {
   title: 'Scale: 10,000 downloads, 256 in flight, 100 hosts',
   async run(ctx) {
     const { downloads, inFlight, hosts, bytes, runs } = ctx.config.scale;
-    const lab = await import('../../test/lab/index.js');
+    const lab = await import('../../packages/lab/src/index.js');
     const started = await Promise.allSettled(Array.from({ length: hosts }, () => lab.startHttpsOrigin()));
     const origins = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     ctx.defer(() => Promise.all(origins.map((o) => o.close())));

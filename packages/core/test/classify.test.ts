@@ -284,7 +284,7 @@ describe('classifyError (the shapes Node, got, hpagent and socks really produce)
 });
 
 /**
- * Errors captured from REAL failing connections against the lab (test/lab/capture-errors.ts writes
+ * Errors captured from REAL failing connections against the lab (packages/lab/scripts/capture-errors.ts writes
  * the file: node https, raw tls, got, got + hpagent/socks-proxy-agent), rebuilt with their causes.
  */
 interface Captured {
@@ -295,7 +295,7 @@ interface Captured {
   [key: string]: unknown;
 }
 const captured = JSON.parse(
-  readFileSync(new URL('../../../test/lab/captured-errors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./fixtures/captured-errors.json', import.meta.url), 'utf8'),
 ) as {
   scenarios: Array<{
     scenario: string;

@@ -13,8 +13,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls, { type SecureVersion } from 'node:tls';
-import { labCerts } from '../../../test/lab/certs.js';
 import { classifyError } from '../../core/src/classify.js';
+import { labCerts } from '../../lab/src/certs.js';
 
 const certs = labCerts();
 const work = mkdtempSync(join(tmpdir(), 'detour-measure-'));

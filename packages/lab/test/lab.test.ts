@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAB_PNG, type Lab, PNG_MAGIC, startLab } from './index.js';
-import { curl, probe } from './probe.js';
+import { LAB_PNG, type Lab, PNG_MAGIC, startLab } from '../src/index.js';
+import { curl, probe } from '../src/probe.js';
 
 let lab: Lab;
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;

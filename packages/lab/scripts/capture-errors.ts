@@ -16,15 +16,15 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { createRequire } from 'node:module';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startBrokenTlsServer } from './broken-tls.js';
-import { freePort } from './child.js';
-import { LAB_PROXY_AUTH, type Lab, startLab } from './lab.js';
-import { RELAXED_TLS } from './legacy.js';
-import { curl } from './probe.js';
-import { startTinyproxy } from './proxies.js';
+import { startBrokenTlsServer } from '../src/broken-tls.js';
+import { freePort } from '../src/child.js';
+import { LAB_PROXY_AUTH, type Lab, startLab } from '../src/lab.js';
+import { RELAXED_TLS } from '../src/legacy.js';
+import { curl } from '../src/probe.js';
+import { startTinyproxy } from '../src/proxies.js';
 
-const CORE = fileURLToPath(new URL('../../packages/core/', import.meta.url));
-const OUT = fileURLToPath(new URL('./captured-errors.json', import.meta.url));
+const CORE = fileURLToPath(new URL('../../core/', import.meta.url));
+const OUT = fileURLToPath(new URL('../../core/test/fixtures/captured-errors.json', import.meta.url));
 const require = createRequire(import.meta.url);
 const load = async (name: string) => import(pathToFileURL(require.resolve(name, { paths: [CORE] })).href);
 

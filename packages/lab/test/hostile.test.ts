@@ -11,8 +11,8 @@ import {
   startBrokenTlsServer,
   startLab,
   startNginxLegacyOrigin,
-} from './index.js';
-import { curl, probe } from './probe.js';
+} from '../src/index.js';
+import { curl, probe } from '../src/probe.js';
 
 let lab: Lab;
 beforeAll(async () => {
