@@ -13,6 +13,7 @@ export default defineConfig({
       '@detour/curl': pkg('curl'),
       '@detour/placeholder': pkg('placeholder'),
       '@detour/cli': pkg('cli'),
+      detour: pkg('detour'),
       '@detour/lab': fileURLToPath(new URL('./packages/lab/src/index.ts', import.meta.url)),
     },
   },

@@ -1,16 +1,5 @@
-import {
-  createLogger,
-  createPipeline,
-  type Pipeline,
-  type PipelineOptions,
-  type Plugin,
-  tencentCacheKey,
-} from '@detour/core';
-import { register as registerCurl } from '@detour/curl';
-import { createEnvironment } from '@detour/detect';
-import { register as registerDowngrade } from '@detour/http-downgrade';
-import { register as registerPlaceholder } from '@detour/placeholder';
-import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
+import type { Pipeline } from '@detour/core';
+import { createDetour, type DetourOptions, tencentCacheKey } from 'detour';
 import { UsageError } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
@@ -39,73 +28,38 @@ export interface PipelineFlags {
   noCache?: boolean | undefined;
 }
 
-/** `443=80` pairs → the port map http-downgrade takes (for every opted-in host). */
-function portMap(hosts: string[], pairs: string[]): Record<string, number> {
-  const map: Record<string, number> = {};
+/** `443=80` pairs → the port map (for every opted-in host). */
+function portMap(pairs: string[]): Record<number, number> {
+  const map: Record<number, number> = {};
   for (const pair of pairs) {
     const match = /^(\d{1,5})=(\d{1,5})$/.exec(pair);
     if (!match)
       throw new UsageError(`--downgrade-port takes HTTPS_PORT=HTTP_PORT, got ${JSON.stringify(pair)}`);
-    for (const host of hosts) map[`${host}:${match[1]}`] = Number(match[2]);
+    map[Number(match[1])] = Number(match[2]);
   }
   return map;
 }
 
-/**
- * The strategy set the CLI ships, in the default order: core's direct and direct-bypass, then
- * tls-relaxed, curl, http-downgrade (only with opted-in hosts) and placeholder (only when asked).
- */
-export function strategyPlugins(flags: PipelineFlags): Plugin[] {
-  const insecureHosts = flags.insecureHosts ?? [];
-  const plugins: Plugin[] = [
-    (c) => registerTlsRelaxed(c, { insecureHosts }),
-    (c) => registerCurl(c, { insecureHosts, ...(flags.curlPath ? { curlPath: flags.curlPath } : {}) }),
-  ];
-  const hosts = flags.allowDowngrade ?? [];
-  if (hosts.length) {
-    plugins.push((c) => registerDowngrade(c, { hosts, ports: portMap(hosts, flags.downgradePorts ?? []) }));
-  } else if (flags.downgradePorts?.length) {
+/** The CLI's flags in the composition root's terms (`detour`'s `createDetour`). */
+export function detourOptions(flags: PipelineFlags, env: Record<string, string | undefined>): DetourOptions {
+  if (flags.downgradePorts?.length && !flags.allowDowngrade?.length) {
     throw new UsageError('--downgrade-port needs --allow-downgrade');
   }
-  if (flags.placeholder) plugins.push((c) => registerPlaceholder(c));
-  return plugins;
-}
-
-/** The strategies `detour fetch` registers by default, in their default order. */
-export const CLI_STRATEGIES: readonly string[] = ['direct', 'direct-bypass', 'tls-relaxed', 'curl'];
-
-/**
- * Detect the environment for one fetch: env and OS proxy settings (an explicit `--proxy` or
- * `--no-proxy` wins), TUN, and whether the target host resolves into a fake-IP range (asked
- * through the OS resolver, as the connection would; no other DNS query is made).
- */
-export function environmentFor(flags: PipelineFlags, env: Record<string, string | undefined>, url: URL) {
-  return createEnvironment({
+  return {
     env,
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
-    fakeIp: { names: [url.hostname.replace(/^\[|\]$/g, '')], via: 'system', timeoutMs: 1_000 },
-    ...(flags.allowDowngrade?.length ? { downgradeHosts: flags.allowDowngrade } : {}),
-  });
-}
-
-/** Compose core with the strategy packages and the detected environment, as the CLI ships them. */
-export async function buildPipeline(
-  flags: PipelineFlags,
-  env: Record<string, string | undefined>,
-  url: URL,
-): Promise<Pipeline> {
-  const environment = await environmentFor(flags, env, url);
-  const options: PipelineOptions = {
-    environment,
     allowPrivateNetwork: !!flags.allowPrivate,
-    logger: createLogger(flags.logLevel ?? 'warn'),
-    use: strategyPlugins(flags),
-    ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
-    ...(flags.strategies?.length ? { strategies: flags.strategies } : {}),
-    ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}),
-    ...(flags.maxBytes ? { maxBytes: flags.maxBytes } : {}),
-    ...(flags.headersProfile ? { headersProfile: flags.headersProfile } : {}),
-    ...(flags.ca ? { ca: flags.ca } : {}),
+    strategies: flags.strategies,
+    timeoutMs: flags.timeoutMs,
+    maxBytes: flags.maxBytes,
+    logLevel: flags.logLevel ?? 'warn',
+    allowDowngrade: flags.allowDowngrade,
+    downgradePorts: portMap(flags.downgradePorts ?? []),
+    insecureHosts: flags.insecureHosts,
+    placeholder: flags.placeholder,
+    curlPath: flags.curlPath,
+    headersProfile: flags.headersProfile,
+    ca: flags.ca,
     // One run fetches one URL: the in-memory tier would never be read again, so the CLI caches on
     // disk only, and only when asked. Tencent's expiring `rkey` does not split the cache.
     cache:
@@ -113,5 +67,19 @@ export async function buildPipeline(
         ? false
         : { memory: false, dir: flags.cacheDir, cacheKey: tencentCacheKey },
   };
-  return createPipeline(options);
+}
+
+/**
+ * Build the pipeline `detour fetch` uses for `url`: the composition root with the CLI's flags,
+ * the target's host checked for fake-IP answers.
+ */
+export function buildPipeline(
+  flags: PipelineFlags,
+  env: Record<string, string | undefined>,
+  url: URL,
+): Promise<Pipeline> {
+  return createDetour({
+    ...detourOptions(flags, env),
+    fakeIpNames: [url.hostname.replace(/^\[|\]$/g, '')],
+  });
 }

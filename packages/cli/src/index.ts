@@ -1,4 +1,4 @@
 export type { PipelineFlags } from './build-pipeline.js';
-export { buildPipeline } from './build-pipeline.js';
+export { buildPipeline, detourOptions } from './build-pipeline.js';
 export type { CliIo } from './io.js';
 export { main, USAGE } from './main.js';

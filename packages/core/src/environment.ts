@@ -23,4 +23,6 @@ export interface EnvironmentProvider {
   plan(registered: readonly string[], url: URL): string[];
   /** A short stable string for the proxy/TUN/fake-IP state; route memory is kept per fingerprint. */
   fingerprint(): string;
+  /** Stop background work (re-detection timers); `pipeline.close()` calls it. */
+  close?(): void;
 }

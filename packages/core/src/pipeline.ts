@@ -251,6 +251,7 @@ export class Pipeline {
     this.#transport.close();
     await this.#routeMemory?.close?.();
     await this.#cache?.close();
+    this.#environment?.close?.();
   }
 
   /**

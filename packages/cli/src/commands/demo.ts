@@ -12,7 +12,7 @@ import {
   startLab,
   startLegacyHttpsOrigin,
 } from '@detour/lab';
-import { type PipelineFlags, strategyPlugins } from '../build-pipeline.js';
+import { type DetourOptions, strategyPlugins } from 'detour';
 import { type CliIo, EXIT_FAILED, EXIT_OK, write } from '../io.js';
 import { attemptsTable } from '../table.js';
 
@@ -58,7 +58,7 @@ interface Scenario {
   environment: string;
   url: (d: DemoLab) => string;
   options: (d: DemoLab) => PipelineOptions;
-  flags?: PipelineFlags;
+  flags?: DetourOptions;
   /** The strategy that should win, or null when the honest answer is a failure. */
   expected: string | null;
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createEnvironment, type EnvironmentReport } from '@detour/detect';
-import { CLI_STRATEGIES } from '../build-pipeline.js';
+import { DEFAULT_STRATEGIES } from 'detour';
 import { type CliIo, EXIT_OK, UsageError, write } from '../io.js';
 import { table } from '../table.js';
 
@@ -32,7 +32,7 @@ export async function runDetect(argv: string[], io: CliIo): Promise<number> {
     probePorts: !!values['probe-ports'],
     fakeIp: servers.length ? { servers } : {},
   });
-  const { plan, reasons } = environment.describePlan(CLI_STRATEGIES);
+  const { plan, reasons } = environment.describePlan(DEFAULT_STRATEGIES);
   const report = { ...environment.report, plan, reasons };
   environment.close();
   write(io.stdout, values.json ? JSON.stringify(report) : human(report));

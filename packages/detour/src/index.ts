@@ -1,0 +1,140 @@
+/**
+ * The composition root: the one place that knows every package. `createDetour()` detects the
+ * environment, registers every built-in strategy (and, later, the presets) and returns a pipeline;
+ * the CLI, the service and the Koishi plugin build theirs here, so they behave the same.
+ */
+import {
+  createLogger,
+  createPipeline,
+  DetourUsageError,
+  type Pipeline,
+  type PipelineOptions,
+  type Plugin,
+  type Strategy,
+  tencentCacheKey,
+} from '@detour/core';
+import { register as registerCurl } from '@detour/curl';
+import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
+import { register as registerDowngrade } from '@detour/http-downgrade';
+import { register as registerPlaceholder } from '@detour/placeholder';
+import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
+
+export { tencentCacheKey };
+
+/** Everything that decides how a Detour pipeline is built, in library terms. */
+export interface DetourOptions {
+  /** A proxy URL for every request; `false`: never a proxy; omitted: detected (env, OS settings). */
+  proxy?: string | false | undefined;
+  /** Allow targets in private, loopback and link-local ranges (default false). */
+  allowPrivateNetwork?: boolean | undefined;
+  /** Strategy names in the order to try them (default: the detected plan). */
+  strategies?: string[] | undefined;
+  /** Total deadline of one fetch in ms. */
+  timeoutMs?: number | undefined;
+  /** Largest body accepted. */
+  maxBytes?: number | undefined;
+  /** A pino logger; or `logLevel` for Detour's own (default `warn`, on stderr). */
+  logger?: PipelineOptions['logger'];
+  logLevel?: string | undefined;
+  /** Hosts opted in to https → http (http-downgrade). */
+  allowDowngrade?: string[] | undefined;
+  /** HTTPS port → HTTP port for every downgraded host (default 443 → 80). */
+  downgradePorts?: Record<number, number> | undefined;
+  /** Hosts whose certificates tls-relaxed and curl do not check. */
+  insecureHosts?: string[] | undefined;
+  /** Answer with a placeholder image (flagged `degraded`) when every strategy failed. */
+  placeholder?: boolean | undefined;
+  /** The curl binary (default: found on PATH). */
+  curlPath?: string | undefined;
+  /** Header profile: `detour`, `chrome`, `firefox`. */
+  headersProfile?: string | undefined;
+  /** Extra trusted CAs (PEM), on top of the system's and `NODE_EXTRA_CA_CERTS`. */
+  ca?: PipelineOptions['ca'];
+  /** The cache (see core's `PipelineOptions.cache`); default: in memory, Tencent's rkey ignored in keys. */
+  cache?: PipelineOptions['cache'];
+  /** Host names whose DNS answers are checked for fake-IP ranges at detection (e.g. the target's). */
+  fakeIpNames?: string[] | undefined;
+  /** Process environment for proxy variables and `NODE_EXTRA_CA_CERTS` (default `process.env`). */
+  env?: Record<string, string | undefined> | undefined;
+  /** Extra detection options (probe ports, DNS servers, injected probes). */
+  detect?: Omit<EnvironmentOptions, 'env' | 'proxy'> | undefined;
+  /** Extra strategies or plugins, registered after the built-in ones. */
+  use?: Array<Strategy | Plugin> | undefined;
+  /** Any other core option; wins over the fields above. */
+  pipeline?: Omit<PipelineOptions, 'use' | 'environment'> | undefined;
+}
+
+/** The strategies registered by default, in their default order (http-downgrade and placeholder only when asked). */
+export const DEFAULT_STRATEGIES: readonly string[] = ['direct', 'direct-bypass', 'tls-relaxed', 'curl'];
+
+/**
+ * The strategy packages as plugins, in the default order: tls-relaxed, curl, http-downgrade (only
+ * with opted-in hosts) and placeholder (only when asked). Core brings direct and direct-bypass.
+ */
+export function strategyPlugins(options: DetourOptions): Plugin[] {
+  const insecureHosts = options.insecureHosts ?? [];
+  const plugins: Plugin[] = [
+    (c) => registerTlsRelaxed(c, { insecureHosts }),
+    (c) => registerCurl(c, { insecureHosts, ...(options.curlPath ? { curlPath: options.curlPath } : {}) }),
+  ];
+  const hosts = options.allowDowngrade ?? [];
+  const portPairs = Object.entries(options.downgradePorts ?? {});
+  if (hosts.length) {
+    const ports: Record<string, number> = {};
+    for (const [https, http] of portPairs) for (const host of hosts) ports[`${host}:${https}`] = http;
+    plugins.push((c) => registerDowngrade(c, { hosts, ports }));
+  } else if (portPairs.length) {
+    throw new DetourUsageError('downgradePorts needs allowDowngrade hosts', 'DETOUR_BAD_OPTION');
+  }
+  if (options.placeholder) plugins.push((c) => registerPlaceholder(c));
+  return plugins;
+}
+
+/**
+ * Detect the environment: env and OS proxy settings (an explicit `proxy` wins), TUN, and whether
+ * the `fakeIpNames` resolve into a fake-IP range (asked through the OS resolver, as a connection
+ * would; no other DNS query is made).
+ */
+export function detectEnvironment(options: DetourOptions = {}): Promise<DetectedEnvironment> {
+  const names = options.fakeIpNames ?? [];
+  return createEnvironment({
+    ...options.detect,
+    env: options.env ?? process.env,
+    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+    ...(names.length ? { fakeIp: { names, via: 'system', timeoutMs: 1_000 } } : {}),
+    ...(options.allowDowngrade?.length ? { downgradeHosts: options.allowDowngrade } : {}),
+  });
+}
+
+/** Core's options for a Detour pipeline over an already detected (or injected) environment. */
+export function pipelineOptions(
+  options: DetourOptions,
+  environment?: PipelineOptions['environment'],
+): PipelineOptions {
+  return {
+    ...(environment ? { environment } : {}),
+    allowPrivateNetwork: !!options.allowPrivateNetwork,
+    logger: options.logger ?? createLogger(options.logLevel ?? 'warn'),
+    use: [...strategyPlugins(options), ...(options.use ?? [])],
+    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+    ...(options.strategies?.length ? { strategies: options.strategies } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+    ...(options.headersProfile ? { headersProfile: options.headersProfile } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    cache: options.cache ?? { cacheKey: tencentCacheKey },
+    ...options.pipeline,
+  };
+}
+
+/** Detect the environment and compose core with every strategy package: Detour as shipped. */
+export async function createDetour(options: DetourOptions = {}): Promise<Pipeline> {
+  const environment = await detectEnvironment(options);
+  try {
+    return createPipeline(pipelineOptions(options, environment));
+  } catch (error) {
+    environment.close();
+    throw error;
+  }
+}
