@@ -34,17 +34,60 @@ export interface CurlRun extends ResponseHead {
   discard(): Promise<void>;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited and been reaped. */
-export function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
+/**
+ * Send `sig` to the child's whole process group (it is spawned `detached`, so it leads its own):
+ * a `--curl` wrapper script and anything it started go with it. Falls back to the child alone when
+ * the group is gone or cannot be signalled.
+ */
+export function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      child.kill(sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Live children, so that an exiting process takes their groups with it (they are not in its group). */
+const groups = new Set<ChildProcess>();
+let exitHooked = false;
+
+function trackGroup(child: ChildProcess): void {
+  groups.add(child);
+  child.once('close', () => groups.delete(child));
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const live of groups) signalGroup(live, 'SIGKILL');
   });
+}
+
+/**
+ * Kill the child's process group (SIGKILL: a discarded run has nothing worth flushing) and resolve
+ * once `closed` (the child's 'close': exited and pipes closed). A descendant that left the group
+ * (setsid) and still holds a pipe is not waited for: `pipeGraceMs` after the exit the pipes are
+ * destroyed.
+ */
+export function terminate(
+  child: ChildProcess,
+  pipeGraceMs: number,
+  closed: Promise<void>,
+  pipes: { destroy(): void }[] = [],
+): Promise<void> {
+  signalGroup(child, 'SIGKILL');
+  const giveUpOnPipes = () => {
+    setTimeout(() => {
+      for (const pipe of [child.stdin, child.stdout, child.stderr, ...pipes]) pipe?.destroy();
+    }, pipeGraceMs).unref();
+  };
+  if (child.exitCode !== null || child.signalCode !== null) giveUpOnPipes();
+  else child.once('exit', giveUpOnPipes);
+  return closed;
 }
 
 /**
@@ -80,6 +123,9 @@ export async function runCurl(
       stdio: ['pipe', 'pipe', 'pipe', writerFd],
       env: childEnv(ctx.env),
       windowsHide: true,
+      // Its own process group: a deadline, an abort or close() kills curl and anything it (or a
+      // wrapper script given as `curlPath`) started, so no descendant holds our pipes open.
+      detached: true,
     });
     closeSync(writerFd);
     writerFd = undefined;
@@ -136,9 +182,14 @@ function watch(
   const done = new Promise<void>((resolve) => {
     markDone = resolve;
   });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  trackGroup(child);
+  // Whatever curl (or a wrapper script) left running in its group dies with it: nothing may hold
+  // our pipes open after the exit.
+  child.once('exit', () => signalGroup(child, 'SIGKILL'));
   const stop = (reason: unknown): Promise<void> => {
     stopped ??= reason;
-    return terminate(child, ctx.killGraceMs).then(() => done);
+    return terminate(child, ctx.killGraceMs, closed, [headerStream]).then(() => done);
   };
   const stopForClose = () =>
     stop(new DetourError('the curl strategy was closed', { failureClass: 'aborted', code: 'ABORT_ERR' }));

@@ -36,7 +36,11 @@ export interface CurlOptions {
   ciphers?: string;
   /** System CA bundle combined with the caller's extra CAs (default: the first of `SYSTEM_CA_BUNDLES` that exists). */
   caBundle?: string;
-  /** Milliseconds between SIGTERM and SIGKILL when a run is stopped (default 1000). */
+  /**
+   * A stopped run's process group is killed at once (SIGKILL); this is how long to wait after that
+   * for its pipes to close before giving up on them, e.g. when a descendant left the group and
+   * holds stdout (default 250).
+   */
   killGraceMs?: number;
   /** Environment for PATH lookup and for the child (default `process.env`; proxy variables are never passed on). */
   env?: Record<string, string | undefined>;
@@ -109,7 +113,7 @@ export class CurlStrategy implements Strategy {
       curlPath: located.curl,
       mkfifoPath: located.mkfifo,
       env: this.#env,
-      killGraceMs: this.#options.killGraceMs ?? 1000,
+      killGraceMs: this.#options.killGraceMs ?? 250,
       caPem: this.#caPem(req),
       tmpDir: this.#options.tmpDir ?? tmpdir(),
       live: this.#live,
