@@ -52,8 +52,19 @@ export interface PipelineOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** Network environment (see `@detour/detect`). */
   environment?: EnvironmentProvider;
-  /** Per-phase timeouts. */
+  /**
+   * Per-phase timeouts in ms: `lookup`, `connect`, `secureConnect`, `response`, `socket`, and
+   * `proxy` (connecting to a proxy and getting its CONNECT/SOCKS answer, default 3 s).
+   */
   timeouts?: Partial<PhaseTimeouts>;
+  /**
+   * Through proxies that resolve names themselves (HTTP CONNECT, `socks5h://`, `socks4a://`),
+   * resolve the name here, check it with the private-address guard and send the checked IP
+   * instead of the name (default false: the name goes to the proxy, which Clash-style rules
+   * need). Turn it on for services that fetch untrusted URLs. `socks5://` and `socks4://` always
+   * resolve here.
+   */
+  pinResolvedAddress?: boolean;
   /** Sockets per origin per route (default 64). */
   maxSockets?: number;
   /** Process environment used for `NODE_EXTRA_CA_CERTS` (default `process.env`). */
@@ -94,6 +105,7 @@ export interface ResolvedPipelineOptions {
   tls: TlsOptions;
   timeouts: Partial<PhaseTimeouts>;
   maxSockets: number;
+  pinResolvedAddress: boolean;
 }
 
 export const DEFAULTS = {
@@ -151,9 +163,17 @@ export function resolveOptions(options: PipelineOptions): ResolvedPipelineOption
     headersProfile: checkedProfile(options),
     headerProfiles: options.headerProfiles ?? {},
     tls: { rejectUnauthorized: true, ...trust(options) },
-    timeouts: options.timeouts ?? {},
+    timeouts: checkedTimeouts(options.timeouts),
+    pinResolvedAddress: options.pinResolvedAddress ?? false,
     maxSockets: positive('maxSockets', options.maxSockets, DEFAULTS.maxSockets),
   };
+}
+
+function checkedTimeouts(timeouts: Partial<PhaseTimeouts> | undefined): Partial<PhaseTimeouts> {
+  for (const [name, value] of Object.entries(timeouts ?? {})) {
+    if (value !== undefined) positive(`timeouts.${name}`, value, 0);
+  }
+  return timeouts ?? {};
 }
 
 export function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -128,6 +128,7 @@ export async function runStrategies<T>(
       logger: log,
       transport: ctx.transport,
       timeouts: ctx.options.timeouts,
+      pinResolvedAddress: ctx.options.pinResolvedAddress,
     };
     const skip = !canRescue(strategy.rescues, seen)
       ? `cannot rescue ${[...seen].join(', ')}`

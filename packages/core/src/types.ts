@@ -94,6 +94,11 @@ export interface AttemptRequest {
   /** The pipeline's pooled HTTP client; strategies that speak HTTP in-process use it. */
   readonly transport: Transport;
   readonly timeouts?: Partial<PhaseTimeouts> | undefined;
+  /**
+   * Through a proxy that resolves names, send the checked address instead of the name
+   * (`PipelineOptions.pinResolvedAddress`).
+   */
+  readonly pinResolvedAddress?: boolean | undefined;
 }
 
 export type HeaderValue = string | string[] | undefined;

@@ -23,6 +23,7 @@ export function strictAttempt(
       maxRedirects: req.limits.maxRedirects,
       allowPrivateNetwork: req.allowPrivateNetwork,
       timeouts: req.timeouts,
+      pinResolvedAddress: req.pinResolvedAddress,
     },
     req.limits,
     signal,

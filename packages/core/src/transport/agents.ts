@@ -1,10 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
-import { SocksProxyAgent } from 'socks-proxy-agent';
 import { DetourError } from '../errors.js';
 import type { Route, TlsOptions } from '../types.js';
+import {
+  DeadlineHttpProxyAgent,
+  DeadlineHttpsProxyAgent,
+  DeadlineSocksAgent,
+  type ProxyConnectSettings,
+} from './proxy-agents.js';
 
 export interface AgentPair {
   http: http.Agent;
@@ -17,6 +21,9 @@ export interface AgentPoolOptions {
   /** Idle keep-alive sockets kept per origin. */
   maxFreeSockets: number;
 }
+
+/** Default proxy settings: a 3 s deadline to open a tunnel; the proxy resolves names where it can. */
+export const DEFAULT_PROXY_SETTINGS: ProxyConnectSettings = { timeoutMs: 3_000, pin: false };
 
 const SOCKS_PROTOCOLS = new Set(['socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:']);
 const HTTP_PROXY_PROTOCOLS = new Set(['http:', 'https:']);
@@ -80,18 +87,29 @@ export class AgentPool {
     this.#options = { maxSockets: options.maxSockets ?? 64, maxFreeSockets: options.maxFreeSockets ?? 16 };
   }
 
-  for(route: Route, tls?: Readonly<TlsOptions>): AgentPair {
+  /** The agents for `route` and `tls`; `proxy` says how a proxy route treats its proxy. */
+  for(
+    route: Route,
+    tls?: Readonly<TlsOptions>,
+    proxy: Readonly<ProxyConnectSettings> = DEFAULT_PROXY_SETTINGS,
+  ): AgentPair {
     const tlsKey = tlsContextKey(tls);
-    const key = `${route.kind === 'direct' ? 'direct' : route.url}#${tlsKey ?? 'default'}`;
+    const routeKey =
+      route.kind === 'direct' ? 'direct' : `${route.url}|${proxy.timeoutMs}|${proxy.pin ? 'pin' : ''}`;
+    const key = `${routeKey}#${tlsKey ?? 'default'}`;
     let pair = this.#pairs.get(key);
     if (!pair) {
-      pair = this.#create(route, tlsKey && tls ? secureContextFor(tls) : undefined);
+      pair = this.#create(route, tlsKey && tls ? secureContextFor(tls) : undefined, proxy);
       this.#pairs.set(key, pair);
     }
     return pair;
   }
 
-  #create(route: Route, secureContext: SecureContext | undefined): AgentPair {
+  #create(
+    route: Route,
+    secureContext: SecureContext | undefined,
+    proxy: Readonly<ProxyConnectSettings>,
+  ): AgentPair {
     const common = {
       keepAlive: true,
       maxSockets: this.#options.maxSockets,
@@ -104,11 +122,11 @@ export class AgentPool {
         return { http: new http.Agent(common), https: new https.Agent(common) };
       case 'http-proxy':
         return {
-          http: new HttpProxyAgent({ ...common, proxy: route.url }),
-          https: new HttpsProxyAgent({ ...common, proxy: route.url }),
+          http: new DeadlineHttpProxyAgent({ ...common, proxy: route.url }, proxy),
+          https: new DeadlineHttpsProxyAgent({ ...common, proxy: route.url }, proxy),
         };
       case 'socks': {
-        const agent = new SocksProxyAgent(route.url, common);
+        const agent = new DeadlineSocksAgent(route.url, common, proxy);
         return { http: agent as unknown as http.Agent, https: agent as unknown as https.Agent };
       }
     }

@@ -16,6 +16,11 @@ export interface PhaseTimeouts {
   response: number;
   /** Longest silence on the socket while the body streams. */
   socket: number;
+  /**
+   * Connecting to a proxy and getting its tunnel answer (HTTP CONNECT, SOCKS handshake): a proxy
+   * that accepts and never answers fails with `proxy` / `DETOUR_PROXY_TIMEOUT` after this long.
+   */
+  proxy: number;
 }
 
 export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
@@ -24,6 +29,7 @@ export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
   secureConnect: 10_000,
   response: 20_000,
   socket: 20_000,
+  proxy: 3_000,
 };
 
 export interface TransportRequest {
@@ -36,6 +42,11 @@ export interface TransportRequest {
   timeouts?: Partial<PhaseTimeouts> | undefined;
   /** Decode gzip/deflate/br bodies (default true). */
   decompress?: boolean;
+  /**
+   * Through a proxy that resolves names (HTTP CONNECT, `socks5h://`), resolve the name here,
+   * check it, and send the checked address instead (default false: the proxy gets the name).
+   */
+  pinResolvedAddress?: boolean | undefined;
 }
 
 export interface TransportOptions extends Partial<AgentPoolOptions> {
@@ -57,12 +68,18 @@ export class Transport {
 
   async request(req: TransportRequest, signal: AbortSignal): Promise<AttemptResponse> {
     signal.throwIfAborted();
+    const resolvesHere = resolvesLocally(req);
     if (!req.allowPrivateNetwork) {
-      if (req.route.kind === 'direct') assertPublicHost(req.url);
+      // Where the name is resolved here, the guarded lookup checks it at connect time (and the
+      // agent connects to that checked address); only IP literals need a check up front.
+      if (resolvesHere) assertPublicHost(req.url);
       else await assertPublicName(req.url);
     }
-    const agents = this.#agents.for(req.route, req.tls);
     const timeouts = { ...this.#timeouts, ...req.timeouts };
+    const agents = this.#agents.for(req.route, req.tls, {
+      timeoutMs: timeouts.proxy,
+      pin: !!req.pinResolvedAddress,
+    });
     const options: OptionsInit = {
       method: 'GET',
       headers: { ...req.headers },
@@ -82,7 +99,7 @@ export class Transport {
         response: timeouts.response,
         socket: timeouts.socket,
       },
-      ...(req.route.kind === 'direct' && !req.allowPrivateNetwork ? { dnsLookup: guardedLookup } : {}),
+      ...(resolvesHere && !req.allowPrivateNetwork ? { dnsLookup: guardedLookup } : {}),
       hooks: {
         beforeRedirect: [(next: { url?: unknown }) => checkRedirect(next, req)],
       },
@@ -152,6 +169,18 @@ async function checkRedirect(next: { url?: unknown }, req: TransportRequest): Pr
     });
   }
   if (req.allowPrivateNetwork) return;
-  if (req.route.kind === 'direct') assertPublicHost(url);
+  if (resolvesLocally(req)) assertPublicHost(url);
   else await assertPublicName(url);
+}
+
+/** SOCKS routes whose client resolves names (`socks4://`, `socks5://`), as curl and socks-proxy-agent do. */
+const LOCAL_LOOKUP_SOCKS = new Set(['socks4:', 'socks5:']);
+
+/**
+ * Whether the name is resolved in this process (and so pinned to the guarded lookup's answer):
+ * direct, SOCKS with local lookup, or any proxy with `pinResolvedAddress`.
+ */
+export function resolvesLocally(req: Pick<TransportRequest, 'route' | 'pinResolvedAddress'>): boolean {
+  if (req.route.kind === 'direct' || req.pinResolvedAddress) return true;
+  return req.route.kind === 'socks' && LOCAL_LOOKUP_SOCKS.has(new URL(req.route.url).protocol);
 }
