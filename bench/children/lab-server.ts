@@ -51,6 +51,14 @@ async function start(
         info[name] = { url: proxy.url, ipUrl: proxy.url, port: proxy.port };
         break;
       }
+      case 'black-hole': {
+        if (typeof lab.startBlackHoleProxy !== 'function')
+          throw new Error('the lab has no startBlackHoleProxy');
+        const proxy = await lab.startBlackHoleProxy();
+        running.push(proxy);
+        info[name] = { url: proxy.url, ipUrl: proxy.url, port: proxy.port };
+        break;
+      }
     }
   }
   return info;

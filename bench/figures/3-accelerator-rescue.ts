@@ -3,6 +3,8 @@
  * resets it) in front of a good origin. `direct` through the proxy fails, `direct-bypass` (the
  * same strict request around the proxy) rescues; route memory should start the next ones there.
  * curl follows the same route as `direct` (through the proxy), so it is no rescue here.
+ * The last case is a stuck proxy (accepts TCP, never answers): `direct` waits for the proxy
+ * deadline (`timeouts.proxy`, default 3 s), then `direct-bypass` rescues; target ≤ 4 s.
  */
 import { labPipeline, labTrust } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
@@ -18,9 +20,10 @@ export const figure: Figure = {
       good: { kind: 'https' },
       alert: { kind: 'accelerator', mode: 'alert', breaks: 'good' },
       reset: { kind: 'accelerator', mode: 'reset', breaks: 'good' },
+      stuck: { kind: 'black-hole' },
     });
     ctx.defer(() => lab.close());
-    const { good, alert, reset } = lab.servers as Record<string, { ipUrl: string; url: string }>;
+    const { good, alert, reset, stuck } = lab.servers as Record<string, { ipUrl: string; url: string }>;
     const url = `${good!.ipUrl}/image.png`;
     const trust = labTrust(lab.caPem, lab.caPath);
     const behind = (proxy: string) => () =>
@@ -33,6 +36,13 @@ export const figure: Figure = {
           hostileUrl: url,
         },
         { label: 'accelerator resets the tunnel', hostile: behind(reset!.url), hostileUrl: url },
+        {
+          label: 'stuck proxy (accepts, never answers), default timeouts',
+          hostile: behind(stuck!.url),
+          hostileUrl: url,
+          firstMaxMs: 4_000,
+          maxRuns: 5,
+        },
       ],
       good: () => labPipeline(lab.caPem, { ...trust.options, strategies: ['direct', 'direct-bypass'] }),
       goodUrl: url,

@@ -8,7 +8,9 @@ export type LabServerSpec =
   | { kind: 'https' }
   | { kind: 'legacy'; profile: 'sha1-signatures' | 'tls1.0' | 'tls1.0-rsa' | 'legacy-cipher' }
   /** An accelerator (CONNECT proxy) that breaks the TLS of the origin named `breaks`. */
-  | { kind: 'accelerator'; mode: 'alert' | 'reset'; breaks: string };
+  | { kind: 'accelerator'; mode: 'alert' | 'reset'; breaks: string }
+  /** A stuck proxy: accepts TCP, never answers (lab `startBlackHoleProxy`). */
+  | { kind: 'black-hole' };
 
 export interface LabServerInfo {
   /** `https://localhost:PORT` (or the proxy's `http://127.0.0.1:PORT`). */

@@ -6,6 +6,7 @@ export {
   type BreakTargets,
   startAcceleratorProxy,
 } from './accelerator.js';
+export { type BlackHoleProxy, startBlackHoleProxy } from './black-hole.js';
 export {
   answerClientHello,
   type BrokenTlsMode,
