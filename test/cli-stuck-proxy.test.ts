@@ -62,7 +62,10 @@ describe('detour fetch behind a stuck proxy', () => {
     expect(baseline.code).toBe(0);
 
     // The proxy comes from the environment, as a user's accelerator sets it; default options.
-    const run = await timedRun(['fetch', url, '--json', '--allow-private'], { ...env, https_proxy: hole.url });
+    const run = await timedRun(['fetch', url, '--json', '--allow-private'], {
+      ...env,
+      https_proxy: hole.url,
+    });
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as {
       ok: boolean;

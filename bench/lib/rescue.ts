@@ -185,7 +185,14 @@ export async function measureRescue(ctx: FigureContext, setup: RescueSetup): Pro
     };
   }
   notes.push(
-    `Time to first byte = until \`pipeline.stream()\` resolves (status, length and magic bytes checked). Baseline: ${setup.baselineLabel}, on a fresh pipeline too, in the same run. ${runs} runs${setup.cases.some((c) => c.maxRuns !== undefined && c.maxRuns < runs) ? ` (${setup.cases.filter((c) => c.maxRuns !== undefined && c.maxRuns < runs).map((c) => `${c.label}: ${Math.min(runs, c.maxRuns!)}`).join('; ')})` : ''}; ratio column: median / p95 over runs. Trust: ${setup.trustLabel}.`,
+    `Time to first byte = until \`pipeline.stream()\` resolves (status, length and magic bytes checked). Baseline: ${setup.baselineLabel}, on a fresh pipeline too, in the same run. ${runs} runs${
+      setup.cases.some((c) => c.maxRuns !== undefined && c.maxRuns < runs)
+        ? ` (${setup.cases
+            .filter((c) => c.maxRuns !== undefined && c.maxRuns < runs)
+            .map((c) => `${c.label}: ${Math.min(runs, c.maxRuns!)}`)
+            .join('; ')})`
+        : ''
+    }; ratio column: median / p95 over runs. Trust: ${setup.trustLabel}.`,
   );
   return {
     tables: [

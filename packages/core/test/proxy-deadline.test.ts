@@ -15,7 +15,13 @@ import {
   startMicrosocks,
 } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, DEFAULT_TIMEOUTS, DetourError, type Pipeline, type PipelineOptions } from '../src/index.js';
+import {
+  createPipeline,
+  DEFAULT_TIMEOUTS,
+  DetourError,
+  type Pipeline,
+  type PipelineOptions,
+} from '../src/index.js';
 
 let hole: BlackHoleProxy;
 let https: Origin;
@@ -57,27 +63,34 @@ describe('proxy deadline (timeouts.proxy)', () => {
     ['HTTP CONNECT, https:// target', () => hole.url, () => `${https.url}/image.png`],
     ['HTTP CONNECT, http:// target', () => hole.url, () => `${http.url}/image.png`],
     ['SOCKS5, https:// target', () => hole.socksUrl, () => `${https.url}/image.png`],
-    ['socks5h, http:// target', () => hole.socksUrl.replace('socks5:', 'socks5h:'), () => `${http.url}/image.png`],
-  ])('%s: a stuck proxy fails as proxy/DETOUR_PROXY_TIMEOUT and direct-bypass rescues', async (_n, proxy, url) => {
-    const before = hole.accepted();
-    const started = performance.now();
-    const result = await pipeline({ proxy: proxy(), timeouts: { proxy: 400 } }).fetch(url());
-    const ms = performance.now() - started;
-    expect(result.body.equals(LAB_PNG)).toBe(true);
-    expect(result.strategy).toBe('direct-bypass');
-    expect(result.attempts[0]).toMatchObject({
-      strategy: 'direct',
-      outcome: 'failed',
-      failureClass: 'proxy',
-      code: 'DETOUR_PROXY_TIMEOUT',
-    });
-    expect(result.attempts[0]!.ms).toBeGreaterThanOrEqual(350);
-    // The rescue waits for the proxy deadline, not the 30 s attempt deadline.
-    expect(ms).toBeLessThan(2_500);
-    expect(hole.accepted()).toBeGreaterThan(before);
-    // The socket to the stuck proxy was destroyed, not left to keep the process alive.
-    expect(await holeDrained()).toBe(0);
-  });
+    [
+      'socks5h, http:// target',
+      () => hole.socksUrl.replace('socks5:', 'socks5h:'),
+      () => `${http.url}/image.png`,
+    ],
+  ])(
+    '%s: a stuck proxy fails as proxy/DETOUR_PROXY_TIMEOUT and direct-bypass rescues',
+    async (_n, proxy, url) => {
+      const before = hole.accepted();
+      const started = performance.now();
+      const result = await pipeline({ proxy: proxy(), timeouts: { proxy: 400 } }).fetch(url());
+      const ms = performance.now() - started;
+      expect(result.body.equals(LAB_PNG)).toBe(true);
+      expect(result.strategy).toBe('direct-bypass');
+      expect(result.attempts[0]).toMatchObject({
+        strategy: 'direct',
+        outcome: 'failed',
+        failureClass: 'proxy',
+        code: 'DETOUR_PROXY_TIMEOUT',
+      });
+      expect(result.attempts[0]!.ms).toBeGreaterThanOrEqual(350);
+      // The rescue waits for the proxy deadline, not the 30 s attempt deadline.
+      expect(ms).toBeLessThan(2_500);
+      expect(hole.accepted()).toBeGreaterThan(before);
+      // The socket to the stuck proxy was destroyed, not left to keep the process alive.
+      expect(await holeDrained()).toBe(0);
+    },
+  );
 
   it('without direct-bypass the fetch fails with the proxy timeout, not the attempt deadline', async () => {
     const p = pipeline({ proxy: hole.url, timeouts: { proxy: 300 }, strategies: ['direct'] });

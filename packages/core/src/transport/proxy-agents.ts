@@ -169,7 +169,10 @@ function connectThroughHttpProxy(
       agent.proxyRequestOptions = saved;
     }
   };
-  if (!pin || !options.host) return open(options);
+  if (!pin || !options.host) {
+    open(options);
+    return;
+  }
   resolveOnce(options.lookup ?? (dns.lookup as Lookup), options.host).then(
     (address) => open({ ...options, host: address }),
     (error: Error) => done(error, null),
@@ -271,7 +274,11 @@ export class DeadlineSocksAgent extends SocksProxyAgent {
       const destination =
         this.shouldLookup || this.#pin
           ? await untilAborted(
-              resolveOnce(options.lookup ?? (dns.lookup as Lookup), name, this.proxy.type === 4 ? 4 : undefined),
+              resolveOnce(
+                options.lookup ?? (dns.lookup as Lookup),
+                name,
+                this.proxy.type === 4 ? 4 : undefined,
+              ),
               signal,
             )
           : name;
