@@ -1,13 +1,10 @@
+import { helpText, mainHelp, parse, version } from './args.js';
 import { runFetch } from './commands/fetch.js';
+import { COMMANDS } from './definitions.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError, write } from './io.js';
 
-export const USAGE = `usage: detour <command> [options]
-
-commands:
-  fetch <url>   download a URL through the strategy pipeline (detour fetch --help)
-  detect        describe the network environment and the strategy plan
-  demo          run the hostile-network lab on loopback and show who rescues what
-`;
+/** `detour --help`, generated from the command definitions. */
+export const USAGE = mainHelp();
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -20,19 +17,29 @@ const commands: Record<string, () => Promise<Command>> = {
 /** Run the CLI; returns the exit code. Never throws for bad input: exit 2 with one line on stderr. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    write(io.stdout, version());
+    return EXIT_OK;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    write(name ? io.stdout : io.stderr, USAGE);
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    write(name ? io.stdout : io.stderr, topic ? helpText(topic) : USAGE);
     return name ? EXIT_OK : EXIT_USAGE;
   }
   const load = commands[name];
   if (!load) {
     write(
       io.stderr,
-      `detour: unknown command ${JSON.stringify(name)} (try: ${Object.keys(commands).join(', ')})`,
+      `detour: unknown command ${JSON.stringify(name)} (try: ${Object.keys(commands).join(', ')}; detour --help)`,
     );
     return EXIT_USAGE;
   }
   try {
+    const spec = COMMANDS.find((c) => c.name === name);
+    if (spec && parse(spec, rest).help) {
+      write(io.stdout, helpText(spec));
+      return EXIT_OK;
+    }
     return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {

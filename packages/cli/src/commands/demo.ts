@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { createPipeline, DetourError, type FetchResultInfo, type PipelineOptions } from '@detour/core';
 import {
   type AcceleratorProxy,
@@ -13,7 +12,9 @@ import {
   startLegacyHttpsOrigin,
 } from '@detour/lab';
 import { type DetourOptions, strategyPlugins } from 'detour';
-import { type CliIo, EXIT_FAILED, EXIT_OK, write } from '../io.js';
+import { parse } from '../args.js';
+import { DEMO } from '../definitions.js';
+import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError, write } from '../io.js';
 import { attemptsTable } from '../table.js';
 
 /** The servers of the demo: the lab's basics plus the hostile pieces. */
@@ -155,12 +156,15 @@ const scenarios: Scenario[] = [
 ];
 
 export async function runDemo(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: 'boolean' } } });
+  const { flags, positionals } = parse(DEMO, argv);
+  if (positionals.length) throw new UsageError('demo takes no arguments (see detour demo --help)');
+  const json = flags.bool('json');
   const demo = await startDemoLab();
   const { lab } = demo;
   const results: Array<{ title: string; ok: boolean; expected: string | null; got: string | null }> = [];
   try {
-    write(io.stdout, `Detour demo: real servers and proxies on 127.0.0.1 (lab CA ${lab.caPath})\n`);
+    if (!json)
+      write(io.stdout, `Detour demo: real servers and proxies on 127.0.0.1 (lab CA ${lab.caPath})\n`);
     for (const scenario of scenarios) {
       const pipeline = createPipeline({
         allowPrivateNetwork: true,
@@ -186,7 +190,7 @@ export async function runDemo(argv: string[], io: CliIo): Promise<number> {
         expected: scenario.expected,
         got,
       });
-      if (values.json) continue;
+      if (json) continue;
       write(io.stdout, `■ ${scenario.title}\n  environment: ${scenario.environment}`);
       write(
         io.stdout,
@@ -200,9 +204,10 @@ export async function runDemo(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await demo.close();
   }
-  if (values.json) write(io.stdout, JSON.stringify(results));
   const wrong = results.filter((r) => !r.ok);
-  write(io.stdout, `${results.length - wrong.length}/${results.length} scenarios ended as expected`);
+  // --json: exactly one JSON document on stdout, nothing else.
+  if (json) write(io.stdout, JSON.stringify({ ok: wrong.length === 0, scenarios: results }));
+  else write(io.stdout, `${results.length - wrong.length}/${results.length} scenarios ended as expected`);
   return wrong.length ? EXIT_FAILED : EXIT_OK;
 }
 

@@ -1,25 +1,15 @@
-import { parseArgs } from 'node:util';
 import { createEnvironment, type EnvironmentReport } from '@detour/detect';
 import { DEFAULT_STRATEGIES } from 'detour';
+import { parse } from '../args.js';
+import { DETECT } from '../definitions.js';
 import { type CliIo, EXIT_OK, UsageError, write } from '../io.js';
 import { table } from '../table.js';
 
-export const DETECT_USAGE = 'usage: detour detect [--json] [--probe-ports] [--dns-server ADDR]...';
-
 /** `detour detect`: the environment report and the plan the CLI would use. */
 export async function runDetect(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      'probe-ports': { type: 'boolean' },
-      'dns-server': { type: 'string', multiple: true },
-    },
-  });
-  if (positionals.length) throw new UsageError(`detect takes no arguments\n${DETECT_USAGE}`);
-  const servers = values['dns-server'] ?? [];
+  const { flags, positionals } = parse(DETECT, argv);
+  if (positionals.length) throw new UsageError('detect takes no arguments (see detour detect --help)');
+  const servers = flags.strings('dns-server') ?? [];
   for (const server of servers) {
     if (!/^(\[[0-9a-f:]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) {
       throw new UsageError(
@@ -29,13 +19,13 @@ export async function runDetect(argv: string[], io: CliIo): Promise<number> {
   }
   const environment = await createEnvironment({
     env: io.env,
-    probePorts: !!values['probe-ports'],
+    probePorts: !!flags.bool('probe-ports'),
     fakeIp: servers.length ? { servers } : {},
   });
   const { plan, reasons } = environment.describePlan(DEFAULT_STRATEGIES);
   const report = { ...environment.report, plan, reasons };
   environment.close();
-  write(io.stdout, values.json ? JSON.stringify(report) : human(report));
+  write(io.stdout, flags.bool('json') ? JSON.stringify(report) : human(report));
   return EXIT_OK;
 }
 

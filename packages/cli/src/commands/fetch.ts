@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
 import { CachedFailureError, DetourError, type FetchOptions, type FetchResultInfo } from '@detour/core';
+import { parse } from '../args.js';
 import { buildPipeline } from '../build-pipeline.js';
+import { FETCH } from '../definitions.js';
 import {
   type CliIo,
   EXIT_FAILED,
@@ -13,54 +14,26 @@ import {
 } from '../io.js';
 import { attemptsTable } from '../table.js';
 
-export const FETCH_USAGE = `usage: detour fetch <url> [-o FILE|-] [--json] [--strategies a,b,c] [--proxy URL] [--no-proxy]
-       [--allow-private] [--timeout MS] [--max-bytes N] [--expect image|any] [-H 'Name: value']...
-       [--log-level LEVEL] [--allow-downgrade HOST[,HOST]] [--downgrade-port HTTPS=HTTP]
-       [--insecure-host HOST[,HOST]] [--placeholder] [--curl PATH] [--headers-profile NAME]
-       [--cache-dir DIR] [--no-cache]`;
-
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export async function runFetch(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      json: { type: 'boolean' },
-      strategies: { type: 'string' },
-      proxy: { type: 'string' },
-      'no-proxy': { type: 'boolean' },
-      'allow-private': { type: 'boolean' },
-      timeout: { type: 'string' },
-      'max-bytes': { type: 'string' },
-      expect: { type: 'string' },
-      header: { type: 'string', short: 'H', multiple: true },
-      'log-level': { type: 'string' },
-      'allow-downgrade': { type: 'string', multiple: true },
-      'downgrade-port': { type: 'string', multiple: true },
-      'insecure-host': { type: 'string', multiple: true },
-      placeholder: { type: 'boolean' },
-      curl: { type: 'string' },
-      'headers-profile': { type: 'string' },
-      'cache-dir': { type: 'string' },
-      'no-cache': { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError(`fetch takes exactly one URL\n${FETCH_USAGE}`);
+  const { flags, positionals } = parse(FETCH, argv);
+  if (positionals.length !== 1) throw new UsageError('fetch takes exactly one URL (see detour fetch --help)');
   const url = positionals[0]!;
-  const expect = values.expect ?? 'any';
+  const output = flags.string('output');
+  const expect = flags.string('expect') ?? 'any';
   if (expect !== 'image' && expect !== 'any')
     throw new UsageError(`--expect takes image or any, got ${expect}`);
-  const logLevel = values['log-level'] ?? 'warn';
+  // Log lines only when asked: the report (table or JSON) already says what happened.
+  const logLevel = flags.string('log-level') ?? 'silent';
   if (!LOG_LEVELS.has(logLevel))
     throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
-  if (values.proxy && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other');
-  if (values['cache-dir'] !== undefined && values['no-cache']) {
+  if (flags.string('proxy') && flags.bool('no-proxy'))
+    throw new UsageError('--proxy and --no-proxy exclude each other');
+  if (flags.string('cache-dir') !== undefined && flags.bool('no-cache')) {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
-  if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
+  if (flags.string('cache-dir') === '') throw new UsageError('--cache-dir takes a directory');
   try {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
@@ -69,31 +42,31 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   }
   const fetchOptions: FetchOptions = {
     expect,
-    headers: parseHeaders(values.header),
-    ...(values['no-cache'] ? { noCache: true } : {}),
+    headers: parseHeaders(flags.strings('header')),
+    ...(flags.bool('no-cache') ? { noCache: true } : {}),
   };
-  const timeoutMs = parseNumber('--timeout', values.timeout);
-  const maxBytes = parseNumber('--max-bytes', values['max-bytes']);
+  const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
+  const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
 
   let pipeline: Awaited<ReturnType<typeof buildPipeline>>;
   try {
     pipeline = await buildPipeline(
       {
-        proxy: values.proxy,
-        noProxy: values['no-proxy'],
-        allowPrivate: values['allow-private'],
-        strategies: parseList(values.strategies),
+        proxy: flags.string('proxy'),
+        noProxy: flags.bool('no-proxy'),
+        allowPrivate: flags.bool('allow-private'),
+        strategies: parseList(flags.string('strategies')),
         timeoutMs,
         maxBytes,
         logLevel,
-        allowDowngrade: parseList(values['allow-downgrade']),
-        downgradePorts: parseList(values['downgrade-port']),
-        insecureHosts: parseList(values['insecure-host']),
-        placeholder: values.placeholder,
-        curlPath: values.curl,
-        headersProfile: values['headers-profile'],
-        cacheDir: values['cache-dir'],
-        noCache: values['no-cache'],
+        allowDowngrade: parseList(flags.strings('allow-downgrade')),
+        downgradePorts: parseList(flags.strings('downgrade-port')),
+        insecureHosts: parseList(flags.strings('insecure-host')),
+        placeholder: flags.bool('placeholder'),
+        curlPath: flags.string('curl'),
+        headersProfile: flags.string('headers-profile'),
+        cacheDir: flags.string('cache-dir'),
+        noCache: flags.bool('no-cache'),
       },
       io.env,
       new URL(url),
@@ -108,27 +81,27 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   fetchOptions.signal = abort.signal;
-  const toStdout = values.output === '-';
+  const toStdout = output === '-';
   const report = toStdout ? io.stderr : io.stdout;
   try {
     let info: FetchResultInfo;
-    if (values.output && !toStdout) {
-      info = await pipeline.toFile(url, values.output, fetchOptions);
+    if (output && !toStdout) {
+      info = await pipeline.toFile(url, output, fetchOptions);
     } else {
       const result = await pipeline.fetch(url, fetchOptions);
       if (toStdout) await new Promise<void>((resolve) => io.stdout.write(result.body, () => resolve()));
       const { body: _body, ...rest } = result;
       info = rest;
     }
-    if (values.json) write(report, JSON.stringify(info));
-    else write(report, summary(info, values.output));
+    if (flags.bool('json')) write(report, JSON.stringify(info));
+    else write(report, summary(info, output));
     return EXIT_OK;
   } catch (error) {
     if (!(error instanceof DetourError)) throw error;
     if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
       throw new UsageError(error.message);
     }
-    if (values.json) {
+    if (flags.bool('json')) {
       write(
         report,
         JSON.stringify({

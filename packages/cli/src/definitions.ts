@@ -1,0 +1,225 @@
+/**
+ * The CLI's commands and flags, as data. The parser (node:util parseArgs) and the help text are
+ * both generated from these definitions, so a flag cannot exist without its help line, nor the
+ * other way round. Add a flag here (with its default and a one-line help), then read it in the
+ * command with `flags.string('name')` / `flags.bool('name')` / `flags.strings('name')`.
+ */
+
+export interface OptionSpec {
+  /** Long name without the dashes (`output` for `--output`). */
+  name: string;
+  /** One-letter alias (`o` for `-o`). */
+  short?: string;
+  type: 'string' | 'boolean';
+  /** Repeatable (`-H a -H b`); comma-separated lists are split by the command. */
+  multiple?: boolean;
+  /** The value's placeholder in the help (`FILE`, `MS`). */
+  value?: string;
+  /** The default, as shown in the help (`60000`, `off`, `detected`). */
+  default: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** One line for `detour --help`. */
+  summary: string;
+  /** Usage lines after `detour <name>` (`<url> [options]`). */
+  usage: string[];
+  /** A paragraph under the usage. */
+  description: string;
+  options: OptionSpec[];
+  /** Runnable examples (the README shows the same). */
+  examples: string[];
+}
+
+/** `--help` / `-h`, added to every command. */
+export const HELP_OPTION: OptionSpec = {
+  name: 'help',
+  short: 'h',
+  type: 'boolean',
+  default: 'off',
+  help: 'show this help and exit',
+};
+
+const JSON_OPTION: OptionSpec = {
+  name: 'json',
+  type: 'boolean',
+  default: 'off',
+  help: 'print exactly one JSON document instead of the human report (no log lines on it)',
+};
+
+const LOG_LEVEL_OPTION: OptionSpec = {
+  name: 'log-level',
+  value: 'LEVEL',
+  type: 'string',
+  default: 'off (no log lines)',
+  help: 'pino log level on stderr: fatal, error, warn, info, debug, trace, silent; credentials and rkey-like values are redacted',
+};
+
+export const FETCH: CommandSpec = {
+  name: 'fetch',
+  summary: 'download a URL through the strategy pipeline and say how it was obtained',
+  usage: ['<url> [options]'],
+  description:
+    'Tries the strategies of the detected plan (direct, direct-bypass, tls-relaxed, curl, …) from strictest to most relaxed until one delivers, then prints the winner, the bytes, the SHA-256 and every attempt. Exit codes: 0 success, 1 every strategy failed, 2 bad usage.',
+  options: [
+    {
+      name: 'output',
+      short: 'o',
+      value: 'FILE',
+      type: 'string',
+      default: 'none (report only)',
+      help: 'write the body to FILE atomically (nothing left on failure); - writes it to stdout',
+    },
+    JSON_OPTION,
+    {
+      name: 'strategies',
+      value: 'A,B,…',
+      type: 'string',
+      default: 'the detected plan',
+      help: 'strategies to try, in order: direct, direct-bypass, tls-relaxed, curl, http-downgrade (needs --allow-downgrade), placeholder (needs --placeholder)',
+    },
+    {
+      name: 'proxy',
+      value: 'URL',
+      type: 'string',
+      default: 'detected (env, OS settings)',
+      help: 'force a proxy: http://, https://, socks4://, socks5://, socks5h:// (credentials allowed)',
+    },
+    { name: 'no-proxy', type: 'boolean', default: 'off', help: 'never use a proxy' },
+    {
+      name: 'allow-private',
+      type: 'boolean',
+      default: 'off',
+      help: 'allow loopback, private and link-local targets (refused by default)',
+    },
+    {
+      name: 'timeout',
+      value: 'MS',
+      type: 'string',
+      default: '60000',
+      help: 'total deadline of the download in milliseconds',
+    },
+    {
+      name: 'max-bytes',
+      value: 'N',
+      type: 'string',
+      default: '52428800 (50 MiB)',
+      help: 'largest body accepted',
+    },
+    {
+      name: 'expect',
+      value: 'KIND',
+      type: 'string',
+      default: 'any',
+      help: 'image: the body must start with image magic bytes (PNG, JPEG, GIF, WebP, BMP, AVIF/HEIC, ICO); any: no check',
+    },
+    {
+      name: 'header',
+      short: 'H',
+      value: "'NAME: VALUE'",
+      type: 'string',
+      multiple: true,
+      default: 'none',
+      help: 'extra request header (repeatable)',
+    },
+    {
+      name: 'headers-profile',
+      value: 'NAME',
+      type: 'string',
+      default: 'detour',
+      help: "header set: detour, chrome, firefox; a 403 is retried once with the profile's Referer",
+    },
+    LOG_LEVEL_OPTION,
+    {
+      name: 'allow-downgrade',
+      value: 'HOST[,HOST]',
+      type: 'string',
+      multiple: true,
+      default: 'none',
+      help: 'enable http-downgrade (https → plain http) for these hosts (*.qpic.cn wildcards)',
+    },
+    {
+      name: 'downgrade-port',
+      value: 'HTTPS=HTTP',
+      type: 'string',
+      multiple: true,
+      default: '443=80, other ports kept',
+      help: 'for downgraded hosts, https port HTTPS maps to http port HTTP',
+    },
+    {
+      name: 'insecure-host',
+      value: 'HOST[,HOST]',
+      type: 'string',
+      multiple: true,
+      default: 'none',
+      help: 'tls-relaxed and curl skip certificate checks for these hosts only (result marked insecure)',
+    },
+    {
+      name: 'placeholder',
+      type: 'boolean',
+      default: 'off',
+      help: 'last resort: answer with a placeholder image (result marked degraded)',
+    },
+    {
+      name: 'curl',
+      value: 'PATH',
+      type: 'string',
+      default: 'curl on PATH',
+      help: 'the curl binary the curl strategy runs',
+    },
+    {
+      name: 'cache-dir',
+      value: 'DIR',
+      type: 'string',
+      default: 'none (no cache across runs)',
+      help: 'keep answers in DIR and answer repeats from it (fromCache: true)',
+    },
+    { name: 'no-cache', type: 'boolean', default: 'off', help: 'neither read nor write any cache' },
+  ],
+  examples: [
+    'detour fetch https://example.com/image.png -o image.png',
+    'detour fetch https://example.com/image.png --json --expect image',
+    "detour fetch https://example.com/a.jpg --proxy socks5://127.0.0.1:7891 -H 'Referer: https://example.com/'",
+  ],
+};
+
+export const DETECT: CommandSpec = {
+  name: 'detect',
+  summary: 'describe the network environment (proxies, TUN, fake-IP DNS) and the strategy plan',
+  usage: ['[options]'],
+  description:
+    'Reports proxy variables (curl rules), the OS proxy, PAC, TUN devices carrying the default route, fake-IP DNS and, with --probe-ports, local proxy ports; then the plan detour fetch would use and why.',
+  options: [
+    JSON_OPTION,
+    {
+      name: 'probe-ports',
+      type: 'boolean',
+      default: 'off',
+      help: 'look for local proxies on the usual ports (7890, 7891, 1080, …) by handshake',
+    },
+    {
+      name: 'dns-server',
+      value: 'ADDR[:PORT]',
+      type: 'string',
+      multiple: true,
+      default: 'the system resolver',
+      help: 'ask this DNS server whether answers fall in fake-IP ranges (repeatable)',
+    },
+  ],
+  examples: ['detour detect', 'detour detect --json --probe-ports'],
+};
+
+export const DEMO: CommandSpec = {
+  name: 'demo',
+  summary: 'run the hostile-network lab on loopback and show who rescues what',
+  usage: ['[options]'],
+  description:
+    'Starts real servers and proxies on 127.0.0.1 (@detour/lab: a legacy-TLS origin, a broken accelerator, a proxy asking for credentials, …) and downloads through the pipeline in each situation. Exit 0 when every scenario ends as expected.',
+  options: [JSON_OPTION],
+  examples: ['detour demo', 'detour demo --json'],
+};
+
+/** Every command, in the order `detour --help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DEMO];
