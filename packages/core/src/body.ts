@@ -1,12 +1,30 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DetourError } from './errors.js';
-import { SNIFF_BYTES, sniffImage } from './magic.js';
+import { type MediaFormat, matchesExpect, SNIFF_BYTES, sniffFormat } from './magic.js';
 import type { AttemptResponse, ExpectKind } from './types.js';
 
 export interface BodyRules {
   maxBytes: number;
   expect: ExpectKind;
+  /** The exact size the body must have (the caller's `expectedBytes`). */
+  expectedBytes?: number | undefined;
+}
+
+const NOT_A: Record<ExpectKind, string> = {
+  image: 'DETOUR_NOT_AN_IMAGE',
+  audio: 'DETOUR_NOT_AUDIO',
+  video: 'DETOUR_NOT_VIDEO',
+  media: 'DETOUR_NOT_MEDIA',
+  any: 'DETOUR_CONTENT_INVALID',
+};
+
+/** The size the caller announced and the size seen disagree (a stand-in picture, a cut body). */
+export function sizeMismatch(seen: number, expected: number, what: string): DetourError {
+  return new DetourError(`${what} ${seen} bytes but ${expected} were expected`, {
+    failureClass: 'content-invalid',
+    code: 'DETOUR_SIZE_MISMATCH',
+  });
 }
 
 /** The Content-Length a response promises for its (undecoded) body, or null. */
@@ -27,19 +45,26 @@ export function checkDeclaredLength(response: AttemptResponse, rules: BodyRules)
       code: 'DETOUR_TOO_LARGE',
     });
   }
+  if (length !== null && rules.expectedBytes !== undefined && length !== rules.expectedBytes) {
+    throw sizeMismatch(length, rules.expectedBytes, 'Content-Length announces');
+  }
   return length;
 }
 
 /**
- * A pass-through that enforces the body rules while bytes flow: size limit, image magic bytes
- * (checked on the first 16 bytes), Content-Length match at the end; it also counts and hashes.
+ * A pass-through that enforces the body rules while bytes flow: size limit, magic bytes of the
+ * expected kind (checked on the first SNIFF_BYTES bytes, held back until then), Content-Length and
+ * expected size at the end; it also counts, hashes and sniffs the format.
  */
 export class BodyGuard extends Transform {
   bytes = 0;
   readonly #hash: Hash = createHash('sha256');
   readonly #rules: BodyRules;
   readonly #expectedLength: number | null;
+  /** Held-back head while it is checked (expect other than `any`). */
   #head: Buffer | null;
+  /** A copy of the first bytes, for `format`. */
+  #sniffed: Buffer = Buffer.alloc(0);
   #digest: string | undefined;
   #settle!: (error?: Error) => void;
   /** Resolves once the head of the body passed the checks (or the body ended well); rejects on a failed check. */
@@ -49,7 +74,7 @@ export class BodyGuard extends Transform {
     super();
     this.#rules = rules;
     this.#expectedLength = expectedLength;
-    this.#head = rules.expect === 'image' ? Buffer.alloc(0) : null;
+    this.#head = rules.expect === 'any' ? null : Buffer.alloc(0);
     this.verdict = new Promise<void>((resolve, reject) => {
       this.#settle = (error) => (error ? reject(error) : resolve());
     });
@@ -59,6 +84,11 @@ export class BodyGuard extends Transform {
 
   get expectedLength(): number | null {
     return this.#expectedLength;
+  }
+
+  /** The format the first bytes show, or null. */
+  get format(): MediaFormat | null {
+    return sniffFormat(this.#head ?? this.#sniffed);
   }
 
   get sha256(): string {
@@ -92,8 +122,12 @@ export class BodyGuard extends Transform {
         code: 'DETOUR_TOO_LARGE',
       });
     }
+    const expected = this.#rules.expectedBytes;
+    if (expected !== undefined && this.bytes > expected) throw sizeMismatch(this.bytes, expected, 'body has at least');
     this.#hash.update(chunk);
     if (!this.#head) {
+      if (this.#sniffed.length < SNIFF_BYTES)
+        this.#sniffed = Buffer.concat([this.#sniffed, chunk.subarray(0, SNIFF_BYTES - this.#sniffed.length)]);
       this.#settle();
       return chunk;
     }
@@ -110,28 +144,34 @@ export class BodyGuard extends Transform {
         code: 'DETOUR_LENGTH_MISMATCH',
       });
     }
+    const expected = this.#rules.expectedBytes;
+    if (expected !== undefined && this.bytes !== expected) throw sizeMismatch(this.bytes, expected, 'body has');
     this.#settle();
   }
 
   #releaseHead(): Buffer {
-    const error = this.#checkImage();
+    const error = this.#checkKind();
     if (error) throw error;
     const head = this.#head!;
     this.#head = null;
+    this.#sniffed = head.subarray(0, SNIFF_BYTES);
     this.#settle();
     return head;
   }
 
-  #checkImage(): DetourError | undefined {
-    if (sniffImage(this.#head!)) return undefined;
+  #checkKind(): DetourError | undefined {
+    const { expect } = this.#rules;
+    if (matchesExpect(this.#head!, expect)) return undefined;
     const preview = this.#head!.subarray(0, 8)
       .toString('latin1')
       .replace(/[^\x20-\x7e]/g, '.');
+    const format = sniffFormat(this.#head!);
+    const what = expect === 'image' ? 'an image' : expect === 'media' ? 'media' : expect;
     return new DetourError(
-      `expected an image, got ${this.#head!.length ? `bytes "${preview}…"` : 'an empty body'}`,
+      `expected ${what}, got ${format ? format : this.#head!.length ? `bytes "${preview}…"` : 'an empty body'}`,
       {
         failureClass: 'content-invalid',
-        code: 'DETOUR_NOT_AN_IMAGE',
+        code: NOT_A[expect],
       },
     );
   }

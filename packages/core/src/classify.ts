@@ -227,9 +227,15 @@ function tlsCode(codes: string[], text: string): string {
   return codes[0] ?? 'EPROTO';
 }
 
-/** Failures no other strategy can rescue: the caller aborted, policy blocked it, or the server said so. */
+/** Failures no other strategy can rescue: the caller aborted, policy blocked it, the server said so, or the URL expired. */
 export function isTerminal(failureClass: FailureClass, status?: number): boolean {
-  if (failureClass === 'aborted' || failureClass === 'blocked' || failureClass === 'too-large') return true;
+  if (
+    failureClass === 'aborted' ||
+    failureClass === 'blocked' ||
+    failureClass === 'too-large' ||
+    failureClass === 'url-expired'
+  )
+    return true;
   if (failureClass === 'http-status' && status !== undefined) {
     return status >= 400 && status < 500 && status !== 408 && status !== 429;
   }

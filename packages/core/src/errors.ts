@@ -6,6 +6,9 @@ export interface DetourErrorOptions {
   attempts?: AttemptRecord[] | undefined;
   status?: number | undefined;
   cause?: unknown;
+  /** The origin's own error number and text (QQ: `retcode`, `retmsg`), when a preset read them. */
+  retcode?: number | undefined;
+  retmsg?: string | undefined;
 }
 
 /** The one error type Detour throws. `failureClass` says what kind of failure; `code` the raw code. */
@@ -14,6 +17,8 @@ export class DetourError extends Error {
   readonly failureClass: FailureClass;
   readonly code: string;
   readonly status: number | undefined;
+  readonly retcode: number | undefined;
+  readonly retmsg: string | undefined;
   attempts: AttemptRecord[];
 
   constructor(message: string, options: DetourErrorOptions) {
@@ -21,6 +26,8 @@ export class DetourError extends Error {
     this.failureClass = options.failureClass;
     this.code = options.code ?? defaultCode(options.failureClass);
     this.status = options.status;
+    this.retcode = options.retcode;
+    this.retmsg = options.retmsg;
     this.attempts = options.attempts ?? [];
   }
 }

@@ -1,4 +1,4 @@
-export { BodyGuard } from './body.js';
+export { BodyGuard, sizeMismatch } from './body.js';
 export * from './cache/index.js';
 export type { Classification } from './classify.js';
 export { classifyError, isTerminal, statusError } from './classify.js';
@@ -25,12 +25,29 @@ export {
   type Release,
 } from './limiter.js';
 export { createLogger } from './logger.js';
-export type { ImageFormat } from './magic.js';
-export { SNIFF_BYTES, sniffImage } from './magic.js';
+export type { AudioFormat, ImageFormat, MediaFormat, MediaKind, VideoFormat } from './magic.js';
+export {
+  EXPECT_KINDS,
+  matchesExpect,
+  SNIFF_BYTES,
+  sniffAudio,
+  sniffFormat,
+  sniffImage,
+  sniffVideo,
+} from './magic.js';
 export * from './memory/index.js';
 export type { PipelineOptions, Plugin, ResolvedPipelineOptions } from './options.js';
 export { DEFAULTS, resolveOptions } from './options.js';
 export { canRescue, Pipeline } from './pipeline.js';
+export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
+export { PEEK_BYTES, peekBody, prepareUrl, presetReferer, presetsFor } from './preset.js';
+export {
+  BodyRestart,
+  DEFAULT_MAX_RESUMES,
+  parseContentRange,
+  RESUME_MIN_BYTES,
+  rangeValidator,
+} from './resume.js';
 export { describeRoute, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';

@@ -9,8 +9,9 @@ import { type HeaderProfile, resolveProfile } from './headers.js';
 import type { ConcurrencyOptions } from './limiter.js';
 import type { CircuitOptions } from './memory/circuit.js';
 import type { RouteMemoryOptions } from './memory/route-memory.js';
+import type { Preset } from './preset.js';
 import type { PhaseTimeouts } from './transport/transport.js';
-import type { Strategy, TlsOptions } from './types.js';
+import type { RefreshUrl, Strategy, TlsOptions } from './types.js';
 
 /** Something that registers strategies (or other services) into the pipeline's container. */
 export type Plugin = (container: DependencyContainer) => void;
@@ -42,6 +43,15 @@ export interface PipelineOptions {
   maxRetries?: number;
   /** Longest Retry-After honoured in ms (default 5 s). */
   maxRetryAfterMs?: number;
+  /** Range requests that may finish one body cut short before its Content-Length (default 3; 0: off). */
+  maxResumes?: number;
+  /**
+   * Site knowledge as hooks (see `Preset`): URL rewrites, response classification, cache keys,
+   * expected sizes, Referer policy, each only for the hosts the preset names. E.g. `@detour/qq`.
+   */
+  presets?: Preset[];
+  /** Called once when a fetch fails with `url-expired`; returns a fresh URL or undefined (per-fetch option wins). */
+  refreshUrl?: RefreshUrl;
   /** Headers sent with every request (over the profile's). */
   headers?: Record<string, string>;
   /** Header profile: `detour` (default), `chrome`, `firefox`, or a name from `headerProfiles`. */
@@ -99,6 +109,9 @@ export interface ResolvedPipelineOptions {
   maxRedirects: number;
   maxRetries: number;
   maxRetryAfterMs: number;
+  maxResumes: number;
+  presets: Preset[];
+  refreshUrl: RefreshUrl | undefined;
   headers: Record<string, string>;
   headersProfile: string;
   headerProfiles: Record<string, HeaderProfile>;
@@ -115,6 +128,7 @@ export const DEFAULTS = {
   maxRedirects: 5,
   maxRetries: 2,
   maxRetryAfterMs: 5_000,
+  maxResumes: 3,
   maxSockets: 64,
 } as const;
 
@@ -159,6 +173,9 @@ export function resolveOptions(options: PipelineOptions): ResolvedPipelineOption
     maxRedirects: positive('maxRedirects', options.maxRedirects, DEFAULTS.maxRedirects, true),
     maxRetries: positive('maxRetries', options.maxRetries, DEFAULTS.maxRetries, true),
     maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, true),
+    maxResumes: positive('maxResumes', options.maxResumes, DEFAULTS.maxResumes, true),
+    presets: checkedPresets(options.presets),
+    refreshUrl: options.refreshUrl,
     headers: lowerCaseKeys(options.headers ?? {}),
     headersProfile: checkedProfile(options),
     headerProfiles: options.headerProfiles ?? {},
@@ -184,4 +201,17 @@ function checkedProfile(options: PipelineOptions): string {
   const name = options.headersProfile ?? 'detour';
   resolveProfile(name, options.headerProfiles);
   return name;
+}
+
+function checkedPresets(presets: Preset[] | undefined): Preset[] {
+  const list = presets ?? [];
+  const names = new Set<string>();
+  for (const preset of list) {
+    if (!preset || typeof preset.handles !== 'function' || typeof preset.name !== 'string') {
+      throw new DetourUsageError('a preset needs a name and a handles(url) function', 'DETOUR_BAD_PRESET');
+    }
+    if (names.has(preset.name)) throw new DetourUsageError(`two presets are named ${preset.name}`, 'DETOUR_BAD_PRESET');
+    names.add(preset.name);
+  }
+  return list;
 }

@@ -6,6 +6,15 @@
 import type { Logger } from 'pino';
 import { AttemptSignal } from './attempt-signal.js';
 import { BodyGuard, checkDeclaredLength } from './body.js';
+import {
+  classifyResponse,
+  PEEK_BYTES,
+  peekBody,
+  presetReferer,
+  presetsFor,
+  type ResponseVerdict,
+} from './preset.js';
+import { BodyRestart, DEFAULT_MAX_RESUMES, isResumable, rangeValidator, resumableBody } from './resume.js';
 import { classifyError, statusError } from './classify.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
@@ -88,6 +97,19 @@ export async function runStrategies<T>(
     if (!Number.isFinite(value) || value <= 0)
       throw new DetourUsageError(`${name} must be a positive number`);
   }
+  const { expectedBytes } = options;
+  if (expectedBytes !== undefined && !(Number.isSafeInteger(expectedBytes) && expectedBytes >= 0)) {
+    throw new DetourUsageError(`expectedBytes must be a whole number of bytes, got ${expectedBytes}`);
+  }
+  if (expectedBytes !== undefined && expectedBytes > maxBytes) {
+    throw new DetourError(`the expected ${expectedBytes} bytes exceed the limit of ${maxBytes} bytes`, {
+      failureClass: 'too-large',
+      code: 'DETOUR_TOO_LARGE',
+      attempts: [...prior],
+    });
+  }
+  const maxResumes = ctx.options.maxResumes ?? DEFAULT_MAX_RESUMES;
+  const presets = ctx.options.presets ?? [];
   const expect = options.expect ?? 'any';
   const { order, route } = ctx;
   const deadline = Date.now() + timeoutMs;
@@ -106,7 +128,14 @@ export async function runStrategies<T>(
     ...ctx.options.headers,
     ...lowerCaseKeys(options.headers ?? {}),
   };
-  const referer = headers.referer === undefined ? refererFor(profile, url) : undefined;
+  // A preset may drop or replace a Referer for its hosts (Tencent's CDN answers a foreign one with a stand-in picture).
+  if (presetsFor(presets, url).length) {
+    const allowed = presetReferer(presets, url, headers.referer);
+    if (allowed === undefined) delete headers.referer;
+    else headers.referer = allowed;
+  }
+  const referer =
+    headers.referer === undefined ? presetReferer(presets, url, refererFor(profile, url)) : undefined;
 
   for (const name of order) {
     const strategy = ctx.strategies.get(name)!;
@@ -120,6 +149,7 @@ export async function runStrategies<T>(
         maxRedirects: ctx.options.maxRedirects,
         maxRetries: ctx.options.maxRetries,
         maxRetryAfterMs: ctx.options.maxRetryAfterMs,
+        maxResumes,
       },
       expect,
       deadline: Math.min(deadline, Date.now() + ctx.options.attemptTimeoutMs),
@@ -152,23 +182,93 @@ export async function runStrategies<T>(
     const started = performance.now();
     const attemptSignal = new AttemptSignal(req.deadline, options.signal);
     let response: AttemptResponse | undefined;
+    let verdict: ResponseVerdict | undefined;
     let held = false;
     try {
       response = await strategy.attempt(req, attemptSignal.signal);
+      let sentHeaders = headers;
       if (response.status === 403 && referer !== undefined) {
         // Tencent's CDN and others refuse hot-linking: one retry with the profile's Referer.
         response.body.destroy();
         log.debug({ strategy: name }, '403: retrying once with the profile Referer');
-        response = await strategy.attempt({ ...req, headers: { ...headers, referer } }, attemptSignal.signal);
+        sentHeaders = { ...headers, referer };
+        response = await strategy.attempt({ ...req, headers: sentHeaders }, attemptSignal.signal);
         response = { ...response, retries: (response.retries ?? 0) + 1 };
+      }
+      if (!response.degraded && presets.length) {
+        const finalUrl = new URL(response.finalUrl);
+        if (presetsFor(presets, finalUrl).length) {
+          const peeked = await peekBody(response.body, PEEK_BYTES, attemptSignal.signal);
+          response = { ...response, body: peeked.body };
+          verdict = classifyResponse(presets, { ...response, url: finalUrl, head: peeked.head });
+          if (verdict) {
+            response.body.destroy();
+            throw new DetourError(verdict.message, {
+              failureClass: verdict.failureClass,
+              code: verdict.code,
+              status: response.status,
+              retcode: verdict.retcode,
+              retmsg: verdict.retmsg,
+            });
+          }
+        }
       }
       if (response.status >= 400) {
         response.body.destroy();
         throw statusError(response.status, redactUrl(response.finalUrl));
       }
-      const expectedLength = checkDeclaredLength(response, { maxBytes, expect });
-      const guard = new BodyGuard({ maxBytes, expect }, expectedLength);
-      const consumed = await consume(response, guard, attemptSignal.signal);
+      const rules = { maxBytes, expect, expectedBytes };
+      const rangeReq: AttemptRequest = { ...req, url: new URL(response.finalUrl), headers: sentHeaders };
+      let resumes = 0;
+      let restarts = 0;
+      let consumed: Consumed<T> | undefined;
+      let guard!: BodyGuard;
+      // One pass per full body: a range request answered with 200 restarts it (BodyRestart).
+      while (!consumed) {
+        const expectedLength = checkDeclaredLength(response, rules);
+        guard = new BodyGuard(rules, expectedLength);
+        let handedOver = false;
+        const budget = maxResumes - resumes - restarts;
+        const resumable = isResumable(response, expectedLength, budget)
+          ? resumableBody(response.body, {
+              total: expectedLength,
+              maxResumes: budget,
+              validator: rangeValidator(response.headers),
+              canRestart: () => !handedOver,
+              signal: attemptSignal.signal,
+              fetchRange: (start, validator) => {
+                log.debug({ strategy: name, start }, 'body cut short: resuming with a range request');
+                return strategy.attempt(
+                  {
+                    ...rangeReq,
+                    headers: {
+                      ...sentHeaders,
+                      'accept-encoding': 'identity',
+                      range: `bytes=${start}-`,
+                      ...(validator ? { 'if-range': validator } : {}),
+                    },
+                  },
+                  attemptSignal.signal,
+                );
+              },
+            })
+          : undefined;
+        try {
+          consumed = await consume(
+            resumable ? { ...response, body: resumable.body } : response,
+            guard,
+            attemptSignal.signal,
+          );
+          handedOver = true;
+          resumes += resumable?.resumes ?? 0;
+        } catch (error) {
+          if (!(error instanceof BodyRestart)) throw error;
+          resumes += resumable?.resumes ?? 0;
+          restarts++;
+          log.debug({ strategy: name, restarts }, 'range request answered with the whole file: restarting');
+          response = error.response;
+        }
+      }
       const record: AttemptRecord = {
         strategy: name,
         route: response.degraded ? 'none' : describeRoute(response.route),
@@ -176,6 +276,8 @@ export async function runStrategies<T>(
         ms: Math.round(performance.now() - started),
         status: response.status,
         ...(response.retries ? { retries: response.retries } : {}),
+        ...(resumes ? { resumes } : {}),
+        ...(restarts ? { restarts } : {}),
         ...(response.insecure ? { insecure: true } : {}),
         ...(response.downgraded ? { downgraded: true } : {}),
       };
@@ -200,6 +302,7 @@ export async function runStrategies<T>(
           insecure: !!response.insecure,
           downgraded: !!response.downgraded,
           status: response.status,
+          format: guard.format,
         },
         headers: response.headers,
       };
@@ -229,6 +332,8 @@ export async function runStrategies<T>(
         ms: Math.round(performance.now() - started),
         message: classified.message,
         ...(response ? { status: response.status } : {}),
+        ...(verdict?.retcode !== undefined ? { retcode: verdict.retcode } : {}),
+        ...(verdict?.retmsg !== undefined ? { retmsg: verdict.retmsg } : {}),
       };
       attempts.push(record);
       seen.add(classified.failureClass);
@@ -238,6 +343,8 @@ export async function runStrategies<T>(
         code: classified.code,
         status: response?.status,
         cause: error,
+        retcode: verdict?.retcode,
+        retmsg: verdict?.retmsg,
       });
       if (classified.terminal) break;
     } finally {

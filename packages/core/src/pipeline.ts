@@ -10,7 +10,7 @@ import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { SingleFlight } from './flight.js';
 import type { ConcurrencyLimiter, Release } from './limiter.js';
-import { sniffImage } from './magic.js';
+import { matchesExpect } from './magic.js';
 import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from './memory/circuit.js';
 import { originOf, routeKey } from './memory/key.js';
 import { type RouteMemory, type RoutePlan, routeWinner } from './memory/route-memory.js';
@@ -22,7 +22,9 @@ import {
   type Outcome,
   runStrategies,
 } from './orchestrator.js';
+import { prepareUrl } from './preset.js';
 import { readBody } from './read-body.js';
+import { recoverUrl } from './recover-url.js';
 import { redactUrl, stripCredentials } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import type { Transport } from './transport/transport.js';
@@ -58,6 +60,15 @@ export interface PipelineDeps {
 interface Downloaded {
   result: FetchResult;
   headers: Readonly<Record<string, HeaderValue>>;
+}
+
+/** A fetch after the presets saw its URL: what to request, with which options, under which cache key. */
+interface Prepared {
+  /** The caller's URL, as results report it. */
+  input: URL;
+  url: URL;
+  options: FetchOptions;
+  cacheKey: string | undefined;
 }
 
 /** Where a fetch looks in the cache and which in-flight download it may share. */
@@ -146,22 +157,24 @@ export class Pipeline {
    * Download into memory: from the cache when it holds the URL, else by joining a download of the
    * same key already in flight, else through the strategies (and into the cache when allowed).
    */
-  async fetch(url: string | URL, options: FetchOptions = {}): Promise<FetchResult> {
-    const { hit, keys } = await this.#lookup(url, options);
+  async fetch(input: string | URL, fetchOptions: FetchOptions = {}): Promise<FetchResult> {
+    const prepared = this.#prepare(input, fetchOptions);
+    const { options } = prepared;
+    const { hit, keys } = await this.#lookup(prepared);
     if (hit) return hit;
-    if (!keys) return (await this.#download(url, options)).result;
+    if (!keys) return (await this.#download(prepared, options)).result;
     const joining = this.#flight.has(keys.flight);
     const { value } = await this.#flight.run(
       keys.flight,
-      (signal) => this.#downloadAndStore(url, { ...options, signal }, keys.cache),
+      (signal) => this.#downloadAndStore(prepared, { ...options, signal }, keys.cache),
       // The starter's deadline lives in the download itself; a joiner waits under its own.
       { signal: options.signal, deadline: joining ? this.#deadline(options) : undefined },
     );
     return value.result;
   }
 
-  async #download(url: string | URL, options: FetchOptions): Promise<Downloaded> {
-    const { consumed, info, headers } = await this.#run(url, options, async (response, guard, signal) => {
+  async #download(prepared: Prepared, options: FetchOptions): Promise<Downloaded> {
+    const { consumed, info, headers } = await this.#run(prepared, options, async (response, guard, signal) => {
       const value = await readBody(response.body, guard, signal);
       return { value, bytes: guard.bytes, sha256: guard.sha256 };
     });
@@ -175,8 +188,10 @@ export class Pipeline {
    * Download to `path`. Bytes go to a temporary file beside it, renamed only when the body passed
    * every check; a failed download leaves nothing behind.
    */
-  async toFile(url: string | URL, path: string, options: FetchOptions = {}): Promise<FileResult> {
-    const { hit, keys } = await this.#lookup(url, options);
+  async toFile(input: string | URL, path: string, fetchOptions: FetchOptions = {}): Promise<FileResult> {
+    const prepared = this.#prepare(input, fetchOptions);
+    const { options } = prepared;
+    const { hit, keys } = await this.#lookup(prepared);
     const ready = hit ?? (await this.#joinFlight(keys, options));
     if (ready) {
       const { body, ...info } = ready;
@@ -184,7 +199,7 @@ export class Pipeline {
       return { ...info, path };
     }
     const temp = tempPathFor(path);
-    const { consumed, info, headers } = await this.#run(url, options, async (response, guard, signal) => {
+    const { consumed, info, headers } = await this.#run(prepared, options, async (response, guard, signal) => {
       try {
         await pump(response.body, guard, createWriteStream(temp, { flags: 'w', mode: 0o644 }), { signal });
         return { value: temp, bytes: guard.bytes, sha256: guard.sha256 };
@@ -210,8 +225,10 @@ export class Pipeline {
    * declared length, image magic bytes); after that the stream itself errors with a DetourError
    * on a later failure (too large, length mismatch, reset).
    */
-  async stream(url: string | URL, options: FetchOptions = {}): Promise<StreamResult> {
-    const { hit, keys } = await this.#lookup(url, options);
+  async stream(input: string | URL, fetchOptions: FetchOptions = {}): Promise<StreamResult> {
+    const prepared = this.#prepare(input, fetchOptions);
+    const { options } = prepared;
+    const { hit, keys } = await this.#lookup(prepared);
     const ready = hit ?? (await this.#joinFlight(keys, options));
     if (ready) {
       const { body, bytes: _bytes, sha256: _sha256, ...info } = ready;
@@ -219,7 +236,7 @@ export class Pipeline {
       out.end(body);
       return { ...info, body: out, expectedBytes: body.length };
     }
-    const { consumed, info } = await this.#run(url, options, async (response, guard, signal) => {
+    const { consumed, info } = await this.#run(prepared, options, async (response, guard, signal) => {
       const out = new PassThrough();
       // Errors after the hand-over reach the caller through `out` (pipeline destroys it with the error).
       const flowing = pump(response.body, guard, out, { signal });
@@ -259,9 +276,27 @@ export class Pipeline {
    * route memory (remembered winner first), concurrency slot (queue under the caller's signal and
    * deadline), then the outcome is recorded in the memory and the circuit.
    */
-  async #run<T>(input: string | URL, options: FetchOptions, consume: Consume<T>): Promise<Outcome<T>> {
+  async #run<T>(prepared: Prepared, options: FetchOptions, consume: Consume<T>): Promise<Outcome<T>> {
+    const outcome = await recoverUrl({
+      url: prepared.url,
+      options,
+      presets: this.#options.presets,
+      refreshUrl: options.refreshUrl ?? this.#options.refreshUrl,
+      logger: this.#logger,
+      prepare: (url) => this.#prepare(url, options),
+      run: (url, runOptions, prior) => this.#runOnce(url, runOptions, consume, prior),
+    });
+    outcome.info.url = prepared.input.toString();
+    return outcome;
+  }
+
+  async #runOnce<T>(
+    url: URL,
+    options: FetchOptions,
+    consume: Consume<T>,
+    prior: readonly AttemptRecord[],
+  ): Promise<Outcome<T>> {
     if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
-    const url = parseTargetUrl(input);
     const deadline = this.#deadline(options);
     const plan = this.planFor(url, options);
     const fingerprint = this.#fingerprint();
@@ -273,6 +308,7 @@ export class Pipeline {
       // stand-in (degraded, and the attempts say why) instead of an error.
       if (!(error instanceof CircuitOpenError) || !plan.includes('placeholder')) throw error;
       return runStrategies(this.#context(['placeholder'], url), url, options, consume, [
+        ...prior,
         {
           strategy: 'circuit',
           route: 'none',
@@ -299,7 +335,13 @@ export class Pipeline {
     const runOptions =
       Date.now() > queuedAt ? { ...options, timeoutMs: Math.max(1, deadline - Date.now()) } : options;
     try {
-      const outcome = await runStrategies(this.#context(route?.order ?? plan, url), url, runOptions, consume);
+      const outcome = await runStrategies(
+        this.#context(route?.order ?? plan, url),
+        url,
+        runOptions,
+        consume,
+        prior,
+      );
       await this.#learn(url, fingerprint, route, outcome.info.attempts, outcome.info.degraded);
       if (ticket) {
         // A placeholder means every real strategy failed: the host did not answer.
@@ -337,7 +379,9 @@ export class Pipeline {
   #judge(ticket: CircuitTicket, error: unknown, attempts: readonly AttemptRecord[]): void {
     const failureClass = error instanceof DetourError ? error.failureClass : 'unknown';
     const tried = attempts.some((a) => a.outcome === 'failed');
-    if (!tried || failureClass === 'aborted' || failureClass === 'blocked') this.#circuit?.neutral(ticket);
+    // An expired link says nothing about whether the host is reachable.
+    if (!tried || failureClass === 'aborted' || failureClass === 'blocked' || failureClass === 'url-expired')
+      this.#circuit?.neutral(ticket);
     else if (
       routeWinner(attempts) !== undefined ||
       failureClass === 'too-large' ||
@@ -404,18 +448,16 @@ export class Pipeline {
    * `noCache` and personal headers (Authorization, Cookie) skip both. A remembered failure (opt-in
    * negative cache) is thrown as a CachedFailureError.
    */
-  async #lookup(
-    input: string | URL,
-    options: FetchOptions,
-  ): Promise<{ hit?: FetchResult; keys?: CacheKeys }> {
+  async #lookup(prepared: Prepared): Promise<{ hit?: FetchResult; keys?: CacheKeys }> {
     if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
-    const url = parseTargetUrl(input);
+    const { url, options } = prepared;
     const perFetch = lowerCaseKeys(options.headers ?? {});
     if (options.noCache || PERSONAL_HEADERS.some((name) => name in perFetch)) return {};
-    const cacheKey = this.#cache ? this.#cache.key(url) : defaultCacheKey(url);
+    const cacheKey = prepared.cacheKey ?? (this.#cache ? this.#cache.key(url) : defaultCacheKey(url));
     const flight = JSON.stringify([
       cacheKey,
       options.expect ?? 'any',
+      options.expectedBytes ?? null,
       options.maxBytes ?? null,
       options.headersProfile ?? null,
       options.strategies ?? null,
@@ -428,11 +470,12 @@ export class Pipeline {
     if (hit) {
       const { body } = hit.entry;
       const fits = body.length <= (options.maxBytes ?? this.#options.maxBytes);
-      const isImage = options.expect !== 'image' || sniffImage(body) !== null;
-      // An entry this fetch would refuse (too large, not an image) is not served: the fetch runs
-      // and fails, or succeeds, on its own terms.
-      if (fits && isImage) {
-        const result = resultFromCache(hit, url, Math.round(performance.now() - started));
+      const kind = matchesExpect(body, options.expect ?? 'any');
+      const size = options.expectedBytes === undefined || body.length === options.expectedBytes;
+      // An entry this fetch would refuse (too large, not of the expected kind or size) is not
+      // served: the fetch runs and fails, or succeeds, on its own terms.
+      if (fits && kind && size) {
+        const result = resultFromCache(hit, prepared.input, Math.round(performance.now() - started));
         this.#logger.debug({ url: redactUrl(url), tier: hit.tier }, 'served from cache');
         return { hit: result, keys };
       }
@@ -453,9 +496,9 @@ export class Pipeline {
   }
 
   /** The shared work of a single flight: download, then store (before anyone is answered) or remember the failure. */
-  async #downloadAndStore(url: string | URL, options: FetchOptions, cacheKey: string): Promise<Downloaded> {
+  async #downloadAndStore(prepared: Prepared, options: FetchOptions, cacheKey: string): Promise<Downloaded> {
     try {
-      const downloaded = await this.#download(url, options);
+      const downloaded = await this.#download(prepared, options);
       await this.#store(cacheKey, downloaded);
       return downloaded;
     } catch (error) {
@@ -474,6 +517,19 @@ export class Pipeline {
       result.body,
     );
     this.#logger.debug({ url: redactUrl(result.url), stored, reason }, stored ? 'cached' : 'not cached');
+  }
+
+  /**
+   * What the presets make of a URL before any request (rewrite, cache key, expected size), merged
+   * with the caller's options (the caller's `expectedBytes` wins). A preset may refuse the URL.
+   */
+  #prepare(input: string | URL, options: FetchOptions): Prepared {
+    if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
+    const parsed = parseTargetUrl(input);
+    const { url, cacheKey, expectedBytes } = prepareUrl(this.#options.presets, parsed);
+    const merged =
+      expectedBytes !== undefined && options.expectedBytes === undefined ? { ...options, expectedBytes } : options;
+    return { input: parsed, url: url === parsed ? parsed : parseTargetUrl(url), options: merged, cacheKey };
   }
 
   #checkNames(names: readonly string[]): void {

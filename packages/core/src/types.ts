@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { Logger } from 'pino';
+import type { MediaFormat } from './magic.js';
 import type { PhaseTimeouts, Transport } from './transport/transport.js';
 
 /** Every way a fetch can fail, as seen by the orchestrator. */
@@ -19,6 +20,7 @@ export type FailureClass =
   | 'blocked'
   | 'aborted'
   | 'unavailable'
+  | 'url-expired'
   | 'unknown';
 
 export const FAILURE_CLASSES: readonly FailureClass[] = [
@@ -36,6 +38,7 @@ export const FAILURE_CLASSES: readonly FailureClass[] = [
   'blocked',
   'aborted',
   'unavailable',
+  'url-expired',
   'unknown',
 ];
 
@@ -62,7 +65,11 @@ export interface TlsOptions {
   extraCaPem?: string;
 }
 
-export type ExpectKind = 'image' | 'any';
+/**
+ * What the body must be, judged by its first bytes: `image`, `audio`, `video`, `media` (any of
+ * the three) or `any` (no check). See `sniffFormat` in magic.ts for the formats of each kind.
+ */
+export type ExpectKind = 'image' | 'audio' | 'video' | 'media' | 'any';
 
 export interface Limits {
   /** Largest body accepted, enforced while streaming. */
@@ -73,6 +80,8 @@ export interface Limits {
   maxRetries: number;
   /** Longest `Retry-After` honoured, in ms; a longer one ends the attempt. */
   maxRetryAfterMs: number;
+  /** Range requests made to finish a body cut short before its Content-Length (default 3). */
+  maxResumes?: number;
 }
 
 /** What the orchestrator hands a strategy. A strategy may derive a new request from it but never mutates it. */
@@ -164,8 +173,15 @@ export interface AttemptRecord {
   /** HTTP status, when one was received. */
   status?: number;
   retries?: number;
+  /** Range requests that finished a body cut short (see resume.ts). */
+  resumes?: number;
+  /** Full downloads restarted because a range request was answered with the whole file. */
+  restarts?: number;
   insecure?: boolean;
   downgraded?: boolean;
+  /** The origin's own error number and text, when a preset read them from the response (QQ's `retcode`). */
+  retcode?: number;
+  retmsg?: string;
 }
 
 export interface FetchOptions {
@@ -181,7 +197,21 @@ export interface FetchOptions {
   headersProfile?: string;
   /** Skip the cache for this fetch (neither read nor written). */
   noCache?: boolean;
+  /**
+   * The size the body must have, when the caller knows it (QQ's `file_size`). A body of another
+   * size fails with `content-invalid` / `DETOUR_SIZE_MISMATCH`: checked against Content-Length
+   * before the body is read, and against the bytes received.
+   */
+  expectedBytes?: number;
+  /**
+   * Called once when the fetch fails with `url-expired` (a signed URL whose signature expired):
+   * returns a fresh URL to fetch instead, or undefined to give up. Overrides the pipeline's.
+   */
+  refreshUrl?: RefreshUrl;
 }
+
+/** Gives a fresh URL for one that expired (e.g. a new `rkey`), or undefined when it cannot. */
+export type RefreshUrl = (url: string, error: Error) => Promise<string | undefined>;
 
 /** Public contract: these fields are what `detour fetch --json` prints. */
 export interface FetchResultInfo {
@@ -200,6 +230,8 @@ export interface FetchResultInfo {
   insecure: boolean;
   downgraded: boolean;
   status: number;
+  /** The format the body's first bytes show (`png`, `jpeg`, `silk`, `mp4`, …), or null when unknown. */
+  format: MediaFormat | null;
 }
 
 export interface FetchResult extends FetchResultInfo {

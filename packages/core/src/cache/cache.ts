@@ -10,6 +10,7 @@ import { cachePolicy, type FreshnessMode } from './freshness.js';
 import { type CacheKeyFn, defaultCacheKey, hashKey } from './key.js';
 import { type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
 import { KeyValueCacheStore } from './shared-cache.js';
+import { sniffFormat } from '../magic.js';
 import type { CacheEntry, CacheMeta, CacheStore, NegativeEntry } from './types.js';
 
 export interface CacheOptions {
@@ -226,7 +227,9 @@ export class Cache {
   async setNegative(key: string, error: DetourError): Promise<boolean> {
     if (!this.#negative) return false;
     if (error instanceof CachedFailureError || NOT_NEGATIVE_CODES.has(error.code)) return false;
-    if (error.failureClass === 'aborted' || error.failureClass === 'blocked') return false;
+    // An expired link says nothing about the file: a fresh link must be tried, not answered from memory.
+    if (error.failureClass === 'aborted' || error.failureClass === 'blocked' || error.failureClass === 'url-expired')
+      return false;
     const now = this.#now();
     const entry: NegativeEntry = {
       v: 1,
@@ -291,6 +294,7 @@ export function resultFromCache(hit: CacheHit, url: URL, ms: number): FetchResul
     insecure: meta.insecure,
     downgraded: meta.downgraded,
     status: meta.status,
+    format: sniffFormat(body),
     body,
   };
 }

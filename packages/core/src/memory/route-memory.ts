@@ -80,6 +80,9 @@ export function routeWinner(attempts: readonly AttemptRecord[], degraded = false
   const last = attempts.at(-1);
   if (!last) return undefined;
   if (last.outcome === 'ok') return degraded ? undefined : last.strategy;
+  if (last.outcome === 'failed' && last.failureClass === 'url-expired' && last.status !== undefined) {
+    return last.strategy; // the origin answered: the link, not the route, was bad
+  }
   if (
     last.outcome === 'failed' &&
     last.failureClass === 'http-status' &&
