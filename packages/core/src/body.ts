@@ -123,7 +123,8 @@ export class BodyGuard extends Transform {
       });
     }
     const expected = this.#rules.expectedBytes;
-    if (expected !== undefined && this.bytes > expected) throw sizeMismatch(this.bytes, expected, 'body has at least');
+    if (expected !== undefined && this.bytes > expected)
+      throw sizeMismatch(this.bytes, expected, 'body has at least');
     this.#hash.update(chunk);
     if (!this.#head) {
       if (this.#sniffed.length < SNIFF_BYTES)
@@ -145,7 +146,8 @@ export class BodyGuard extends Transform {
       });
     }
     const expected = this.#rules.expectedBytes;
-    if (expected !== undefined && this.bytes !== expected) throw sizeMismatch(this.bytes, expected, 'body has');
+    if (expected !== undefined && this.bytes !== expected)
+      throw sizeMismatch(this.bytes, expected, 'body has');
     this.#settle();
   }
 

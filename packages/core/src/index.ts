@@ -41,6 +41,7 @@ export { DEFAULTS, resolveOptions } from './options.js';
 export { canRescue, Pipeline } from './pipeline.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
 export { PEEK_BYTES, peekBody, prepareUrl, presetReferer, presetsFor } from './preset.js';
+export { describeRoute, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
 export {
   BodyRestart,
   DEFAULT_MAX_RESUMES,
@@ -48,7 +49,6 @@ export {
   RESUME_MIN_BYTES,
   rangeValidator,
 } from './resume.js';
-export { describeRoute, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';
 export { DirectBypassStrategy, DirectStrategy, PROXY_CAUSED, strictAttempt } from './strategies/direct.js';

@@ -14,7 +14,8 @@ export type MediaKind = 'image' | 'audio' | 'video';
 export const SNIFF_BYTES = 40;
 
 const ascii = (bytes: Uint8Array, start: number, text: string) =>
-  bytes.length >= start + text.length && text.split('').every((ch, i) => bytes[start + i] === ch.charCodeAt(0));
+  bytes.length >= start + text.length &&
+  text.split('').every((ch, i) => bytes[start + i] === ch.charCodeAt(0));
 
 /** The image format of a body from its first bytes, or null when it is not an image we know. */
 export function sniffImage(head: Uint8Array): ImageFormat | null {
@@ -25,7 +26,8 @@ export function sniffImage(head: Uint8Array): ImageFormat | null {
   if (ascii(head, 0, 'BM')) return 'bmp';
   const brand = ftypBrand(head);
   if (brand === 'avif' || brand === 'avis') return 'avif';
-  if (brand && ['heic', 'heix', 'hevc', 'hevx', 'mif1', 'msf1', 'heim', 'heis'].includes(brand)) return 'heic';
+  if (brand && ['heic', 'heix', 'hevc', 'hevx', 'mif1', 'msf1', 'heim', 'heis'].includes(brand))
+    return 'heic';
   if (
     head.length >= 4 &&
     head[0] === 0 &&

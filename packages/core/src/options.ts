@@ -210,7 +210,8 @@ function checkedPresets(presets: Preset[] | undefined): Preset[] {
     if (!preset || typeof preset.handles !== 'function' || typeof preset.name !== 'string') {
       throw new DetourUsageError('a preset needs a name and a handles(url) function', 'DETOUR_BAD_PRESET');
     }
-    if (names.has(preset.name)) throw new DetourUsageError(`two presets are named ${preset.name}`, 'DETOUR_BAD_PRESET');
+    if (names.has(preset.name))
+      throw new DetourUsageError(`two presets are named ${preset.name}`, 'DETOUR_BAD_PRESET');
     names.add(preset.name);
   }
   return list;

@@ -6,6 +6,10 @@
 import type { Logger } from 'pino';
 import { AttemptSignal } from './attempt-signal.js';
 import { BodyGuard, checkDeclaredLength } from './body.js';
+import { classifyError, statusError } from './classify.js';
+import { DetourError, DetourUsageError } from './errors.js';
+import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
 import {
   classifyResponse,
   PEEK_BYTES,
@@ -14,12 +18,8 @@ import {
   presetsFor,
   type ResponseVerdict,
 } from './preset.js';
-import { BodyRestart, DEFAULT_MAX_RESUMES, isResumable, rangeValidator, resumableBody } from './resume.js';
-import { classifyError, statusError } from './classify.js';
-import { DetourError, DetourUsageError } from './errors.js';
-import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
-import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
 import { describeRoute, redactUrl } from './redact.js';
+import { BodyRestart, DEFAULT_MAX_RESUMES, isResumable, rangeValidator, resumableBody } from './resume.js';
 import type { Transport } from './transport/transport.js';
 import type {
   AttemptRecord,

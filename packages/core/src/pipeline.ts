@@ -174,10 +174,14 @@ export class Pipeline {
   }
 
   async #download(prepared: Prepared, options: FetchOptions): Promise<Downloaded> {
-    const { consumed, info, headers } = await this.#run(prepared, options, async (response, guard, signal) => {
-      const value = await readBody(response.body, guard, signal);
-      return { value, bytes: guard.bytes, sha256: guard.sha256 };
-    });
+    const { consumed, info, headers } = await this.#run(
+      prepared,
+      options,
+      async (response, guard, signal) => {
+        const value = await readBody(response.body, guard, signal);
+        return { value, bytes: guard.bytes, sha256: guard.sha256 };
+      },
+    );
     return {
       result: { ...info, bytes: consumed.bytes, sha256: consumed.sha256, body: consumed.value },
       headers,
@@ -199,15 +203,19 @@ export class Pipeline {
       return { ...info, path };
     }
     const temp = tempPathFor(path);
-    const { consumed, info, headers } = await this.#run(prepared, options, async (response, guard, signal) => {
-      try {
-        await pump(response.body, guard, createWriteStream(temp, { flags: 'w', mode: 0o644 }), { signal });
-        return { value: temp, bytes: guard.bytes, sha256: guard.sha256 };
-      } catch (error) {
-        await unlink(temp).catch(() => {});
-        throw error;
-      }
-    });
+    const { consumed, info, headers } = await this.#run(
+      prepared,
+      options,
+      async (response, guard, signal) => {
+        try {
+          await pump(response.body, guard, createWriteStream(temp, { flags: 'w', mode: 0o644 }), { signal });
+          return { value: temp, bytes: guard.bytes, sha256: guard.sha256 };
+        } catch (error) {
+          await unlink(temp).catch(() => {});
+          throw error;
+        }
+      },
+    );
     await commitTempFile(temp, path, info.attempts);
     const result = { ...info, bytes: consumed.bytes, sha256: consumed.sha256 };
     // Read the file back only when a cache exists and would keep a body this size.
@@ -284,18 +292,13 @@ export class Pipeline {
       refreshUrl: options.refreshUrl ?? this.#options.refreshUrl,
       logger: this.#logger,
       prepare: (url) => this.#prepare(url, options),
-      run: (url, runOptions, prior) => this.#runOnce(url, runOptions, consume, prior),
+      run: (url, runOptions) => this.#runOnce(url, runOptions, consume),
     });
     outcome.info.url = prepared.input.toString();
     return outcome;
   }
 
-  async #runOnce<T>(
-    url: URL,
-    options: FetchOptions,
-    consume: Consume<T>,
-    prior: readonly AttemptRecord[],
-  ): Promise<Outcome<T>> {
+  async #runOnce<T>(url: URL, options: FetchOptions, consume: Consume<T>): Promise<Outcome<T>> {
     if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
     const deadline = this.#deadline(options);
     const plan = this.planFor(url, options);
@@ -308,7 +311,6 @@ export class Pipeline {
       // stand-in (degraded, and the attempts say why) instead of an error.
       if (!(error instanceof CircuitOpenError) || !plan.includes('placeholder')) throw error;
       return runStrategies(this.#context(['placeholder'], url), url, options, consume, [
-        ...prior,
         {
           strategy: 'circuit',
           route: 'none',
@@ -335,13 +337,7 @@ export class Pipeline {
     const runOptions =
       Date.now() > queuedAt ? { ...options, timeoutMs: Math.max(1, deadline - Date.now()) } : options;
     try {
-      const outcome = await runStrategies(
-        this.#context(route?.order ?? plan, url),
-        url,
-        runOptions,
-        consume,
-        prior,
-      );
+      const outcome = await runStrategies(this.#context(route?.order ?? plan, url), url, runOptions, consume);
       await this.#learn(url, fingerprint, route, outcome.info.attempts, outcome.info.degraded);
       if (ticket) {
         // A placeholder means every real strategy failed: the host did not answer.
@@ -528,7 +524,9 @@ export class Pipeline {
     const parsed = parseTargetUrl(input);
     const { url, cacheKey, expectedBytes } = prepareUrl(this.#options.presets, parsed);
     const merged =
-      expectedBytes !== undefined && options.expectedBytes === undefined ? { ...options, expectedBytes } : options;
+      expectedBytes !== undefined && options.expectedBytes === undefined
+        ? { ...options, expectedBytes }
+        : options;
     return { input: parsed, url: url === parsed ? parsed : parseTargetUrl(url), options: merged, cacheKey };
   }
 

@@ -98,14 +98,21 @@ export function prepareUrl(presets: readonly Preset[], input: URL): PreparedUrl 
 }
 
 /** The Referer the presets allow for `url` (each handling preset may drop or replace the proposal). */
-export function presetReferer(presets: readonly Preset[], url: URL, proposed: string | undefined): string | undefined {
+export function presetReferer(
+  presets: readonly Preset[],
+  url: URL,
+  proposed: string | undefined,
+): string | undefined {
   let referer = proposed;
   for (const preset of presetsFor(presets, url)) if (preset.referer) referer = preset.referer(url, referer);
   return referer;
 }
 
 /** The first verdict of a handling preset on a response. */
-export function classifyResponse(presets: readonly Preset[], sample: ResponseSample): ResponseVerdict | undefined {
+export function classifyResponse(
+  presets: readonly Preset[],
+  sample: ResponseSample,
+): ResponseVerdict | undefined {
   for (const preset of presetsFor(presets, sample.url)) {
     const verdict = preset.classifyResponse?.(sample);
     if (verdict) return verdict;

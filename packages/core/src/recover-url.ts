@@ -21,7 +21,8 @@ export interface RecoverUrlOptions<T> {
   logger: Logger;
   /** What the presets make of a new URL (rewrite, expected size); may refuse it. */
   prepare(url: string): { url: URL; options: FetchOptions };
-  run(url: URL, options: FetchOptions, prior: readonly AttemptRecord[]): Promise<Outcome<T>>;
+  /** One run of the plan for `url` (a fresh run: earlier failures do not decide which strategies may try). */
+  run(url: URL, options: FetchOptions): Promise<Outcome<T>>;
 }
 
 /** Codes of `url-expired` that a fresh signature cannot help (the file itself is past its retention). */
@@ -35,11 +36,19 @@ export async function recoverUrl<T>(o: RecoverUrlOptions<T>): Promise<Outcome<T>
   let rewritten = false;
   for (;;) {
     try {
-      return await o.run(url, options, prior);
+      const outcome = await o.run(url, options);
+      if (prior.length) outcome.info.attempts = [...prior, ...outcome.info.attempts];
+      return outcome;
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      const attempts = error.attempts;
-      if (!refreshed && o.refreshUrl && error.failureClass === 'url-expired' && !BEYOND_REFRESH.has(error.code)) {
+      const attempts = [...prior, ...error.attempts];
+      error.attempts = attempts;
+      if (
+        !refreshed &&
+        o.refreshUrl &&
+        error.failureClass === 'url-expired' &&
+        !BEYOND_REFRESH.has(error.code)
+      ) {
         refreshed = true;
         const next = await refresh(o.refreshUrl, url, error, o.logger);
         error.attempts = [...attempts, next.record];
@@ -59,7 +68,10 @@ export async function recoverUrl<T>(o: RecoverUrlOptions<T>): Promise<Outcome<T>
           ms: 0,
           message: `${error.code}: trying ${redactUrl(alternate)} instead`,
         };
-        o.logger.debug({ from: redactUrl(url), to: redactUrl(alternate) }, 'trying the alternate URL a preset offers');
+        o.logger.debug(
+          { from: redactUrl(url), to: redactUrl(alternate) },
+          'trying the alternate URL a preset offers',
+        );
         prior = [...attempts, record];
         ({ url, options } = o.prepare(alternate.toString()));
         continue;
@@ -91,7 +103,10 @@ async function refresh(
     next = await refreshUrl(url.toString(), error);
   } catch (cause) {
     logger.warn({ err: (cause as Error)?.message }, 'refreshUrl failed');
-    return { url: undefined, record: failed(`refreshUrl failed: ${(cause as Error)?.message ?? String(cause)}`) };
+    return {
+      url: undefined,
+      record: failed(`refreshUrl failed: ${(cause as Error)?.message ?? String(cause)}`),
+    };
   }
   if (typeof next !== 'string' || next === '') {
     return { url: undefined, record: failed('refreshUrl gave no fresh URL') };
@@ -99,6 +114,12 @@ async function refresh(
   logger.debug({ url: redactUrl(next) }, 'refreshed an expired URL');
   return {
     url: next,
-    record: { strategy: 'refresh', route: 'none', outcome: 'ok', ms: ms(), message: `fresh URL ${redactUrl(next)}` },
+    record: {
+      strategy: 'refresh',
+      route: 'none',
+      outcome: 'ok',
+      ms: ms(),
+      message: `fresh URL ${redactUrl(next)}`,
+    },
   };
 }

@@ -19,10 +19,13 @@ export class BodyRestart extends DetourError {
   readonly response: AttemptResponse;
 
   constructor(response: AttemptResponse, received: number) {
-    super(`the body was cut short after ${received} bytes; the server answered the range request with the whole file`, {
-      failureClass: 'connect-reset',
-      code: 'DETOUR_BODY_RESTART',
-    });
+    super(
+      `the body was cut short after ${received} bytes; the server answered the range request with the whole file`,
+      {
+        failureClass: 'connect-reset',
+        code: 'DETOUR_BODY_RESTART',
+      },
+    );
     this.response = response;
   }
 }
@@ -56,14 +59,24 @@ export function rangeValidator(headers: Readonly<Record<string, HeaderValue>>): 
 }
 
 /** `bytes START-END/TOTAL` → its numbers, or undefined. */
-export function parseContentRange(value: string | undefined): { start: number; end: number; total: number | null } | undefined {
+export function parseContentRange(
+  value: string | undefined,
+): { start: number; end: number; total: number | null } | undefined {
   const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? '');
   if (!match) return undefined;
-  return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? null : Number(match[3]) };
+  return {
+    start: Number(match[1]),
+    end: Number(match[2]),
+    total: match[3] === '*' ? null : Number(match[3]),
+  };
 }
 
 /** Whether a response's body may be resumed if it is cut short. */
-export function isResumable(response: AttemptResponse, declared: number | null, maxResumes: number): declared is number {
+export function isResumable(
+  response: AttemptResponse,
+  declared: number | null,
+  maxResumes: number,
+): declared is number {
   if (declared === null || declared < RESUME_MIN_BYTES || maxResumes <= 0) return false;
   if (response.status !== 200 || response.decoded || response.degraded) return false;
   return header(response.headers['accept-ranges'])?.trim().toLowerCase() !== 'none';

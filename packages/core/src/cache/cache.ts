@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { DetourError } from '../errors.js';
+import { sniffFormat } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import { toKeyValueStore } from '../store/keyv-store.js';
 import { MemoryStore } from '../store/memory-store.js';
@@ -10,7 +11,6 @@ import { cachePolicy, type FreshnessMode } from './freshness.js';
 import { type CacheKeyFn, defaultCacheKey, hashKey } from './key.js';
 import { type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
 import { KeyValueCacheStore } from './shared-cache.js';
-import { sniffFormat } from '../magic.js';
 import type { CacheEntry, CacheMeta, CacheStore, NegativeEntry } from './types.js';
 
 export interface CacheOptions {
@@ -228,7 +228,11 @@ export class Cache {
     if (!this.#negative) return false;
     if (error instanceof CachedFailureError || NOT_NEGATIVE_CODES.has(error.code)) return false;
     // An expired link says nothing about the file: a fresh link must be tried, not answered from memory.
-    if (error.failureClass === 'aborted' || error.failureClass === 'blocked' || error.failureClass === 'url-expired')
+    if (
+      error.failureClass === 'aborted' ||
+      error.failureClass === 'blocked' ||
+      error.failureClass === 'url-expired'
+    )
       return false;
     const now = this.#now();
     const entry: NegativeEntry = {
