@@ -12,6 +12,7 @@ export default defineConfig({
       '@detour/http-downgrade': pkg('http-downgrade'),
       '@detour/curl': pkg('curl'),
       '@detour/placeholder': pkg('placeholder'),
+      '@detour/qq': pkg('qq'),
       '@detour/cli': pkg('cli'),
       detour: pkg('detour'),
       '@detour/lab': fileURLToPath(new URL('./packages/lab/src/index.ts', import.meta.url)),

@@ -10,6 +10,9 @@
  * - `expired`: CA-signed, valid 2020-01-01 .. 2021-01-01 (made with `openssl ca -startdate/-enddate`)
  * - `selfSigned`: localhost names, signed by its own key (not by the CA)
  * - `wrongHost`: CA-signed, SAN only DNS:wrong.example.test
+ * - `tencent`: CA-signed EC leaf for Tencent's media names (TENCENT_SAN), for the Tencent twin
+ *   reached through those real names resolved to loopback
+ * - `tencentRsa`: the same names, RSA 2048 (the static-RSA `AES128-GCM-SHA256` edge)
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -43,13 +46,26 @@ export interface LabCerts {
   readonly expired: CertPair;
   readonly selfSigned: CertPair;
   readonly wrongHost: CertPair;
+  readonly tencent: CertPair;
+  readonly tencentRsa: CertPair;
 }
+
+/** The Tencent media names the twin's certificates cover. */
+export const TENCENT_CERT_NAMES: readonly string[] = [
+  'multimedia.nt.qq.com.cn',
+  '*.nt.qq.com.cn',
+  'qpic.cn',
+  '*.qpic.cn',
+  '*.photo.store.qq.com',
+  'grouptalk.c2c.qq.com',
+];
+const TENCENT_SAN = TENCENT_CERT_NAMES.map((n) => `DNS:${n}`).join(',');
 
 const LOCAL_SAN = 'DNS:localhost,IP:127.0.0.1,IP:::1';
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
 const RSA_KEY = ['-newkey', 'rsa:2048'];
 
-const VERSION = 1;
+const VERSION = 2;
 const PREFIX = 'detour-lab-certs-';
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -100,6 +116,8 @@ function load(dir: string): LabCerts {
     expired: pair(dir, 'expired'),
     selfSigned: pair(dir, 'self-signed'),
     wrongHost: pair(dir, 'wrong-host'),
+    tencent: pair(dir, 'tencent'),
+    tencentRsa: pair(dir, 'tencent-rsa'),
   };
 }
 
@@ -256,6 +274,8 @@ function generate(dir: string): void {
   signed(dir, 'localhost', 'localhost', LOCAL_SAN);
   signed(dir, 'localhost-rsa', 'localhost', LOCAL_SAN, RSA_KEY);
   signed(dir, 'wrong-host', 'wrong.example.test', 'DNS:wrong.example.test');
+  signed(dir, 'tencent', 'multimedia.nt.qq.com.cn', TENCENT_SAN);
+  signed(dir, 'tencent-rsa', 'multimedia.nt.qq.com.cn', TENCENT_SAN, RSA_KEY);
   expiredLeaf(dir);
   openssl(dir, [
     'req',

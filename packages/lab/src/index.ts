@@ -15,10 +15,18 @@ export {
   startBrokenTlsServer,
 } from './broken-tls.js';
 export { type CertProblemOrigins, startCertProblemOrigins } from './cert-origins.js';
-export { type CertPair, type LabCerts, labCerts } from './certs.js';
+export { type CertPair, type LabCerts, labCerts, TENCENT_CERT_NAMES } from './certs.js';
 export { type ChildSpec, findBinary, freePort, type RunningChild, startChild } from './child.js';
 export { type RunningDns, startDnsmasq } from './dns.js';
 export { type DowngradeOrigin, startDowngradeOrigin } from './downgrade.js';
+export {
+  GUARDED_SUFFIXES,
+  HOSTS_CHECK_FAILED,
+  type HostsNamespace,
+  hostsNamespace,
+  hostsNamespaceSupport,
+  interceptLookup,
+} from './hosts.js';
 export { LAB_PROXY_AUTH, type Lab, startLab } from './lab.js';
 export {
   type LegacyOrigin,
@@ -42,6 +50,21 @@ export { type RunningRedis, startRedis } from './redis.js';
 export { createRoutes, type Routes } from './routes.js';
 export { type HttpsOriginOptions, type Origin, startHttpOrigin, startHttpsOrigin } from './servers.js';
 export { resetSocket } from './sockets.js';
+export {
+  type DownloadUrlOptions,
+  encodeFileId,
+  type FileIdOptions,
+  HOTLINK_PLACEHOLDER,
+  type OneBotApi,
+  startTencentTwin,
+  TENCENT_TWIN_NAMES,
+  type TencentTwin,
+  type TencentTwinOptions,
+  type Truncation,
+  type TwinFile,
+  type TwinFileSpec,
+  type TwinHit,
+} from './tencent.js';
 export {
   HANDSHAKE_FAILURE_ALERT,
   looksLikeTls,

@@ -1,0 +1,62 @@
+/**
+ * `qqPreset()`: what Detour knows about Tencent's media CDN, as core's preset hooks. It acts only on
+ * Tencent media hosts (hosts.ts) and fetches nothing itself.
+ */
+import { DetourError, type Preset } from '@detour/core';
+import { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
+import { isQqReferer, isTencentMediaHost } from './hosts.js';
+import { classifyTencentResponse } from './retcode.js';
+import { canonicalPictureUrl, fileIdParam, normalizeTencentUrl } from './urls.js';
+
+export interface QqPresetOptions {
+  /** Clock for the retention check (default `Date.now`). */
+  now?: () => number;
+}
+
+/** The decoded fileid of a URL, when it carries one that decodes. */
+export function fileIdOf(url: URL): FileId | undefined {
+  const fileid = fileIdParam(url);
+  return fileid === undefined ? undefined : decodeFileId(fileid);
+}
+
+export const QQ_PRESET_NAME = 'qq';
+
+/**
+ * The preset:
+ * - `&amp;` in the query is decoded once and `//` in the path collapsed, before the first request;
+ * - a fileid past its retention (upload time + field 10) is refused with `url-expired` /
+ *   `DETOUR_URL_GONE`, without a request;
+ * - the fileid's size becomes `expectedBytes`, and its digest + size the cache key (the same
+ *   picture from two messages is one entry; the rkey never reaches a key);
+ * - 400 + retcode -5503007 → `url-expired` / `DETOUR_URL_EXPIRED`, -5503010 → `DETOUR_URL_INVALID`;
+ * - Referer: none, or a `qq.com` one; never a foreign one (qpic answers it with a stand-in picture);
+ * - after a 404 on a legacy picture form, one try of `gchat.qpic.cn/gchatpic_new/0/0-0-<MD5>/0`.
+ */
+export function qqPreset(options: QqPresetOptions = {}): Preset {
+  const now = options.now ?? Date.now;
+  return {
+    name: QQ_PRESET_NAME,
+    handles: (url) => isTencentMediaHost(url.hostname),
+    rewriteUrl(url) {
+      const normalized = normalizeTencentUrl(url);
+      const file = fileIdOf(normalized);
+      const expiry = file && fileIdExpiry(file);
+      if (expiry && expiry.getTime() < now()) {
+        throw new DetourError(
+          `the file is past its retention (uploaded ${file.uploadTime!.toISOString()}, kept ${file.retentionSeconds} s until ${expiry.toISOString()}): a fresh rkey cannot bring it back`,
+          { failureClass: 'url-expired', code: 'DETOUR_URL_GONE' },
+        );
+      }
+      return normalized;
+    },
+    cacheKey(url) {
+      const file = fileIdOf(url);
+      return file ? `qq:file:${file.digest}:${file.size}` : undefined;
+    },
+    expectedBytes: (url) => fileIdOf(url)?.size,
+    classifyResponse: classifyTencentResponse,
+    referer: (_url, proposed) => (proposed !== undefined && isQqReferer(proposed) ? proposed : undefined),
+    alternateUrl: (url, error) =>
+      error.failureClass === 'http-status' && error.status === 404 ? canonicalPictureUrl(url) : undefined,
+  };
+}
