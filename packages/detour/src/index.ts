@@ -10,6 +10,8 @@ import {
   type Pipeline,
   type PipelineOptions,
   type Plugin,
+  type Preset,
+  type RefreshUrl,
   type Strategy,
   tencentCacheKey,
 } from '@detour/core';
@@ -17,6 +19,7 @@ import { register as registerCurl } from '@detour/curl';
 import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
 import { register as registerDowngrade } from '@detour/http-downgrade';
 import { register as registerPlaceholder } from '@detour/placeholder';
+import { qqPreset } from '@detour/qq';
 import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
 
 export { tencentCacheKey };
@@ -58,10 +61,40 @@ export interface DetourOptions {
   env?: Record<string, string | undefined> | undefined;
   /** Extra detection options (probe ports, DNS servers, injected probes). */
   detect?: Omit<EnvironmentOptions, 'env' | 'proxy'> | undefined;
+  /**
+   * Presets (site knowledge as hooks, acting only on the hosts they name): built-in names or
+   * `Preset` objects. Default `['qq']` (Tencent's media CDN, see `@detour/qq`); `[]`: none.
+   */
+  presets?: Array<BuiltinPresetName | Preset> | undefined;
+  /** Called once when a fetch fails with `url-expired` (e.g. `rkeyProvider(...).refreshUrl` from `@detour/qq`). */
+  refreshUrl?: RefreshUrl | undefined;
   /** Extra strategies or plugins, registered after the built-in ones. */
   use?: Array<Strategy | Plugin> | undefined;
   /** Any other core option; wins over the fields above. */
   pipeline?: Omit<PipelineOptions, 'use' | 'environment'> | undefined;
+}
+
+/** Presets Detour ships, by name. */
+export const BUILTIN_PRESETS = { qq: () => qqPreset() } as const;
+export type BuiltinPresetName = keyof typeof BUILTIN_PRESETS;
+/** The presets on by default (each acts only on its own hosts). */
+export const DEFAULT_PRESETS: readonly BuiltinPresetName[] = ['qq'];
+
+/** Preset names and objects → presets; an unknown name is a usage error. */
+export function resolvePresets(
+  presets: DetourOptions['presets'] = DEFAULT_PRESETS as BuiltinPresetName[],
+): Preset[] {
+  return presets.map((preset) => {
+    if (typeof preset !== 'string') return preset;
+    const make = BUILTIN_PRESETS[preset];
+    if (!make) {
+      throw new DetourUsageError(
+        `unknown preset ${JSON.stringify(preset)} (known: ${Object.keys(BUILTIN_PRESETS).join(', ')})`,
+        'DETOUR_BAD_PRESET',
+      );
+    }
+    return make();
+  });
 }
 
 /** The strategies registered by default, in their default order (http-downgrade and placeholder only when asked). */
@@ -124,6 +157,8 @@ export function pipelineOptions(
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.env ? { env: options.env } : {}),
     cache: options.cache ?? { cacheKey: tencentCacheKey },
+    presets: resolvePresets(options.presets),
+    ...(options.refreshUrl ? { refreshUrl: options.refreshUrl } : {}),
     ...options.pipeline,
   };
 }
