@@ -54,7 +54,6 @@ function notFound(name: string): NodeJS.ErrnoException {
 }
 
 type LookupFn = typeof dns.lookup;
-let installed = 0;
 
 /**
  * Answer `map`'s names from loopback in this process (`dns.lookup` and `dns.promises.lookup`);
@@ -93,12 +92,10 @@ export function interceptLookup(
   }) as typeof dns.promises.lookup;
   dns.lookup = lookup;
   dns.promises.lookup = promiseLookup;
-  installed++;
   let restored = false;
   return () => {
     if (restored) return;
     restored = true;
-    installed--;
     if (dns.lookup === lookup) dns.lookup = realLookup;
     if (dns.promises.lookup === promiseLookup) dns.promises.lookup = realPromise;
   };

@@ -245,7 +245,7 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
     res.end(body);
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse, port: number): void {
+  function handle(req: IncomingMessage, res: ServerResponse, port: number) {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const rawPath = (req.url ?? '/').split('?')[0]!;
     const url = new URL(req.url ?? '/', 'https://twin');
