@@ -17,6 +17,7 @@ export {
 export type { HeaderProfile } from './headers.js';
 export { HEADER_PROFILES, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 export { hostMatches } from './host-pattern.js';
+export * from './kit/index.js';
 export {
   type AcquireOptions,
   CONCURRENCY_DEFAULTS,
@@ -41,6 +42,7 @@ export { DEFAULTS, resolveOptions } from './options.js';
 export { canRescue, Pipeline } from './pipeline.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
 export { PEEK_BYTES, peekBody, prepareUrl, presetReferer, presetsFor } from './preset.js';
+export { asPlugin, type Registrar } from './plugin.js';
 export { describeRoute, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
 export {
   BodyRestart,
@@ -51,8 +53,13 @@ export {
 } from './resume.js';
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';
-export { DirectBypassStrategy, DirectStrategy, PROXY_CAUSED, strictAttempt } from './strategies/direct.js';
-export { RELAXED_CIPHERS } from './tls-relaxed-ciphers.js';
+export {
+  DirectBypassStrategy,
+  DirectStrategy,
+  direct,
+  directBypass,
+  PROXY_CAUSED,
+} from './strategies/direct.js';
 export {
   CACHE,
   CIRCUIT,
@@ -65,9 +72,8 @@ export {
   TRANSPORT,
 } from './tokens.js';
 export { AgentPool, routeFromProxyUrl } from './transport/agents.js';
-export { RETRYABLE_STATUS, requestWithRetry, retryDelay } from './transport/retry.js';
-export type { PhaseTimeouts, TransportOptions, TransportRequest } from './transport/transport.js';
-export { DEFAULT_TIMEOUTS, Transport } from './transport/transport.js';
+export type { TransportOptions } from './transport/transport.js';
+export { assertHttpScheme, DEFAULT_TIMEOUTS, Transport } from './transport/transport.js';
 export type * from './types.js';
-export { DIRECT, FAILURE_CLASSES } from './types.js';
+export { DIRECT, FAILURE_CLASSES, STAGES } from './types.js';
 export { parseTargetUrl } from './url.js';

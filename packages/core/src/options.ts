@@ -10,8 +10,7 @@ import type { ConcurrencyOptions } from './limiter.js';
 import type { CircuitOptions } from './memory/circuit.js';
 import type { RouteMemoryOptions } from './memory/route-memory.js';
 import type { Preset } from './preset.js';
-import type { PhaseTimeouts } from './transport/transport.js';
-import type { RefreshUrl, Strategy, TlsOptions } from './types.js';
+import type { PhaseTimeouts, RefreshUrl, Strategy, TlsOptions } from './types.js';
 
 /** Something that registers strategies (or other services) into the pipeline's container. */
 export type Plugin = (container: DependencyContainer) => void;

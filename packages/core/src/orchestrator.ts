@@ -9,6 +9,7 @@ import { BodyGuard, checkDeclaredLength } from './body.js';
 import { classifyError, statusError } from './classify.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { headerString } from './kit/headers.js';
 import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
 import {
   classifyResponse,
@@ -20,7 +21,6 @@ import {
 } from './preset.js';
 import { describeRoute, redactUrl } from './redact.js';
 import { BodyRestart, DEFAULT_MAX_RESUMES, isResumable, rangeValidator, resumableBody } from './resume.js';
-import type { Transport } from './transport/transport.js';
 import type {
   AttemptRecord,
   AttemptRequest,
@@ -29,6 +29,7 @@ import type {
   FetchOptions,
   FetchResultInfo,
   HeaderValue,
+  HttpTransport,
   Rescues,
   Route,
   Strategy,
@@ -39,7 +40,7 @@ import { parseTargetUrl } from './url.js';
 export interface OrchestratorContext {
   options: ResolvedPipelineOptions;
   logger: Logger;
-  transport: Transport;
+  transport: HttpTransport;
   strategies: ReadonlyMap<string, Strategy>;
   /** Strategy names in the order to try them (all registered). */
   order: readonly string[];
@@ -297,7 +298,7 @@ export async function runStrategies<T>(
           degraded: !!response.degraded,
           ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
           fromCache: false,
-          contentType: headerString(response.headers['content-type']),
+          contentType: headerString(response.headers['content-type']) ?? null,
           attempts,
           insecure: !!response.insecure,
           downgraded: !!response.downgraded,
@@ -368,8 +369,4 @@ export async function runStrategies<T>(
   error.attempts = attempts;
   log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
   throw error;
-}
-
-function headerString(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
 }

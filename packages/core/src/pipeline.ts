@@ -9,6 +9,7 @@ import { defaultCacheKey } from './cache/key.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { SingleFlight } from './flight.js';
+import { CREDENTIAL_HEADERS } from './kit/headers.js';
 import type { ConcurrencyLimiter, Release } from './limiter.js';
 import { matchesExpect } from './magic.js';
 import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from './memory/circuit.js';
@@ -27,7 +28,6 @@ import { readBody } from './read-body.js';
 import { recoverUrl } from './recover-url.js';
 import { redactUrl, stripCredentials } from './redact.js';
 import { routeFromProxyUrl } from './transport/agents.js';
-import type { Transport } from './transport/transport.js';
 import {
   type AttemptRecord,
   DIRECT,
@@ -35,6 +35,7 @@ import {
   type FetchResult,
   type FileResult,
   type HeaderValue,
+  type HttpTransport,
   type Route,
   type Strategy,
   type StreamResult,
@@ -46,7 +47,7 @@ export { canRescue };
 export interface PipelineDeps {
   options: ResolvedPipelineOptions;
   logger: Logger;
-  transport: Transport;
+  transport: HttpTransport;
   strategies: Strategy[];
   environment?: EnvironmentProvider | undefined;
   /** Adaptive services (see create.ts); each one absent means "off". */
@@ -77,9 +78,6 @@ interface CacheKeys {
   flight: string;
 }
 
-/** Per-fetch headers that make a response personal: such fetches neither use the cache nor share downloads. */
-const PERSONAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-
 /**
  * The pipeline: input checks, cache, shared downloads, circuit, route memory and concurrency
  * around one run of the orchestrator (orchestrator.ts), which tries the strategies in order.
@@ -87,7 +85,7 @@ const PERSONAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 export class Pipeline {
   readonly #options: ResolvedPipelineOptions;
   readonly #logger: Logger;
-  readonly #transport: Transport;
+  readonly #transport: HttpTransport;
   readonly #strategies: Map<string, Strategy>;
   readonly #environment: EnvironmentProvider | undefined;
   readonly #routeMemory: RouteMemory | undefined;
@@ -307,10 +305,11 @@ export class Pipeline {
     try {
       ticket = this.#circuit?.enter(routeKey(url, fingerprint));
     } catch (error) {
-      // An open circuit makes no request; a bot that enabled the placeholder still gets its
-      // stand-in (degraded, and the attempts say why) instead of an error.
-      if (!(error instanceof CircuitOpenError) || !plan.includes('placeholder')) throw error;
-      return runStrategies(this.#context(['placeholder'], url), url, options, consume, [
+      // An open circuit makes no request; a bot that enabled a last resort (the placeholder) still
+      // gets its stand-in (degraded, and the attempts say why) instead of an error.
+      const lastResort = plan.filter((name) => this.#strategies.get(name)?.stage === 'last-resort');
+      if (!(error instanceof CircuitOpenError) || lastResort.length === 0) throw error;
+      return runStrategies(this.#context(lastResort, url), url, options, consume, [
         {
           strategy: 'circuit',
           route: 'none',
@@ -448,7 +447,7 @@ export class Pipeline {
     if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
     const { url, options } = prepared;
     const perFetch = lowerCaseKeys(options.headers ?? {});
-    if (options.noCache || PERSONAL_HEADERS.some((name) => name in perFetch)) return {};
+    if (options.noCache || CREDENTIAL_HEADERS.some((name) => name in perFetch)) return {};
     const cacheKey = prepared.cacheKey ?? (this.#cache ? this.#cache.key(url) : defaultCacheKey(url));
     const flight = JSON.stringify([
       cacheKey,

@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { Logger } from 'pino';
 import type { MediaFormat } from './magic.js';
-import type { PhaseTimeouts, Transport } from './transport/transport.js';
 
 /** Every way a fetch can fail, as seen by the orchestrator. */
 export type FailureClass =
@@ -71,6 +70,52 @@ export interface TlsOptions {
  */
 export type ExpectKind = 'image' | 'audio' | 'video' | 'media' | 'any';
 
+/** Per-phase timeouts in ms (got's names). The attempt deadline bounds them all. */
+export interface PhaseTimeouts {
+  lookup: number;
+  connect: number;
+  secureConnect: number;
+  /** Until the response headers arrive. */
+  response: number;
+  /** Longest silence on the socket while the body streams. */
+  socket: number;
+  /**
+   * Connecting to a proxy and getting its tunnel answer (HTTP CONNECT, SOCKS handshake): a proxy
+   * that accepts and never answers fails with `proxy` / `DETOUR_PROXY_TIMEOUT` after this long.
+   */
+  proxy: number;
+}
+
+/** One HTTP exchange for the transport: no redirect is followed (see `followWithRetries`). */
+export interface TransportRequest {
+  url: URL;
+  headers: Readonly<Record<string, string>>;
+  route: Route;
+  tls: Readonly<TlsOptions>;
+  allowPrivateNetwork: boolean;
+  timeouts?: Partial<PhaseTimeouts> | undefined;
+  /** Decode gzip/deflate/br bodies (default true). */
+  decompress?: boolean;
+  /**
+   * Through a proxy that resolves names (HTTP CONNECT, `socks5h://`), resolve the name here,
+   * check it, and send the checked address instead (default false: the proxy gets the name).
+   */
+  pinResolvedAddress?: boolean | undefined;
+}
+
+/**
+ * The pipeline's HTTP client as strategies and the pipeline see it (the `TRANSPORT` token). Core's
+ * implementation is `Transport` (got over pooled agents); a plugin may replace or decorate it.
+ */
+export interface HttpTransport {
+  /** One request; resolves when the response head arrives, the body streams. Never follows a redirect. */
+  request(req: TransportRequest, signal: AbortSignal): Promise<AttemptResponse>;
+  /** Sockets held open (idle keep-alive included). */
+  openSockets(): number;
+  /** Free every socket. */
+  close(): void;
+}
+
 export interface Limits {
   /** Largest body accepted, enforced while streaming. */
   maxBytes: number;
@@ -101,7 +146,7 @@ export interface AttemptRequest {
   readonly failures: readonly AttemptRecord[];
   readonly logger: Logger;
   /** The pipeline's pooled HTTP client; strategies that speak HTTP in-process use it. */
-  readonly transport: Transport;
+  readonly transport: HttpTransport;
   readonly timeouts?: Partial<PhaseTimeouts> | undefined;
   /**
    * Through a proxy that resolves names, send the checked address instead of the name
@@ -143,7 +188,31 @@ export interface AttemptResponse {
  */
 export type Rescues = 'first' | ReadonlySet<FailureClass> | 'any';
 
-export interface Strategy {
+/**
+ * Where a strategy belongs in a plan, strictest first. Detection orders strategies by stage (and
+ * the environment), never by name:
+ * - `strict`: the request as asked, strict TLS, through the route the environment chose;
+ * - `route`: the same strict request by another route (around the proxy in the way);
+ * - `relaxed`: the same route with something relaxed (legacy TLS);
+ * - `fallback`: another client or protocol (curl, plain HTTP, a mirror);
+ * - `last-resort`: not the real file (a placeholder): runs last, marked `degraded`.
+ */
+export type Stage = 'strict' | 'route' | 'relaxed' | 'fallback' | 'last-resort';
+
+export const STAGES: readonly Stage[] = ['strict', 'route', 'relaxed', 'fallback', 'last-resort'];
+
+/** What a strategy says about itself: enough for a planner to order it without knowing its name. */
+export interface StrategyInfo {
+  readonly name: string;
+  /** Default `fallback` (a custom strategy without one goes after the built-in relaxations). */
+  readonly stage?: Stage;
+  /** One human sentence: what it does differently (shown by `detour detect` and in plans). */
+  readonly reason?: string;
+  /** It may send the request in plaintext (planners apply the caller's downgrade host list to it). */
+  readonly plaintext?: boolean;
+}
+
+export interface Strategy extends StrategyInfo {
   readonly name: string;
   readonly rescues: Rescues;
   /**

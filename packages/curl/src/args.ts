@@ -1,4 +1,4 @@
-import { DetourError, type Route } from '@detour/core';
+import { acceptsEncoding, DetourError, type Route } from '@detour/core';
 
 /** Everything one curl run needs, decided by the strategy. */
 export interface CurlCall {
@@ -108,9 +108,7 @@ export function buildCurlInvocation(call: CurlCall): CurlInvocation {
   ];
   const config: string[] = [`url = ${configString(call.url.toString())}`];
 
-  const wantsEncoding = Object.entries(call.headers).some(
-    ([name, value]) => name.toLowerCase() === 'accept-encoding' && value.trim().toLowerCase() !== 'identity',
-  );
+  const wantsEncoding = acceptsEncoding(call.headers);
   if (wantsEncoding) args.push('--compressed');
   for (const [rawName, value] of Object.entries(call.headers)) {
     const name = rawName.toLowerCase();

@@ -1,29 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AttemptRequest,
   type AttemptResponse,
-  classifyError,
+  acceptsEncoding,
   DEFAULT_TIMEOUTS,
   DetourError,
+  followWithRetries,
+  headerString,
   hostMatches,
   RELAXED_CIPHERS,
-  RETRYABLE_STATUS,
-  retryDelay,
   type Strategy,
 } from '@detour/core';
 import { guardTarget, type Lookup } from './guard.js';
 import { locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';
 import { type CurlRun, type RunContext, runCurl } from './run.js';
-
-/** The cipher list `relaxTls` uses: the one tls-relaxed measured (see its README). */
-export const CURL_RELAXED_CIPHERS = RELAXED_CIPHERS;
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** Headers not carried to another origin on a redirect (as browsers and got do). */
-const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 export interface CurlOptions {
   /** The curl binary: a path, or a name looked up on PATH (default `curl`). */
@@ -32,7 +24,7 @@ export interface CurlOptions {
   insecureHosts?: readonly string[];
   /** Allow legacy TLS (`--tlsv1 --ciphers …`), as tls-relaxed does (default false). */
   relaxTls?: boolean;
-  /** Cipher list for `relaxTls` (default `CURL_RELAXED_CIPHERS`). */
+  /** Cipher list for `relaxTls` (default core's `RELAXED_CIPHERS`, the list tls-relaxed measured). */
   ciphers?: string;
   /** System CA bundle combined with the caller's extra CAs (default: the first of `SYSTEM_CA_BUNDLES` that exists). */
   caBundle?: string;
@@ -64,6 +56,8 @@ interface Located {
  */
 export class CurlStrategy implements Strategy {
   readonly name = 'curl';
+  readonly stage = 'fallback' as const;
+  readonly reason = "curl's own TLS and proxy stack, same route and limits";
   readonly rescues = 'any' as const;
   readonly #options: CurlOptions;
   readonly #env: Record<string, string | undefined>;
@@ -118,101 +112,60 @@ export class CurlStrategy implements Strategy {
       tmpDir: this.#options.tmpDir ?? tmpdir(),
       live: this.#live,
     };
-    let url = req.url;
-    let headers: Record<string, string> = { ...req.headers };
-    let redirects = 0;
-    let retries = 0;
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...req.timeouts };
     let insecure = false;
-    for (;;) {
-      signal.throwIfAborted();
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new DetourError(`redirect to ${url.protocol} refused`, {
-          failureClass: 'blocked',
-          code: 'ERR_UNSUPPORTED_PROTOCOL',
-        });
-      }
-      const resolve = await guardTarget(
-        url,
-        req.route,
-        req.allowPrivateNetwork,
-        signal,
-        this.#options.lookup,
-      );
-      const hopInsecure =
-        url.protocol === 'https:' && hostMatches(url.hostname, this.#options.insecureHosts ?? []);
-      const timeouts = { ...DEFAULT_TIMEOUTS, ...req.timeouts };
-      let run: CurlRun;
-      try {
-        run = await runCurl(
-          {
-            url,
-            headers,
-            route: req.route,
-            maxBytes: req.limits.maxBytes,
-            maxTimeSec: (req.deadline - Date.now()) / 1000,
-            connectTimeoutSec: timeouts.connect / 1000,
-            stallSec: timeouts.socket / 1000,
-            insecure: hopInsecure,
-            relaxedCiphers: this.#options.relaxTls
-              ? (this.#options.ciphers ?? CURL_RELAXED_CIPHERS)
-              : undefined,
-            resolve,
-          },
-          ctx,
-          signal,
-        );
-      } catch (error) {
-        // A reset before any response: the same bounded retry the Node transport makes.
-        if (
-          !signal.aborted &&
-          retries < req.limits.maxRetries &&
-          classifyError(error).failureClass === 'connect-reset'
-        ) {
-          await sleep(retryDelay(retries++, undefined), undefined, { signal });
-          continue;
-        }
-        throw error;
-      }
-      insecure ||= hopInsecure;
-      const location = headerText(run.headers.location);
-      if (REDIRECTS.has(run.status) && location !== undefined) {
-        await run.discard();
-        if (++redirects > req.limits.maxRedirects) {
-          throw new DetourError(`more than ${req.limits.maxRedirects} redirects`, {
-            failureClass: 'http-status',
-            code: 'ERR_TOO_MANY_REDIRECTS',
-          });
-        }
-        const next = new URL(location, url);
-        if (next.origin !== url.origin) {
-          headers = Object.fromEntries(
-            Object.entries(headers).filter(([name]) => !ORIGIN_BOUND_HEADERS.has(name)),
-          );
-        }
-        url = next;
-        continue;
-      }
-      if (RETRYABLE_STATUS.has(run.status) && retries < req.limits.maxRetries) {
-        const delay = retryDelay(retries, run.headers['retry-after']);
-        if (delay <= req.limits.maxRetryAfterMs) {
-          await run.discard();
-          retries++;
-          await sleep(delay, undefined, { signal });
-          continue;
-        }
-      }
-      const encoding = headerText(run.headers['content-encoding']);
-      return {
-        status: run.status,
-        headers: run.headers,
-        body: run.body,
-        finalUrl: url.toString(),
+    // Core's redirect-and-retry loop (kit): the same rules as the in-process transport, resets
+    // through a proxy included (not retried, D11). Every hop is guarded and run by a new curl.
+    const { response, url, headers, retries } = await followWithRetries<CurlRun>(
+      {
+        url: req.url,
+        headers: req.headers,
         route: req.route,
-        decoded: !!encoding && encoding.toLowerCase() !== 'identity' && wantsEncoding(headers),
-        ...(insecure ? { insecure: true } : {}),
-        ...(retries ? { retries } : {}),
-      };
-    }
+        limits: req.limits,
+        send: async (hop, hopSignal) => {
+          const resolve = await guardTarget(
+            hop.url,
+            req.route,
+            req.allowPrivateNetwork,
+            hopSignal,
+            this.#options.lookup,
+          );
+          const hopInsecure =
+            hop.url.protocol === 'https:' && hostMatches(hop.url.hostname, this.#options.insecureHosts ?? []);
+          const run = await runCurl(
+            {
+              url: hop.url,
+              headers: hop.headers,
+              route: req.route,
+              maxBytes: req.limits.maxBytes,
+              maxTimeSec: (req.deadline - Date.now()) / 1000,
+              connectTimeoutSec: timeouts.connect / 1000,
+              stallSec: timeouts.socket / 1000,
+              insecure: hopInsecure,
+              relaxedCiphers: this.#options.relaxTls ? (this.#options.ciphers ?? RELAXED_CIPHERS) : undefined,
+              resolve,
+            },
+            ctx,
+            hopSignal,
+          );
+          insecure ||= hopInsecure;
+          return run;
+        },
+        discard: (run) => run.discard(),
+      },
+      signal,
+    );
+    const encoding = headerString(response.headers['content-encoding']);
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: response.body,
+      finalUrl: url.toString(),
+      route: req.route,
+      decoded: !!encoding && encoding.toLowerCase() !== 'identity' && acceptsEncoding(headers),
+      ...(insecure ? { insecure: true } : {}),
+      ...(retries ? { retries } : {}),
+    };
   }
 
   /** End every live curl child and wait until each is reaped and its temp files are gone. */
@@ -259,11 +212,7 @@ export class CurlStrategy implements Strategy {
   }
 }
 
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function wantsEncoding(headers: Record<string, string>): boolean {
-  const value = headers['accept-encoding'];
-  return value !== undefined && value.trim().toLowerCase() !== 'identity';
+/** The `curl` strategy: `createPipeline({ use: [curl({ insecureHosts })] })`. A missing curl makes it skip. */
+export function curl(options: CurlOptions = {}): Strategy {
+  return new CurlStrategy(options);
 }

@@ -6,6 +6,7 @@ import {
   hostMatches,
   type Strategy,
   strictAttempt,
+  withoutCredentials,
 } from '@detour/core';
 
 /**
@@ -20,9 +21,6 @@ export const DOWNGRADE_RESCUES: ReadonlySet<FailureClass> = new Set<FailureClass
   'connect-reset',
   'timeout',
 ]);
-
-/** Headers that carry credentials: never sent in plaintext unless `sendCredentials` is set. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];
 
 /**
  * Which http: port to use for an https: URL. Keys are `host:port` (`host` may be a pattern like
@@ -77,6 +75,9 @@ function lookupPort(
  */
 export class HttpDowngradeStrategy implements Strategy {
   readonly name = 'http-downgrade';
+  readonly stage = 'fallback' as const;
+  readonly reason = 'plain HTTP, only for the hosts the caller opted in';
+  readonly plaintext = true;
   readonly rescues = DOWNGRADE_RESCUES;
   readonly #options: HttpDowngradeOptions;
 
@@ -105,12 +106,14 @@ export class HttpDowngradeStrategy implements Strategy {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new DetourUsageError(`http-downgrade: port mapping gave ${port} for ${req.url.host}`);
     }
-    const headers = this.#options.sendCredentials
-      ? req.headers
-      : Object.fromEntries(
-          Object.entries(req.headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name)),
-        );
+    // Credentials (core's CREDENTIAL_HEADERS) are never sent in plaintext unless asked.
+    const headers = this.#options.sendCredentials ? req.headers : withoutCredentials(req.headers);
     const response = await strictAttempt({ ...req, headers }, signal, { url });
     return { ...response, downgraded: true };
   }
+}
+
+/** The `http-downgrade` strategy for the opted-in `hosts`: `createPipeline({ use: [httpDowngrade({ hosts })] })`. */
+export function httpDowngrade(options: HttpDowngradeOptions): Strategy {
+  return new HttpDowngradeStrategy(options);
 }

@@ -1,13 +1,10 @@
-import { STRATEGY } from '@detour/core';
-import type { DependencyContainer } from 'tsyringe';
-import { type PlaceholderOptions, PlaceholderStrategy } from './strategy.js';
+import { asPlugin } from '@detour/core';
+import { placeholder } from './strategy.js';
 
 export type { PlaceholderImage } from './images.js';
 export { pickImage, TRANSPARENT_GIF, TRANSPARENT_PNG, TRANSPARENT_WEBP } from './images.js';
 export type { PlaceholderOptions } from './strategy.js';
-export { describeFailures, PlaceholderStrategy, REASON_HEADER } from './strategy.js';
+export { describeFailures, PlaceholderStrategy, placeholder, REASON_HEADER } from './strategy.js';
 
-/** Register (and so enable) the `placeholder` last resort in a Detour container. */
-export function register(container: DependencyContainer, options: PlaceholderOptions = {}): void {
-  container.register(STRATEGY, { useValue: new PlaceholderStrategy(options) });
-}
+/** @deprecated pass `placeholder(options)` to `createPipeline({ use })`, or `asPlugin(placeholder(options))`. */
+export const register = asPlugin(placeholder);

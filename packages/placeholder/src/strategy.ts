@@ -45,6 +45,8 @@ export function describeFailures(failures: readonly AttemptRecord[]): string {
  */
 export class PlaceholderStrategy implements Strategy {
   readonly name = 'placeholder';
+  readonly stage = 'last-resort' as const;
+  readonly reason = 'last resort, enabled by the caller: a stand-in image marked degraded';
   readonly rescues = 'any' as const;
   readonly #image: PlaceholderImage | undefined;
   readonly #onlyImages: boolean;
@@ -101,4 +103,9 @@ function isImageRequest(req: AttemptRequest): boolean {
     IMAGE_EXTENSIONS.has(extensionOf(req.url)) ||
     acceptsImagesFirst(req.headers.accept)
   );
+}
+
+/** The `placeholder` last resort (registering it enables it): `createPipeline({ use: [placeholder()] })`. */
+export function placeholder(options: PlaceholderOptions = {}): Strategy {
+  return new PlaceholderStrategy(options);
 }

@@ -1,11 +1,8 @@
-import { STRATEGY } from '@detour/core';
-import type { DependencyContainer } from 'tsyringe';
-import { type TlsRelaxedOptions, TlsRelaxedStrategy } from './strategy.js';
+import { asPlugin } from '@detour/core';
+import { tlsRelaxed } from './strategy.js';
 
 export type { TlsRelaxedOptions } from './strategy.js';
-export { DEFAULT_RELAXED_CIPHERS, relaxTls, TLS_RELAXABLE, TlsRelaxedStrategy } from './strategy.js';
+export { relaxTls, TLS_RELAXABLE, TlsRelaxedStrategy, tlsRelaxed } from './strategy.js';
 
-/** Register `tls-relaxed` into a Detour container (`createPipeline({ use: [c => register(c, opts)] })`). */
-export function register(container: DependencyContainer, options: TlsRelaxedOptions = {}): void {
-  container.register(STRATEGY, { useValue: new TlsRelaxedStrategy(options) });
-}
+/** @deprecated pass `tlsRelaxed(options)` to `createPipeline({ use })`, or `asPlugin(tlsRelaxed(options))`. */
+export const register = asPlugin(tlsRelaxed);

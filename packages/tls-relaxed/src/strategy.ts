@@ -11,14 +11,6 @@ import {
   type TlsOptions,
 } from '@detour/core';
 
-/**
- * The cipher list offered when relaxing, measured against real legacy servers (README, and
- * `scripts/measure-ciphers.ts`): `DEFAULT:@SECLEVEL=0` leaves out Camellia-only servers; `ALL`
- * takes them but also offers anonymous suites (no certificate: nothing to verify); this list keeps
- * every suite `ALL` rescues with and drops the unauthenticated (`aNULL`) and unencrypted (`eNULL`) ones.
- */
-export const DEFAULT_RELAXED_CIPHERS = RELAXED_CIPHERS;
-
 /** Failures a more permissive handshake can rescue. */
 export const TLS_RELAXABLE: ReadonlySet<FailureClass> = new Set<FailureClass>([
   'tls-handshake',
@@ -29,7 +21,7 @@ export const TLS_RELAXABLE: ReadonlySet<FailureClass> = new Set<FailureClass>([
 export interface TlsRelaxedOptions {
   /** Lowest TLS version offered (default `'TLSv1'`). */
   minVersion?: SecureVersion;
-  /** OpenSSL cipher list for TLS ≤ 1.2 (default `DEFAULT_RELAXED_CIPHERS`). */
+  /** OpenSSL cipher list for TLS ≤ 1.2 (default core's `RELAXED_CIPHERS`, measured in this package's README). */
   ciphers?: string;
   /**
    * Allow servers without secure renegotiation (RFC 5746), which OpenSSL 3 refuses with
@@ -53,7 +45,7 @@ export function relaxTls(
   return {
     ...tls,
     minVersion: options.minVersion ?? 'TLSv1',
-    ciphers: options.ciphers ?? DEFAULT_RELAXED_CIPHERS,
+    ciphers: options.ciphers ?? RELAXED_CIPHERS,
     secureOptions: (tls.secureOptions ?? 0) | (legacy ? constants.SSL_OP_LEGACY_SERVER_CONNECT : 0),
     rejectUnauthorized: insecure ? false : tls.rejectUnauthorized,
   };
@@ -66,6 +58,8 @@ export function relaxTls(
  */
 export class TlsRelaxedStrategy implements Strategy {
   readonly name = 'tls-relaxed';
+  readonly stage = 'relaxed' as const;
+  readonly reason = 'legacy TLS (old versions, ciphers, renegotiation); certificates still checked';
   /** `tls-certificate` is listed only so that `applies()` can take it for `insecureHosts`. */
   readonly rescues: ReadonlySet<FailureClass> = new Set<FailureClass>([...TLS_RELAXABLE, 'tls-certificate']);
   readonly #options: TlsRelaxedOptions;
@@ -95,4 +89,9 @@ export class TlsRelaxedStrategy implements Strategy {
   #insecure(url: URL): boolean {
     return hostMatches(url.hostname, this.#options.insecureHosts ?? []);
   }
+}
+
+/** The `tls-relaxed` strategy: `createPipeline({ use: [tlsRelaxed({ insecureHosts })] })`. */
+export function tlsRelaxed(options: TlsRelaxedOptions = {}): Strategy {
+  return new TlsRelaxedStrategy(options);
 }

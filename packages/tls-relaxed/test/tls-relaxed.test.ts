@@ -1,7 +1,13 @@
 import { constants } from 'node:crypto';
-import { type AttemptRecord, type AttemptRequest, createPipeline, type FailureClass } from '@detour/core';
+import {
+  type AttemptRecord,
+  type AttemptRequest,
+  createPipeline,
+  type FailureClass,
+  RELAXED_CIPHERS,
+} from '@detour/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RELAXED_CIPHERS, register, relaxTls, TlsRelaxedStrategy } from '../src/index.js';
+import { register, relaxTls, TlsRelaxedStrategy } from '../src/index.js';
 
 const LEGACY = constants.SSL_OP_LEGACY_SERVER_CONNECT;
 
@@ -12,7 +18,7 @@ describe('relaxTls', () => {
     expect(relaxTls(strict, {}, false)).toEqual({
       ...strict,
       minVersion: 'TLSv1',
-      ciphers: DEFAULT_RELAXED_CIPHERS,
+      ciphers: RELAXED_CIPHERS,
       secureOptions: LEGACY,
       rejectUnauthorized: true,
     });

@@ -1,4 +1,4 @@
-import { requestWithRetry } from '../transport/retry.js';
+import { strictAttempt } from '../kit/strict-attempt.js';
 import {
   type AttemptRequest,
   type AttemptResponse,
@@ -7,32 +7,11 @@ import {
   type Strategy,
 } from '../types.js';
 
-/** The strict request an AttemptRequest describes, through `route`: used by direct and its variants. */
-export function strictAttempt(
-  req: AttemptRequest,
-  signal: AbortSignal,
-  overrides: { route?: AttemptRequest['route']; url?: URL; tls?: AttemptRequest['tls'] } = {},
-): Promise<AttemptResponse> {
-  return requestWithRetry(
-    req.transport,
-    {
-      url: overrides.url ?? req.url,
-      headers: req.headers,
-      route: overrides.route ?? req.route,
-      tls: overrides.tls ?? req.tls,
-      maxRedirects: req.limits.maxRedirects,
-      allowPrivateNetwork: req.allowPrivateNetwork,
-      timeouts: req.timeouts,
-      pinResolvedAddress: req.pinResolvedAddress,
-    },
-    req.limits,
-    signal,
-  );
-}
-
 /** `direct`: the request as asked, strict TLS, through whatever route the environment chose. */
 export class DirectStrategy implements Strategy {
   readonly name = 'direct';
+  readonly stage = 'strict' as const;
+  readonly reason = 'strict TLS';
   readonly rescues = 'first' as const;
 
   attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
@@ -59,6 +38,8 @@ export const PROXY_CAUSED: ReadonlySet<FailureClass> = new Set<FailureClass>([
  */
 export class DirectBypassStrategy implements Strategy {
   readonly name = 'direct-bypass';
+  readonly stage = 'route' as const;
+  readonly reason = 'same strict request around the proxy, for the host only (the "DIRECT rule" fix)';
   readonly rescues = PROXY_CAUSED;
 
   applies(req: AttemptRequest): true | string {
@@ -68,4 +49,14 @@ export class DirectBypassStrategy implements Strategy {
   attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
     return strictAttempt(req, signal, { route: DIRECT });
   }
+}
+
+/** The `direct` strategy (core registers it in every pipeline). */
+export function direct(): Strategy {
+  return new DirectStrategy();
+}
+
+/** The `direct-bypass` strategy (core registers it in every pipeline). */
+export function directBypass(): Strategy {
+  return new DirectBypassStrategy();
 }

@@ -3,25 +3,18 @@ import type { IncomingMessage } from 'node:http';
 import got, { type OptionsInit } from 'got';
 import { DetourError } from '../errors.js';
 import { describeRoute } from '../redact.js';
-import type { AttemptResponse, HeaderValue, Route, TlsOptions } from '../types.js';
+import type {
+  AttemptResponse,
+  HeaderValue,
+  HttpTransport,
+  PhaseTimeouts,
+  Route,
+  TransportRequest,
+} from '../types.js';
 import { AgentPool, type AgentPoolOptions } from './agents.js';
 import { assertPublicHost, assertPublicName, guardedLookup } from './lookup.js';
 
-/** Per-phase timeouts in ms (got's names). The attempt deadline bounds them all. */
-export interface PhaseTimeouts {
-  lookup: number;
-  connect: number;
-  secureConnect: number;
-  /** Until the response headers arrive. */
-  response: number;
-  /** Longest silence on the socket while the body streams. */
-  socket: number;
-  /**
-   * Connecting to a proxy and getting its tunnel answer (HTTP CONNECT, SOCKS handshake): a proxy
-   * that accepts and never answers fails with `proxy` / `DETOUR_PROXY_TIMEOUT` after this long.
-   */
-  proxy: number;
-}
+export type { PhaseTimeouts, TransportRequest } from '../types.js';
 
 export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
   lookup: 5_000,
@@ -32,32 +25,16 @@ export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
   proxy: 3_000,
 };
 
-export interface TransportRequest {
-  url: URL;
-  headers: Readonly<Record<string, string>>;
-  route: Route;
-  tls: Readonly<TlsOptions>;
-  maxRedirects: number;
-  allowPrivateNetwork: boolean;
-  timeouts?: Partial<PhaseTimeouts> | undefined;
-  /** Decode gzip/deflate/br bodies (default true). */
-  decompress?: boolean;
-  /**
-   * Through a proxy that resolves names (HTTP CONNECT, `socks5h://`), resolve the name here,
-   * check it, and send the checked address instead (default false: the proxy gets the name).
-   */
-  pinResolvedAddress?: boolean | undefined;
-}
-
 export interface TransportOptions extends Partial<AgentPoolOptions> {
   timeouts?: Partial<PhaseTimeouts>;
 }
 
 /**
  * The one HTTP client of Detour: got over pooled keep-alive agents for every route. It returns as
- * soon as headers arrive; the body is a stream the orchestrator reads (and limits).
+ * soon as headers arrive; the body is a stream the orchestrator reads (and limits). It follows no
+ * redirect: `followWithRetries` (kit) does, hop by hop, for every client alike.
  */
-export class Transport {
+export class Transport implements HttpTransport {
   readonly #agents: AgentPool;
   readonly #timeouts: PhaseTimeouts;
 
@@ -68,6 +45,7 @@ export class Transport {
 
   async request(req: TransportRequest, signal: AbortSignal): Promise<AttemptResponse> {
     signal.throwIfAborted();
+    assertHttpScheme(req.url);
     const resolvesHere = resolvesLocally(req);
     if (!req.allowPrivateNetwork) {
       // Where the name is resolved here, the guarded lookup checks it at connect time (and the
@@ -86,8 +64,7 @@ export class Transport {
       agent: { http: agents.http, https: agents.https },
       // CAs, ciphers, versions and options live in the agent's secure context (agents.ts).
       https: { rejectUnauthorized: req.tls.rejectUnauthorized },
-      followRedirect: true,
-      maxRedirects: req.maxRedirects,
+      followRedirect: false,
       throwHttpErrors: false,
       retry: { limit: 0 },
       decompress: req.decompress ?? true,
@@ -100,9 +77,6 @@ export class Transport {
         socket: timeouts.socket,
       },
       ...(resolvesHere && !req.allowPrivateNetwork ? { dnsLookup: guardedLookup } : {}),
-      hooks: {
-        beforeRedirect: [(next: { url?: unknown }) => checkRedirect(next, req)],
-      },
     };
     const stream = got.stream(req.url, options as never);
     // A stream that errors before anyone listens must not become an unhandled 'error'.
@@ -160,17 +134,14 @@ function proxyFailure(error: unknown, route: Route): DetourError | undefined {
   return undefined;
 }
 
-async function checkRedirect(next: { url?: unknown }, req: TransportRequest): Promise<void> {
-  const url = next.url instanceof URL ? next.url : new URL(String(next.url));
+/** Only http: and https: ever leave the process (a redirect to file: or ftp: is refused). */
+export function assertHttpScheme(url: URL): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DetourError(`redirect to ${url.protocol} refused`, {
+    throw new DetourError(`${url.protocol} URLs are refused (http: and https: only)`, {
       failureClass: 'blocked',
       code: 'ERR_UNSUPPORTED_PROTOCOL',
     });
   }
-  if (req.allowPrivateNetwork) return;
-  if (resolvesLocally(req)) assertPublicHost(url);
-  else await assertPublicName(url);
 }
 
 /** SOCKS routes whose client resolves names (`socks4://`, `socks5://`), as curl and socks-proxy-agent do. */

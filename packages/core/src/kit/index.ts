@@ -1,0 +1,16 @@
+/**
+ * The strategy kit: what a strategy package needs from core to fetch the way core does, so that no
+ * strategy re-implements (and drifts from) core's rules.
+ */
+export { RELAXED_CIPHERS } from './ciphers.js';
+export {
+  type Followed,
+  type FollowOptions,
+  followWithRetries,
+  type Hop,
+  RETRYABLE_STATUS,
+  type ResponseHead,
+  retryDelay,
+} from './follow.js';
+export { acceptsEncoding, CREDENTIAL_HEADERS, headerString, withoutCredentials } from './headers.js';
+export { requestWithRetry, strictAttempt } from './strict-attempt.js';
