@@ -1,5 +1,4 @@
 /** Media formats recognised by their first bytes (magic numbers), and the kind each belongs to. */
-import type { ExpectKind } from './types.js';
 
 /** Image formats recognised by their first bytes. */
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'avif' | 'heic' | 'ico';
@@ -9,6 +8,8 @@ export type AudioFormat = 'silk' | 'amr' | 'amr-wb' | 'mp3' | 'ogg' | 'opus' | '
 export type VideoFormat = 'mp4' | 'mov';
 export type MediaFormat = ImageFormat | AudioFormat | VideoFormat;
 export type MediaKind = 'image' | 'audio' | 'video';
+/** What a fetch expects the body to be (`any`: no check). */
+export type ExpectKind = 'image' | 'audio' | 'video' | 'media' | 'any';
 
 /** Bytes needed to recognise every format below (OggS page header + `OpusHead`: 36). */
 export const SNIFF_BYTES = 40;

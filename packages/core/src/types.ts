@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { Logger } from 'pino';
-import type { MediaFormat } from './magic.js';
+import type { ExpectKind, MediaFormat } from './magic.js';
 
 /** Every way a fetch can fail, as seen by the orchestrator. */
 export type FailureClass =
@@ -68,7 +68,7 @@ export interface TlsOptions {
  * What the body must be, judged by its first bytes: `image`, `audio`, `video`, `media` (any of
  * the three) or `any` (no check). See `sniffFormat` in magic.ts for the formats of each kind.
  */
-export type ExpectKind = 'image' | 'audio' | 'video' | 'media' | 'any';
+export type { ExpectKind };
 
 /** Per-phase timeouts in ms (got's names). The attempt deadline bounds them all. */
 export interface PhaseTimeouts {
