@@ -15,6 +15,7 @@ export default defineConfig({
       '@detour/qq': pkg('qq'),
       '@detour/cli': pkg('cli'),
       detour: pkg('detour'),
+      'koishi-plugin-detour': pkg('koishi-plugin-detour'),
       '@detour/lab': fileURLToPath(new URL('./packages/lab/src/index.ts', import.meta.url)),
     },
   },

@@ -11,11 +11,12 @@ export const REDACT_PATHS = [
 
 /**
  * The default logger: silent unless a level is asked for (a library does not print uninvited),
- * JSON to stderr so it never mixes with a body written to stdout.
+ * JSON to stderr so it never mixes with a body written to stdout. `destination` receives each line
+ * instead (a host framework's logger, e.g. the Koishi plugin's); redaction applies either way.
  */
-export function createLogger(level = 'silent'): Logger {
+export function createLogger(level = 'silent', destination?: { write(line: string): void }): Logger {
   return pino(
     { name: 'detour', level, redact: { paths: REDACT_PATHS, censor: '***' } },
-    pino.destination({ dest: 2, sync: true }),
+    destination ?? pino.destination({ dest: 2, sync: true }),
   );
 }

@@ -1,0 +1,142 @@
+/**
+ * The plugin's configuration: the same knobs as `detour fetch` / `detour serve`, as a Koishi
+ * `Schema` (validated and defaulted by Koishi, rendered as a form in the console), and the mapping
+ * onto the composition root's `DetourOptions`.
+ */
+import { readFileSync } from 'node:fs';
+import { DetourUsageError, tencentCacheKey } from '@detour/core';
+import type { DetourOptions } from 'detour';
+import type { Schema as SchemaType } from 'koishi';
+import { Schema } from './koishi.js';
+
+export interface Config {
+  /** A proxy URL for every request (`http://`, `https://`, `socks5://`, …); empty: detected. */
+  proxy?: string;
+  /** Never use a proxy, whatever the environment says. */
+  noProxy: boolean;
+  /** Allow loopback / private / link-local targets (refused by default: SSRF guard). */
+  allowPrivateNetwork: boolean;
+  /** Strategy names in order; empty: the plan detected for the environment. */
+  strategies: string[];
+  /** Total deadline of one download, all strategies included (ms). */
+  timeoutMs: number;
+  /** Largest body accepted (bytes). */
+  maxBytes: number;
+  /** Answer with a placeholder image, flagged `degraded`, when every strategy failed. */
+  placeholder: boolean;
+  /** Hosts whose certificates `tls-relaxed` and `curl` do not check (results flagged `insecure`). */
+  insecureHosts: string[];
+  /** Hosts opted in to https → http (`http-downgrade`; results flagged `downgraded`). */
+  allowDowngrade: string[];
+  /** Request header profile: `detour`, `chrome`, `firefox`. */
+  headersProfile: 'detour' | 'chrome' | 'firefox';
+  /** The curl binary; empty: `curl` on PATH. */
+  curlPath?: string;
+  /** A PEM file of extra trusted CAs (on top of the system's and `NODE_EXTRA_CA_CERTS`). */
+  caFile?: string;
+  /** Keep downloads in memory (LRU) so repeats cost no network. */
+  cache: boolean;
+  /** A directory for the disk cache tier (kept across restarts); empty: memory only. */
+  cacheDir?: string;
+  /** Host names checked for fake-IP DNS answers at start (e.g. `multimedia.nt.qq.com.cn`). */
+  fakeIpNames: string[];
+  /** Detour's log level; lines go to Koishi's logger `detour`. */
+  logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+const MiB = 1024 * 1024;
+
+export const Config: SchemaType<Config> = Schema.intersect([
+  Schema.object({
+    proxy: Schema.string()
+      .role('link')
+      .description(
+        'Proxy URL for every request (http://, https://, socks5://, socks5h://). Empty: detected.',
+      ),
+    noProxy: Schema.boolean().default(false).description('Never use a proxy.'),
+    allowPrivateNetwork: Schema.boolean()
+      .default(false)
+      .description('Allow loopback, private and link-local targets (refused by default).'),
+    timeoutMs: Schema.natural()
+      .role('ms')
+      .min(1)
+      .default(60_000)
+      .description('Total deadline of one download (ms).'),
+    maxBytes: Schema.natural()
+      .min(1)
+      .default(50 * MiB)
+      .description('Largest body accepted (bytes).'),
+  }).description('Network'),
+  Schema.object({
+    strategies: Schema.array(Schema.string())
+      .default([])
+      .description(
+        'Strategies in order (direct, direct-bypass, tls-relaxed, curl, http-downgrade, placeholder). Empty: the detected plan.',
+      ),
+    placeholder: Schema.boolean()
+      .default(false)
+      .description('Last resort: a placeholder image, flagged degraded.'),
+    insecureHosts: Schema.array(Schema.string())
+      .default([])
+      .description('Hosts whose certificates tls-relaxed and curl do not check (flagged insecure).'),
+    allowDowngrade: Schema.array(Schema.string())
+      .default([])
+      .description(
+        'Hosts allowed to fall back from https to http (*.qpic.cn wildcards; flagged downgraded).',
+      ),
+    headersProfile: Schema.union(['detour', 'chrome', 'firefox'] as const)
+      .default('detour')
+      .description('Request header profile; a 403 is retried once with its Referer.'),
+    curlPath: Schema.string().description('The curl binary. Empty: curl on PATH.'),
+    caFile: Schema.string().description('A PEM file of extra trusted CAs.'),
+  }).description('Strategies'),
+  Schema.object({
+    cache: Schema.boolean().default(true).description('Keep downloads in memory so repeats cost no network.'),
+    cacheDir: Schema.string().description('Disk cache directory, kept across restarts. Empty: memory only.'),
+    fakeIpNames: Schema.array(Schema.string())
+      .default([])
+      .description('Host names checked for fake-IP DNS answers at start (system resolver).'),
+    logLevel: Schema.union(['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const)
+      .default('warn')
+      .description('Detour log level (lines go to the Koishi logger "detour").'),
+  }).description('Cache and logs'),
+]);
+
+/** The plugin's configuration in the composition root's terms (`createDetour`). */
+export function detourOptions(config: Config, logger: DetourOptions['logger']): DetourOptions {
+  const cacheDir = config.cacheDir?.trim();
+  if (!config.cache && cacheDir) {
+    throw new DetourUsageError('cacheDir needs cache: true', 'DETOUR_BAD_OPTION');
+  }
+  const proxy = config.proxy?.trim();
+  if (proxy && config.noProxy) {
+    throw new DetourUsageError('proxy and noProxy are exclusive', 'DETOUR_BAD_OPTION');
+  }
+  return {
+    ...(proxy ? { proxy } : config.noProxy ? { proxy: false } : {}),
+    allowPrivateNetwork: config.allowPrivateNetwork,
+    strategies: config.strategies,
+    timeoutMs: config.timeoutMs,
+    maxBytes: config.maxBytes,
+    placeholder: config.placeholder,
+    insecureHosts: config.insecureHosts,
+    allowDowngrade: config.allowDowngrade,
+    headersProfile: config.headersProfile,
+    ...(config.curlPath?.trim() ? { curlPath: config.curlPath.trim() } : {}),
+    ...(config.caFile?.trim() ? { ca: readCa(config.caFile.trim()) } : {}),
+    cache: config.cache ? { cacheKey: tencentCacheKey, ...(cacheDir ? { dir: cacheDir } : {}) } : false,
+    fakeIpNames: config.fakeIpNames,
+    logger,
+  };
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new DetourUsageError(
+      `caFile ${JSON.stringify(path)} cannot be read: ${(error as Error).message}`,
+      'DETOUR_BAD_OPTION',
+    );
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The plugin in a real Koishi `App`: messages come in through @koishijs/plugin-mock, a small
+ * consumer plugin (`inject: ['detour']`) downloads every `<img>` through `ctx.detour`, and the
+ * images live on the lab's real servers (TLS with the lab CA, a broken accelerator proxy, an origin
+ * whose TLS always fails).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { DetourError } from '@detour/core';
+import { type DowngradeOrigin, LAB_PNG, type Lab, startDowngradeOrigin, startLab } from '@detour/lab';
+import type * as Mock from '@koishijs/plugin-mock';
+import type * as Koishi from 'koishi';
+import type { Context } from 'koishi';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FetchResult } from '../src/index.js';
+import * as detour from '../src/index.js';
+
+// Koishi apps load Koishi (and the mock adapter) through CommonJS; so does the plugin (src/koishi.ts).
+const require = createRequire(import.meta.url);
+const { App, h } = require('koishi') as typeof Koishi;
+type App = Koishi.App;
+const mock = (require('@koishijs/plugin-mock') as typeof Mock).default;
+
+let lab: Lab;
+let broken: DowngradeOrigin;
+let dir: string;
+
+beforeAll(async () => {
+  [lab, broken] = await Promise.all([startLab(), startDowngradeOrigin('alert')]);
+  dir = mkdtempSync(join(tmpdir(), 'koishi-detour-'));
+});
+afterAll(async () => {
+  await Promise.all([lab?.close(), broken?.close()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Downloaded {
+  src: string;
+  result?: FetchResult;
+  error?: DetourError;
+}
+
+/** A bot plugin as users write them: it needs `detour`, downloads each image, replies with the strategy. */
+function imageDownloader(seen: Downloaded[]) {
+  return {
+    name: 'image-downloader',
+    inject: ['detour'],
+    apply(ctx: Context) {
+      ctx.middleware(async (session, next) => {
+        const images = h.select(session.elements ?? [], 'img');
+        if (!images.length) return next();
+        const lines: string[] = [];
+        for (const image of images) {
+          const src = String(image.attrs.src);
+          try {
+            const result = await ctx.detour.fetch(src, { expect: 'image' });
+            seen.push({ src, result });
+            lines.push(`${result.strategy} degraded=${result.degraded} bytes=${result.bytes}`);
+          } catch (error) {
+            seen.push({ src, error: error as DetourError });
+            lines.push(`failed ${(error as DetourError).failureClass}`);
+          }
+        }
+        return lines.join('\n');
+      });
+    },
+  };
+}
+
+const apps: Array<{ app: App; dispose?: () => void }> = [];
+afterEach(async () => {
+  // The mock bot first: disposed during app.stop() it looks for `ctx.bots` already gone (satori's
+  // teardown order) and logs a TypeError that is no part of this test.
+  for (const { dispose } of apps) dispose?.();
+  await Promise.all(apps.splice(0).map(({ app }) => app.stop()));
+});
+
+/** A started App with the mock adapter, the plugin under `config` and the downloader. */
+async function startApp(config: Partial<detour.Config>, seen: Downloaded[] = []) {
+  const app = new App();
+  const mockFork = app.plugin(mock);
+  apps.push({ app, dispose: () => mockFork.dispose() });
+  const fork = app.plugin(detour, config);
+  app.plugin(imageDownloader(seen));
+  const client = app.mock.client('10001', '20002');
+  await app.start();
+  return { app, fork, client, seen };
+}
+
+describe('koishi-plugin-detour', () => {
+  it('downloads an <img> through the pipeline: a broken accelerator is bypassed, the origin hit once', async () => {
+    lab.https.routes.resetCounts();
+    const { app, client, seen } = await startApp({
+      proxy: lab.proxies.accelerator.url,
+      allowPrivateNetwork: true,
+      caFile: lab.caPath,
+    });
+    expect(app.detour).toBeInstanceOf(detour.DetourService);
+    const src = `${lab.https.url}/image.png?from=koishi`;
+
+    const replies = await client.receive(`look: <img src="${src}"/>`);
+
+    expect(replies).toEqual([`direct-bypass degraded=false bytes=${LAB_PNG.length}`]);
+    expect(seen).toHaveLength(1);
+    const result = seen[0]!.result!;
+    expect(result.body.equals(LAB_PNG)).toBe(true);
+    expect(result.fromCache).toBe(false);
+    expect(result.attempts.map((a) => [a.strategy, a.outcome, a.failureClass])).toEqual([
+      ['direct', 'failed', 'tls-handshake'],
+      ['direct-bypass', 'ok', undefined],
+    ]);
+    // The proxy route was really tried, then the lab origin served the file once, directly.
+    expect(result.attempts[0]!.route).toContain(`:${lab.proxies.accelerator.port}`);
+    expect(lab.https.routes.hits('/image.png')).toBe(1);
+
+    // The same image again: route memory and cache are the plugin's, shared by every message.
+    await client.receive(`<img src="${src}"/>`);
+    expect(seen[1]!.result!.fromCache).toBe(true);
+    expect(lab.https.routes.hits('/image.png')).toBe(1);
+  });
+
+  it('answers with the placeholder, flagged degraded, when asked and the origin is broken', async () => {
+    const { client, seen } = await startApp({ noProxy: true, allowPrivateNetwork: true, placeholder: true });
+
+    const replies = await client.receive(`<img src="${broken.httpsUrl}/image.png"/>`);
+
+    const result = seen[0]!.result!;
+    expect(replies).toEqual([`placeholder degraded=true bytes=${result.bytes}`]);
+    expect(result.strategy).toBe('placeholder');
+    expect(result.degraded).toBe(true);
+    expect(result.degradedReason).toBeTruthy();
+    const failed = result.attempts.filter((a) => a.outcome === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]).toMatchObject({ strategy: 'direct', failureClass: 'tls-handshake' });
+    expect(result.attempts.at(-1)).toMatchObject({ strategy: 'placeholder', outcome: 'ok' });
+  });
+
+  it('without the placeholder, the failure reaches the bot as a typed DetourError', async () => {
+    const { client, seen } = await startApp({
+      noProxy: true,
+      allowPrivateNetwork: true,
+      strategies: ['direct'],
+    });
+
+    const replies = await client.receive(`<img src="${broken.httpsUrl}/image.png"/>`);
+
+    expect(replies).toEqual(['failed tls-handshake']);
+    expect(seen[0]!.error).toBeInstanceOf(DetourError);
+    expect(seen[0]!.error!.attempts).toHaveLength(1);
+  });
+
+  it('keeps the SSRF guard on by default: a loopback image is refused without network', async () => {
+    lab.http.routes.resetCounts();
+    const { client, seen } = await startApp({ noProxy: true });
+
+    const replies = await client.receive(`<img src="${lab.http.url}/image.png"/>`);
+
+    expect(replies).toEqual(['failed blocked']);
+    expect(seen[0]!.error!.failureClass).toBe('blocked');
+    expect(lab.http.routes.hits('/image.png')).toBe(0);
+  });
+
+  it('toFile and stream go through the same pipeline', async () => {
+    const { app } = await startApp({ noProxy: true, allowPrivateNetwork: true, caFile: lab.caPath });
+    const path = join(dir, 'saved.png');
+
+    const file = await app.detour.toFile(`${lab.https.url}/image.png?to=file`, path, { expect: 'image' });
+    expect(file).toMatchObject({ path, strategy: 'direct', degraded: false });
+    expect(readFileSync(path).equals(LAB_PNG)).toBe(true);
+
+    const streamed = await app.detour.stream(`${lab.https.url}/image.png?to=stream`);
+    expect(streamed.strategy).toBe('direct');
+    expect((await buffer(streamed.body)).equals(LAB_PNG)).toBe(true);
+  });
+
+  it('closes the pipeline when the plugin is disposed', async () => {
+    const { app, fork } = await startApp({ noProxy: true, allowPrivateNetwork: true, caFile: lab.caPath });
+    const service = app.detour;
+    const pipeline = service.pipeline;
+    await service.fetch(`${lab.https.url}/image.png?dispose=1`);
+
+    fork.dispose();
+    await expect.poll(() => app.detour).toBeUndefined();
+    await expect.poll(() => pipeline.openSockets()).toBe(0);
+    expect(() => service.pipeline).toThrow(/disposed/);
+    await expect(service.fetch(`${lab.https.url}/image.png`)).rejects.toMatchObject({
+      code: 'DETOUR_NOT_READY',
+    });
+    // The pipeline itself is closed, not just forgotten.
+    await expect(pipeline.fetch(`${lab.https.url}/image.png?after=close`)).rejects.toThrow();
+  });
+
+  it('does not provide the service when the configuration contradicts itself', async () => {
+    const app = new App();
+    apps.push({ app });
+    const errors: unknown[] = [];
+    app.on('internal/error', (error) => void errors.push(error));
+    app.plugin(detour, { proxy: 'http://127.0.0.1:9', noProxy: true });
+    await app.start();
+    await expect.poll(() => errors.length).toBeGreaterThan(0);
+    expect(app.detour).toBeUndefined();
+    expect(String(errors[0])).toMatch(/proxy and noProxy are exclusive/);
+  });
+});
+
+describe('Config schema', () => {
+  it('fills the defaults of `detour fetch`', () => {
+    expect(detour.Config({})).toMatchObject({
+      noProxy: false,
+      allowPrivateNetwork: false,
+      timeoutMs: 60_000,
+      maxBytes: 50 * 1024 * 1024,
+      strategies: [],
+      placeholder: false,
+      insecureHosts: [],
+      allowDowngrade: [],
+      headersProfile: 'detour',
+      cache: true,
+      logLevel: 'warn',
+    });
+  });
+
+  it('rejects wrong types and unknown profiles', () => {
+    expect(() => detour.Config({ timeoutMs: 'soon' } as never)).toThrow();
+    expect(() => detour.Config({ headersProfile: 'netscape' } as never)).toThrow();
+    expect(() => detour.Config({ insecureHosts: 'a.example' } as never)).toThrow();
+  });
+
+  it('maps onto createDetour options', () => {
+    const options = detour.detourOptions(
+      detour.Config({ noProxy: true, cacheDir: '/tmp/x', insecureHosts: ['a.example'] }),
+      undefined,
+    );
+    expect(options).toMatchObject({ proxy: false, insecureHosts: ['a.example'], cache: { dir: '/tmp/x' } });
+    expect(detour.detourOptions(detour.Config({ cache: false }), undefined).cache).toBe(false);
+    expect(() =>
+      detour.detourOptions(detour.Config({ cache: false, cacheDir: '/tmp/x' }), undefined),
+    ).toThrow(/cacheDir needs cache/);
+    expect(() =>
+      detour.detourOptions(detour.Config({ caFile: join(dir, 'missing.pem') }), undefined),
+    ).toThrow(/caFile/);
+  });
+});
+
+describe('log bridge', () => {
+  it('hands pino lines to the Koishi logger at the matching level, fields as JSON', () => {
+    const calls: Array<[string, unknown[]]> = [];
+    const target = {
+      debug: (...a: unknown[]) => void calls.push(['debug', a]),
+      info: (...a: unknown[]) => void calls.push(['info', a]),
+      warn: (...a: unknown[]) => void calls.push(['warn', a]),
+      error: (...a: unknown[]) => void calls.push(['error', a]),
+    };
+    detour.forwardLine(
+      target,
+      '{"level":40,"time":1,"pid":2,"hostname":"h","name":"detour","strategy":"direct","msg":"attempt failed"}\n',
+    );
+    detour.forwardLine(target, '{"level":20,"msg":"cached"}');
+    detour.forwardLine(target, '{"level":60,"msg":"boom"}');
+    detour.forwardLine(target, 'not json\n');
+    expect(calls).toEqual([
+      ['warn', ['%s %s', 'attempt failed', '{"strategy":"direct"}']],
+      ['debug', ['%s', 'cached']],
+      ['error', ['%s', 'boom']],
+      ['info', ['%s', 'not json']],
+    ]);
+  });
+});
