@@ -53,10 +53,12 @@ export class DetourService extends Service<Config> {
   /** The underlying pipeline (for what the three methods below do not cover: `planFor`, `openSockets`, …). */
   get pipeline(): Pipeline {
     if (!this.current) {
-      throw new DetourUsageError(
-        this.disposed ? 'the detour service has been disposed' : 'the detour service has not started yet',
-        'DETOUR_NOT_READY',
-      );
+      throw this.disposed
+        ? new DetourUsageError(
+            'the detour service has been disposed (plugin reloaded or stopped)',
+            'DETOUR_CLOSED',
+          )
+        : new DetourUsageError('the detour service has not started yet', 'DETOUR_NOT_READY');
     }
     return this.current;
   }

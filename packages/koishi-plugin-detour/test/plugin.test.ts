@@ -187,7 +187,7 @@ describe('koishi-plugin-detour', () => {
     await expect.poll(() => pipeline.openSockets()).toBe(0);
     expect(() => service.pipeline).toThrow(/disposed/);
     await expect(service.fetch(`${lab.https.url}/image.png`)).rejects.toMatchObject({
-      code: 'DETOUR_NOT_READY',
+      code: 'DETOUR_CLOSED',
     });
     // The pipeline itself is closed, not just forgotten.
     await expect(pipeline.fetch(`${lab.https.url}/image.png?after=close`)).rejects.toThrow();
