@@ -1,5 +1,5 @@
 import type { Pipeline } from '@detour/core';
-import { createDetour, type DetourOptions, tencentCacheKey } from 'detour';
+import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
 import { UsageError } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
@@ -26,6 +26,17 @@ export interface PipelineFlags {
   cacheDir?: string | undefined;
   /** No cache at all: neither read nor written (`--no-cache`). */
   noCache?: boolean | undefined;
+  /** Presets turned off (`--no-preset qq`); the others stay on. */
+  noPresets?: string[] | undefined;
+}
+
+/** The default presets minus those turned off; an unknown name is a usage error. */
+function presets(off: string[]): DetourOptions['presets'] {
+  const known = Object.keys(BUILTIN_PRESETS);
+  const unknown = off.filter((name) => !known.includes(name));
+  if (unknown.length)
+    throw new UsageError(`--no-preset takes ${known.join(', ')}, got ${unknown.join(', ')}`);
+  return DEFAULT_PRESETS.filter((name) => !off.includes(name));
 }
 
 /** `443=80` pairs → the port map (for every opted-in host). */
@@ -60,6 +71,7 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     curlPath: flags.curlPath,
     headersProfile: flags.headersProfile,
     ca: flags.ca,
+    presets: presets(flags.noPresets ?? []),
     // One run fetches one URL: the in-memory tier would never be read again, so the CLI caches on
     // disk only, and only when asked. Tencent's expiring `rkey` does not split the cache.
     cache:

@@ -113,7 +113,22 @@ export const FETCH: CommandSpec = {
       value: 'KIND',
       type: 'string',
       default: 'any',
-      help: 'image: the body must start with image magic bytes (PNG, JPEG, GIF, WebP, BMP, AVIF/HEIC, ICO); any: no check',
+      help: 'what the body must be, by its magic bytes: image (PNG, JPEG, GIF, WebP, BMP, AVIF/HEIC, ICO), audio (SILK, AMR, AMR-WB, MP3, OGG/Opus, WAV, M4A), video (MP4, MOV), media (any of those), any (no check)',
+    },
+    {
+      name: 'expect-bytes',
+      value: 'N',
+      type: 'string',
+      default: 'none',
+      help: "the body must be exactly N bytes (e.g. OneBot's file_size); else content-invalid / DETOUR_SIZE_MISMATCH",
+    },
+    {
+      name: 'no-preset',
+      value: 'NAME',
+      type: 'string',
+      multiple: true,
+      default: 'none (qq on)',
+      help: 'turn a preset off: qq (Tencent media hosts only: expired-rkey errors, &amp;, fileid sizes, Referer policy, legacy URLs)',
     },
     {
       name: 'header',

@@ -20,7 +20,13 @@ export function attemptsTable(attempts: readonly AttemptRecord[]): string {
       a.route,
       a.outcome,
       a.failureClass ?? '',
-      a.code ?? (a.outcome === 'skipped' ? (a.message ?? '') : ''),
+      [
+        a.code ?? (a.outcome === 'skipped' ? (a.message ?? '') : ''),
+        a.resumes ? `${a.resumes} resume(s)` : '',
+        a.restarts ? `${a.restarts} restart(s)` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
       String(a.ms),
     ]),
   );

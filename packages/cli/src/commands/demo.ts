@@ -1,8 +1,16 @@
-import { createPipeline, DetourError, type FetchResultInfo, type PipelineOptions } from '@detour/core';
+import { randomBytes } from 'node:crypto';
+import {
+  createPipeline,
+  DetourError,
+  type ExpectKind,
+  type FetchResultInfo,
+  type PipelineOptions,
+} from '@detour/core';
 import {
   type AcceleratorProxy,
   type CertProblemOrigins,
   type DowngradeOrigin,
+  interceptLookup,
   type Lab,
   type LegacyOrigin,
   startAcceleratorProxy,
@@ -10,8 +18,12 @@ import {
   startDowngradeOrigin,
   startLab,
   startLegacyHttpsOrigin,
+  startTencentTwin,
+  TENCENT_TWIN_NAMES,
+  type TencentTwin,
 } from '@detour/lab';
-import { type DetourOptions, strategyPlugins } from 'detour';
+import { rkeyProvider } from '@detour/qq';
+import { type DetourOptions, resolvePresets, strategyPlugins } from 'detour';
 import { parse } from '../args.js';
 import { DEMO } from '../definitions.js';
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError, write } from '../io.js';
@@ -24,8 +36,13 @@ interface DemoLab {
   accelerator: AcceleratorProxy;
   downgrade: DowngradeOrigin;
   certs: CertProblemOrigins;
+  /** Tencent's CDN on 127.0.0.1, reached as multimedia.nt.qq.com.cn / gchat.qpic.cn / c2cpicdw.qpic.cn. */
+  twin: TencentTwin;
   close(): Promise<void>;
 }
+
+const QQ_PICTURE = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(540 * 1024 - 4)]);
+const QQ_VOICE = Buffer.concat([Buffer.from([0x02]), Buffer.from('#!SILK_V3'), randomBytes(4_000)]);
 
 async function startDemoLab(): Promise<DemoLab> {
   const lab = await startLab();
@@ -34,19 +51,36 @@ async function startDemoLab(): Promise<DemoLab> {
     startAcceleratorProxy({ mode: 'alert', break: [lab.https.port] }),
     startDowngradeOrigin('alert'),
     startCertProblemOrigins(),
+    startTencentTwin({
+      files: {
+        picture: { bytes: QQ_PICTURE, contentType: 'application/octet-stream' },
+        cut: { bytes: QQ_PICTURE, truncate: 'range' },
+        voice: { bytes: QQ_VOICE, appid: 1402, contentType: 'audio/amr' },
+      },
+    }),
   ]).catch(async (error: unknown) => {
     await lab.close();
     throw error;
   });
-  const [legacy, accelerator, downgrade, certs] = parts;
+  const [legacy, accelerator, downgrade, certs, twin] = parts;
+  // Tencent's real names answer 127.0.0.1 in this process only; any other Tencent name is refused.
+  const restoreLookup = interceptLookup(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
   return {
     lab,
     legacy,
     accelerator,
     downgrade,
     certs,
+    twin,
     close: async () => {
-      await Promise.all([legacy.close(), accelerator.close(), downgrade.close(), certs.close()]);
+      restoreLookup();
+      await Promise.all([
+        legacy.close(),
+        accelerator.close(),
+        downgrade.close(),
+        certs.close(),
+        twin.close(),
+      ]);
       await lab.close();
     },
   };
@@ -60,6 +94,8 @@ interface Scenario {
   url: (d: DemoLab) => string;
   options: (d: DemoLab) => PipelineOptions;
   flags?: DetourOptions;
+  /** What the body must be (default image). */
+  expect?: ExpectKind;
   /** The strategy that should win, or null when the honest answer is a failure. */
   expected: string | null;
 }
@@ -146,6 +182,72 @@ const scenarios: Scenario[] = [
     expected: 'curl',
   },
   {
+    title: 'QQ: the rkey expired — url-expired (retcode -5503007), one request, no fallback, not cached',
+    environment: 'multimedia.nt.qq.com.cn (twin); qq preset on',
+    url: (d) => {
+      const url = d.twin.downloadUrl('picture');
+      d.twin.rotateKeys();
+      return url;
+    },
+    options: () => ({ proxy: false }),
+    expected: null,
+  },
+  {
+    title: 'QQ: the rkey expired, OneBot hands out a fresh one (rkeyProvider): one refresh',
+    environment: 'multimedia.nt.qq.com.cn (twin) + a OneBot HTTP API',
+    url: (d) => {
+      const url = d.twin.downloadUrl('picture');
+      d.twin.rotateKeys();
+      return url;
+    },
+    options: (d) => ({ proxy: false, refreshUrl: rkeyProvider({ endpoint: d.twin.onebot.url }).refreshUrl }),
+    expected: 'direct',
+  },
+  {
+    title: 'QQ: `&amp;rkey=` left in by CQ-code escaping (else -5503010 "invalid rkey")',
+    environment: 'multimedia.nt.qq.com.cn (twin)',
+    url: (d) => d.twin.downloadUrl('picture', { amp: true }),
+    options: () => ({ proxy: false }),
+    expected: 'direct',
+  },
+  {
+    title: 'QQ: a 540 KB picture cut half-way, the CDN offers Range: one full GET plus one range request',
+    environment: 'multimedia.nt.qq.com.cn (twin) closing the connection at 270 KB',
+    url: (d) => d.twin.downloadUrl('cut'),
+    options: () => ({ proxy: false }),
+    expected: 'direct',
+  },
+  {
+    title: 'QQ: SILK voice served as audio/amr, expect audio',
+    environment: 'grouptalk.c2c.qq.com (twin)',
+    url: (d) => d.twin.downloadUrl('voice', { host: 'grouptalk.c2c.qq.com' }),
+    options: () => ({ proxy: false }),
+    expect: 'audio',
+    expected: 'direct',
+  },
+  {
+    title: 'QQ: a legacy offpic URL answers 404; one rewrite to gchatpic_new/0/0-0-<MD5>/0',
+    environment: 'c2cpicdw.qpic.cn / gchat.qpic.cn (twin)',
+    url: (d) =>
+      `https://c2cpicdw.qpic.cn:${d.twin.port}/offpic_new/10001/10001-2-${d.twin.files.picture!.md5}/0?term=2`,
+    options: () => ({ proxy: false }),
+    expected: 'direct',
+  },
+  {
+    title: "QQ: a chrome profile's foreign Referer is never sent to qpic (it answers with a stand-in)",
+    environment: 'gchat.qpic.cn (twin) with anti-hot-link',
+    url: (d) => d.twin.downloadUrl('picture', { host: 'gchat.qpic.cn' }),
+    options: () => ({ proxy: false, headersProfile: 'chrome', headers: { referer: 'https://bot.example/' } }),
+    expected: 'direct',
+  },
+  {
+    title: "QQ: the RSA-only TLS 1.2 edge (AES128-GCM-SHA256) behind Python's SSLV3_ALERT_HANDSHAKE_FAILURE",
+    environment: 'multimedia.nt.qq.com.cn (twin), static-RSA cipher only',
+    url: (d) => d.twin.downloadUrl('picture', { rsaEdge: true }),
+    options: () => ({ proxy: false }),
+    expected: 'direct',
+  },
+  {
     title: 'the server says 404: nothing can rescue that',
     environment: 'direct',
     url: (d) => `${d.lab.https.url}/status/404`,
@@ -170,12 +272,15 @@ export async function runDemo(argv: string[], io: CliIo): Promise<number> {
         allowPrivateNetwork: true,
         ca: lab.ca,
         use: strategyPlugins(scenario.flags ?? {}),
+        presets: resolvePresets(), // as `detour fetch` ships: the qq preset acts on Tencent hosts only
         ...scenario.options(demo),
       });
       let info: FetchResultInfo | undefined;
       let error: DetourError | undefined;
       try {
-        const { body: _body, ...rest } = await pipeline.fetch(scenario.url(demo), { expect: 'image' });
+        const { body: _body, ...rest } = await pipeline.fetch(scenario.url(demo), {
+          expect: scenario.expect ?? 'image',
+        });
         info = rest;
       } catch (e) {
         if (!(e instanceof DetourError)) throw e;
@@ -195,8 +300,8 @@ export async function runDemo(argv: string[], io: CliIo): Promise<number> {
       write(
         io.stdout,
         info
-          ? `  winner: ${info.strategy} (${info.bytes} bytes${info.degraded ? ', DEGRADED' : ''}${info.insecure ? ', INSECURE' : ''}${info.downgraded ? ', DOWNGRADED' : ''})`
-          : `  failed: ${error!.failureClass} (${error!.code})`,
+          ? `  winner: ${info.strategy} (${info.bytes} bytes${info.format ? `, ${info.format}` : ''}${info.degraded ? ', DEGRADED' : ''}${info.insecure ? ', INSECURE' : ''}${info.downgraded ? ', DOWNGRADED' : ''})`
+          : `  failed: ${error!.failureClass} (${error!.code}${error!.retcode !== undefined ? `, retcode ${error!.retcode}` : ''})`,
       );
       write(io.stdout, indent(attemptsTable(info?.attempts ?? error!.attempts)));
       write(io.stdout, '');

@@ -1,4 +1,11 @@
-import { CachedFailureError, DetourError, type FetchOptions, type FetchResultInfo } from '@detour/core';
+import {
+  CachedFailureError,
+  DetourError,
+  EXPECT_KINDS,
+  type ExpectKind,
+  type FetchOptions,
+  type FetchResultInfo,
+} from '@detour/core';
 import { parse } from '../args.js';
 import { buildPipeline } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
@@ -21,9 +28,10 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('fetch takes exactly one URL (see detour fetch --help)');
   const url = positionals[0]!;
   const output = flags.string('output');
-  const expect = flags.string('expect') ?? 'any';
-  if (expect !== 'image' && expect !== 'any')
-    throw new UsageError(`--expect takes image or any, got ${expect}`);
+  const expect = (flags.string('expect') ?? 'any') as ExpectKind;
+  if (!EXPECT_KINDS.includes(expect))
+    throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
+  const expectedBytes = parseNumber('--expect-bytes', flags.string('expect-bytes'));
   // Log lines only when asked: the report (table or JSON) already says what happened.
   const logLevel = flags.string('log-level') ?? 'silent';
   if (!LOG_LEVELS.has(logLevel))
@@ -44,6 +52,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     expect,
     headers: parseHeaders(flags.strings('header')),
     ...(flags.bool('no-cache') ? { noCache: true } : {}),
+    ...(expectedBytes !== undefined ? { expectedBytes } : {}),
   };
   const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
   const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
@@ -67,6 +76,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         headersProfile: flags.string('headers-profile'),
         cacheDir: flags.string('cache-dir'),
         noCache: flags.bool('no-cache'),
+        noPresets: parseList(flags.strings('no-preset')),
       },
       io.env,
       new URL(url),
@@ -112,7 +122,13 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
           // true only when the negative cache answered (no request was made this time)
           fromCache: error instanceof CachedFailureError,
           attempts: error.attempts,
-          error: { failureClass: error.failureClass, code: error.code, message: error.message },
+          error: {
+            failureClass: error.failureClass,
+            code: error.code,
+            message: error.message,
+            ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
+            ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
+          },
         }),
       );
     } else {
@@ -137,7 +153,7 @@ function summary(info: FetchResultInfo, output: string | undefined): string {
     .filter(Boolean)
     .join(', ');
   return [
-    `${info.strategy}: ${info.bytes} bytes${info.contentType ? ` (${info.contentType})` : ''}${output && output !== '-' ? ` -> ${output}` : ''}${flags ? ` [${flags}]` : ''}`,
+    `${info.strategy}: ${info.bytes} bytes${info.format ? `, ${info.format}` : ''}${info.contentType ? ` (${info.contentType})` : ''}${output && output !== '-' ? ` -> ${output}` : ''}${flags ? ` [${flags}]` : ''}`,
     `sha256 ${info.sha256}`,
     attemptsTable(info.attempts),
   ].join('\n');
