@@ -9,7 +9,7 @@ describe('detour CLI: bad input exits 2 with one line on stderr', () => {
     [['fetch', 'https://127.0.0.1/', '--bogus']],
     [['fetch', 'https://127.0.0.1/', '--timeout', 'soon']],
     [['fetch', 'https://127.0.0.1/', '--max-bytes', '-5']],
-    [['fetch', 'https://127.0.0.1/', '--expect', 'video']],
+    [['fetch', 'https://127.0.0.1/', '--expect', 'movie']],
     [['fetch', 'https://127.0.0.1/', '-H', 'no colon']],
     [['fetch', 'https://127.0.0.1/', '--strategies', 'direct,teleport']],
     [['fetch', 'https://127.0.0.1/', '--proxy', 'ftp://127.0.0.1:21']],
