@@ -3,8 +3,7 @@ export * from './cache/index.js';
 export type { Classification } from './classify.js';
 export { classifyError, isTerminal, statusError } from './classify.js';
 export { createPipeline, registerCore, resolvePipeline } from './create.js';
-export type { BuiltinStrategyName, EnvironmentProvider } from './environment.js';
-export { STRATEGY_NAMES } from './environment.js';
+export type { EnvironmentProvider } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';
 export { DetourError, DetourUsageError, isDetourError } from './errors.js';
 export {

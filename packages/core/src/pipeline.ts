@@ -139,7 +139,7 @@ export class Pipeline {
       return [...explicit];
     }
     const registered = this.strategyNames;
-    const planned = this.#environment?.plan(registered, target) ?? registered;
+    const planned = this.#environment?.plan(registered, target, [...this.#strategies.values()]) ?? registered;
     return planned.filter((name) => this.#strategies.has(name));
   }
 

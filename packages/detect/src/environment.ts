@@ -1,4 +1,11 @@
-import { DIRECT, ENVIRONMENT, type EnvironmentProvider, type Route, routeFromProxyUrl } from '@detour/core';
+import {
+  DIRECT,
+  ENVIRONMENT,
+  type EnvironmentProvider,
+  type Route,
+  routeFromProxyUrl,
+  type StrategyInfo,
+} from '@detour/core';
 import type { DependencyContainer } from 'tsyringe';
 import { captured, type Plan, type PlanOptions, plan } from './plan.js';
 import { matchesNoProxy, parseNoProxy, proxyForUrl } from './proxy-env.js';
@@ -76,12 +83,15 @@ export class DetectedEnvironment implements EnvironmentProvider {
     return DIRECT;
   }
 
-  plan(registered: readonly string[], url?: URL): string[] {
-    return this.describePlan(registered, url).plan;
+  plan(registered: readonly string[], url?: URL, described?: readonly StrategyInfo[]): string[] {
+    return this.describePlan(described ?? registered, url).plan;
   }
 
-  /** The plan with its reasons; `url` lets `downgradeHosts` decide about http-downgrade. */
-  describePlan(registered: readonly string[], url?: URL | string): Plan {
+  /**
+   * The plan with its reasons, from the strategies' descriptions (`stage`, `reason`; bare names
+   * plan as custom strategies); `url` lets `downgradeHosts` decide about plaintext strategies.
+   */
+  describePlan(registered: readonly (string | StrategyInfo)[], url?: URL | string): Plan {
     return plan(
       this.#sniffed.report,
       registered,

@@ -14,7 +14,7 @@ export {
   probeLocalProxies,
 } from './local-proxies.js';
 export { type PacReport, pacFrom } from './pac.js';
-export { captured, DEFAULT_ORDER, type Plan, type PlanOptions, plan, proxyInTheWay } from './plan.js';
+export { captured, DEFAULT_STAGE, type Plan, type PlanOptions, plan, proxyInTheWay } from './plan.js';
 export {
   type Env,
   type EnvProxySettings,

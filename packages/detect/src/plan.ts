@@ -1,8 +1,5 @@
-import { hostMatches, STRATEGY_NAMES } from '@detour/core';
+import { hostMatches, STAGES, type Stage, type StrategyInfo } from '@detour/core';
 import type { EnvironmentReport } from './report.js';
-
-/** The built-in order, strictest first (core's list of shipped strategy names). */
-export const DEFAULT_ORDER: readonly string[] = STRATEGY_NAMES;
 
 export interface PlanOptions {
   /** The caller's own order (names not registered are dropped); replaces the planned order. */
@@ -10,22 +7,14 @@ export interface PlanOptions {
   /** Names to leave out. */
   exclude?: readonly string[];
   /**
-   * Hosts opted in to `http-downgrade` (`multimedia.nt.qq.com.cn`, `*.qpic.cn`: core's host
-   * patterns). When given, `http-downgrade` is planned only for a `url` whose host matches; when
-   * absent, registering the strategy is the opt-in (it checks its own host list anyway).
+   * Hosts opted in to plaintext strategies (`plaintext: true`, e.g. `http-downgrade`):
+   * `multimedia.nt.qq.com.cn`, `*.qpic.cn` (core's host patterns). When given, such a strategy is
+   * planned only for a `url` whose host matches; when absent, registering it is the opt-in (it
+   * checks its own host list anyway).
    */
   downgradeHosts?: readonly string[];
   /** The URL being planned for (the pipeline passes it); used by `downgradeHosts`. */
   url?: URL | string;
-}
-
-function hostOf(url: URL | string | undefined): string | null {
-  if (url === undefined) return null;
-  try {
-    return new URL(String(url)).hostname;
-  } catch {
-    return null;
-  }
 }
 
 export interface Plan {
@@ -34,6 +23,9 @@ export interface Plan {
   /** Why each registered strategy is where it is, or why it is left out. */
   reasons: Record<string, string>;
 }
+
+/** The stage of a strategy that did not say: after the built-in relaxations, before the last resort. */
+export const DEFAULT_STAGE: Stage = 'fallback';
 
 /** Whether traffic is captured by a TUN device or fake-IP DNS whatever the route. */
 export function captured(report: Pick<EnvironmentReport, 'tun' | 'fakeIp'>): boolean {
@@ -45,86 +37,97 @@ export function proxyInTheWay(report: Pick<EnvironmentReport, 'proxy'>): boolean
   return p.source !== 'none' && !!(p.http || p.https || p.socks);
 }
 
-/** Why http-downgrade is planned, or null when `downgradeHosts` leaves this URL's host out. */
-function downgradeWhy(options: PlanOptions): string | null {
-  if (!options.downgradeHosts) return 'plain HTTP, only for the hosts the caller opted in';
-  const host = hostOf(options.url);
-  return host && hostMatches(host, options.downgradeHosts)
-    ? `plain HTTP: ${host} is opted in (${options.downgradeHosts.join(', ')})`
-    : null;
+function hostOf(url: URL | string | undefined): string | null {
+  if (url === undefined) return null;
+  try {
+    return new URL(String(url)).hostname;
+  } catch {
+    return null;
+  }
+}
+
+type Report = Pick<EnvironmentReport, 'proxy' | 'tun' | 'fakeIp'>;
+
+/** A name alone says nothing about itself: it plans as a custom strategy would. */
+function described(entry: string | StrategyInfo): StrategyInfo {
+  return typeof entry === 'string' ? { name: entry } : entry;
 }
 
 /**
- * The strategy order for an environment (pure). With a proxy in the way: strict through the proxy,
- * then the same request bypassing the proxy (the "DIRECT rule" fix), then tls-relaxed, curl,
- * http-downgrade (only hosts the caller opted in), placeholder (only when enabled). Under TUN or
- * fake-IP the bypass cannot help (the TUN device captures the "direct" connection too) and is left out.
- * Custom strategies follow the built-ins in registration order, before the placeholder.
+ * Why a strategy of this stage is planned here, or `{ out }` with why it is left out. Decided by
+ * what the strategy says about itself (stage, plaintext) and the environment, never by its name.
+ */
+function placement(
+  info: StrategyInfo,
+  report: Report,
+  options: PlanOptions,
+): { why: string } | { out: string } {
+  const stage = info.stage ?? DEFAULT_STAGE;
+  const proxy = proxyInTheWay(report);
+  if (stage === 'strict') {
+    const via = report.proxy.https ?? report.proxy.http ?? report.proxy.socks;
+    const reason = info.reason ?? 'strict';
+    return { why: proxy ? `${reason} through the ${report.proxy.source} proxy ${via}` : `${reason}, direct` };
+  }
+  if (stage === 'route') {
+    // Another route helps only around a proxy, and not when a TUN device or fake-IP DNS captures
+    // the "direct" connection too.
+    if (!proxy) return { out: 'no proxy in the way: nothing to bypass' };
+    if (captured(report)) {
+      const by = report.tun.active ? 'TUN' : 'fake-IP DNS';
+      return { out: `${by} is active: a bypass is captured too, it cannot help` };
+    }
+  }
+  if (info.plaintext && options.downgradeHosts) {
+    const host = hostOf(options.url);
+    if (!host) return { out: 'downgradeHosts given but no URL to plan for' };
+    if (!hostMatches(host, options.downgradeHosts)) {
+      return {
+        out: `${host} is not opted in to plain HTTP (downgradeHosts: ${options.downgradeHosts.join(', ') || 'none'})`,
+      };
+    }
+    return { why: `plain HTTP: ${host} is opted in (${options.downgradeHosts.join(', ')})` };
+  }
+  return { why: info.reason ?? `no stage given: planned as ${DEFAULT_STAGE}, in registration order` };
+}
+
+/**
+ * The strategy order for an environment (pure), by stage: `strict` (through the route the
+ * environment chose), `route` (around the proxy: only with a proxy in the way and nothing capturing
+ * traffic — under TUN or fake-IP DNS a bypass is captured too), `relaxed`, `fallback` (a strategy
+ * that says nothing about itself lands here), `last-resort`. Within a stage, registration order.
+ * Plaintext strategies follow `downgradeHosts`. Entries may be bare names (planned as `fallback`).
  */
 export function plan(
-  report: Pick<EnvironmentReport, 'proxy' | 'tun' | 'fakeIp'>,
-  registered: readonly string[],
+  report: Report,
+  registered: readonly (string | StrategyInfo)[],
   options: PlanOptions = {},
 ): Plan {
+  const infos = registered.map(described);
   const reasons: Record<string, string> = {};
-  const available = new Set(registered);
   const excluded = new Set(options.exclude ?? []);
   if (options.order) {
+    const available = new Set(infos.map((i) => i.name));
     const order = options.order.filter((n) => available.has(n) && !excluded.has(n));
-    for (const name of registered)
+    for (const { name } of infos)
       reasons[name] = order.includes(name) ? "the caller's order" : "left out by the caller's order";
     return { plan: order, reasons };
   }
-  const proxy = proxyInTheWay(report);
-  const tunOrFake = captured(report);
-  const via = proxy ? (report.proxy.https ?? report.proxy.http ?? report.proxy.socks) : null;
-  const why: Record<string, string | null> = {
-    direct: proxy ? `strict TLS through the ${report.proxy.source} proxy ${via}` : 'strict TLS, direct',
-    'direct-bypass': !proxy
-      ? null
-      : tunOrFake
-        ? null
-        : 'same strict request around the proxy, for the host only (the "DIRECT rule" fix)',
-    'tls-relaxed': 'legacy TLS (old versions, ciphers, renegotiation); certificates still checked',
-    curl: "curl's own TLS and proxy stack, same route and limits",
-    'http-downgrade': downgradeWhy(options),
-    placeholder: 'last resort, enabled by the caller: a stand-in image marked degraded',
-  };
+  const rank = (info: StrategyInfo) => STAGES.indexOf(info.stage ?? DEFAULT_STAGE);
   const order: string[] = [];
-  for (const name of DEFAULT_ORDER) {
-    if (!available.has(name)) continue;
-    if (excluded.has(name)) {
-      reasons[name] = 'excluded by the caller';
+  // Array.prototype.sort is stable: within a stage, registration order stays.
+  for (const info of [...infos].sort((a, b) => rank(a) - rank(b))) {
+    if (excluded.has(info.name)) {
+      reasons[info.name] = 'excluded by the caller';
       continue;
     }
-    const reason = why[name];
-    if (reason === null && name === 'http-downgrade') {
-      const host = hostOf(options.url);
-      reasons[name] = host
-        ? `${host} is not opted in to plain HTTP (downgradeHosts: ${options.downgradeHosts?.join(', ') || 'none'})`
-        : 'downgradeHosts given but no URL to plan for';
+    const placed = placement(info, report, options);
+    if ('out' in placed) {
+      reasons[info.name] = placed.out;
       continue;
     }
-    if (reason === null) {
-      reasons[name] = !proxy
-        ? 'no proxy in the way: nothing to bypass'
-        : `${report.tun.active ? 'TUN' : 'fake-IP DNS'} is active: a bypass is captured too, it cannot help`;
-      continue;
-    }
-    order.push(name);
-    reasons[name] = reason!;
+    order.push(info.name);
+    reasons[info.name] = placed.why;
   }
-  // Custom strategies go after the built-ins, but before the last resort.
-  const last = order.at(-1) === 'placeholder' ? order.pop() : undefined;
-  for (const name of registered) {
-    if (DEFAULT_ORDER.includes(name)) continue;
-    if (excluded.has(name)) {
-      reasons[name] = 'excluded by the caller';
-      continue;
-    }
-    order.push(name);
-    reasons[name] = 'custom strategy, after the built-ins';
-  }
-  if (last) order.push(last);
   return { plan: order, reasons };
 }

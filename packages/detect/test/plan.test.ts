@@ -1,5 +1,35 @@
+import type { StrategyInfo } from '@detour/core';
 import { describe, expect, it } from 'vitest';
-import { type EnvironmentReport, plan } from '../src/index.js';
+import { type EnvironmentReport, plan as planInfos } from '../src/index.js';
+
+/**
+ * What the built-in strategies say about themselves (their packages declare it; the composition
+ * root's test checks the real instances). The plan orders by these, never by name: bare names
+ * (like `mirror` below) plan as custom strategies.
+ */
+const DESCRIBED: Record<string, StrategyInfo> = {
+  direct: { name: 'direct', stage: 'strict', reason: 'strict TLS' },
+  'direct-bypass': { name: 'direct-bypass', stage: 'route' },
+  'tls-relaxed': { name: 'tls-relaxed', stage: 'relaxed' },
+  curl: { name: 'curl', stage: 'fallback' },
+  'http-downgrade': {
+    name: 'http-downgrade',
+    stage: 'fallback',
+    reason: 'plain HTTP, only for the hosts the caller opted in',
+    plaintext: true,
+  },
+  placeholder: { name: 'placeholder', stage: 'last-resort' },
+};
+const plan = (
+  report: Parameters<typeof planInfos>[0],
+  names: string[],
+  options?: Parameters<typeof planInfos>[2],
+) =>
+  planInfos(
+    report,
+    names.map((name) => DESCRIBED[name] ?? name),
+    options,
+  );
 
 type Shape = Pick<EnvironmentReport, 'proxy' | 'tun' | 'fakeIp'>;
 const none: Shape['proxy'] = { http: null, https: null, socks: null, noProxy: null, source: 'none' };
