@@ -4,23 +4,27 @@
  * the CLI, the service and the Koishi plugin build theirs here, so they behave the same.
  */
 import {
+  asPlugin,
   createLogger,
   createPipeline,
   DetourUsageError,
+  direct,
+  directBypass,
   type Pipeline,
   type PipelineOptions,
   type Plugin,
   type Preset,
   type RefreshUrl,
   type Strategy,
+  type StrategyInfo,
   tencentCacheKey,
 } from '@detour/core';
-import { register as registerCurl } from '@detour/curl';
+import { curl } from '@detour/curl';
 import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
-import { register as registerDowngrade } from '@detour/http-downgrade';
-import { register as registerPlaceholder } from '@detour/placeholder';
+import { httpDowngrade } from '@detour/http-downgrade';
+import { placeholder } from '@detour/placeholder';
 import { qqPreset } from '@detour/qq';
-import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
+import { tlsRelaxed } from '@detour/tls-relaxed';
 
 export { tencentCacheKey };
 
@@ -97,30 +101,58 @@ export function resolvePresets(
   });
 }
 
-/** The strategies registered by default, in their default order (http-downgrade and placeholder only when asked). */
-export const DEFAULT_STRATEGIES: readonly string[] = ['direct', 'direct-bypass', 'tls-relaxed', 'curl'];
-
 /**
- * The strategy packages as plugins, in the default order: tls-relaxed, curl, http-downgrade (only
- * with opted-in hosts) and placeholder (only when asked). Core brings direct and direct-bypass.
+ * The strategy packages Detour ships, in registration order: one line each, and the only place that
+ * names them (a factory returns nothing when the options leave it off). Core brings `direct` and
+ * `direct-bypass`. The plan orders strategies by the stage each declares, not by this order.
  */
-export function strategyPlugins(options: DetourOptions): Plugin[] {
-  const insecureHosts = options.insecureHosts ?? [];
-  const plugins: Plugin[] = [
-    (c) => registerTlsRelaxed(c, { insecureHosts }),
-    (c) => registerCurl(c, { insecureHosts, ...(options.curlPath ? { curlPath: options.curlPath } : {}) }),
-  ];
-  const hosts = options.allowDowngrade ?? [];
-  const portPairs = Object.entries(options.downgradePorts ?? {});
-  if (hosts.length) {
-    const ports: Record<string, number> = {};
-    for (const [https, http] of portPairs) for (const host of hosts) ports[`${host}:${https}`] = http;
-    plugins.push((c) => registerDowngrade(c, { hosts, ports }));
-  } else if (portPairs.length) {
+const BUILTIN_STRATEGIES: ReadonlyArray<(options: DetourOptions) => Strategy | undefined> = [
+  (o) => tlsRelaxed({ insecureHosts: o.insecureHosts ?? [] }),
+  (o) => curl({ insecureHosts: o.insecureHosts ?? [], ...(o.curlPath ? { curlPath: o.curlPath } : {}) }),
+  (o) =>
+    o.allowDowngrade?.length
+      ? httpDowngrade({ hosts: o.allowDowngrade, ports: downgradePorts(o) })
+      : undefined,
+  (o) => (o.placeholder ? placeholder() : undefined),
+];
+
+/** `downgradePorts` for every opted-in host, in http-downgrade's `host:port` form. */
+function downgradePorts(options: DetourOptions): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const [https, http] of Object.entries(options.downgradePorts ?? {}))
+    for (const host of options.allowDowngrade ?? []) ports[`${host}:${https}`] = http;
+  return ports;
+}
+
+/** The strategy packages' instances for these options, in registration order (core's two not included). */
+export function builtinStrategies(options: DetourOptions = {}): Strategy[] {
+  if (!options.allowDowngrade?.length && Object.keys(options.downgradePorts ?? {}).length) {
     throw new DetourUsageError('downgradePorts needs allowDowngrade hosts', 'DETOUR_BAD_OPTION');
   }
-  if (options.placeholder) plugins.push((c) => registerPlaceholder(c));
-  return plugins;
+  return BUILTIN_STRATEGIES.flatMap((make) => make(options) ?? []);
+}
+
+/**
+ * Every strategy a Detour pipeline registers for these options, core's included, as they describe
+ * themselves (name, stage, reason): what `detour detect` plans with.
+ */
+export function describeStrategies(options: DetourOptions = {}): StrategyInfo[] {
+  return [direct(), directBypass(), ...builtinStrategies(options)].map(
+    ({ name, stage, reason, plaintext }) => ({
+      name,
+      ...(stage ? { stage } : {}),
+      ...(reason ? { reason } : {}),
+      ...(plaintext ? { plaintext } : {}),
+    }),
+  );
+}
+
+/** The strategies registered by default, in registration order (http-downgrade and placeholder only when asked). */
+export const DEFAULT_STRATEGIES: readonly string[] = describeStrategies().map((s) => s.name);
+
+/** The strategy packages as plugins (`asPlugin`), in registration order. */
+export function strategyPlugins(options: DetourOptions): Plugin[] {
+  return builtinStrategies(options).map((strategy) => asPlugin(strategy));
 }
 
 /**
@@ -148,7 +180,7 @@ export function pipelineOptions(
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,
     logger: options.logger ?? createLogger(options.logLevel ?? 'warn'),
-    use: [...strategyPlugins(options), ...(options.use ?? [])],
+    use: [...builtinStrategies(options), ...(options.use ?? [])],
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.strategies?.length ? { strategies: options.strategies } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

@@ -1,5 +1,5 @@
 import { createEnvironment, type EnvironmentReport } from '@detour/detect';
-import { DEFAULT_STRATEGIES } from 'detour';
+import { describeStrategies } from 'detour';
 import { parse } from '../args.js';
 import { DETECT } from '../definitions.js';
 import { type CliIo, EXIT_OK, UsageError, write } from '../io.js';
@@ -22,7 +22,7 @@ export async function runDetect(argv: string[], io: CliIo): Promise<number> {
     probePorts: !!flags.bool('probe-ports'),
     fakeIp: servers.length ? { servers } : {},
   });
-  const { plan, reasons } = environment.describePlan(DEFAULT_STRATEGIES);
+  const { plan, reasons } = environment.describePlan(describeStrategies());
   const report = { ...environment.report, plan, reasons };
   environment.close();
   write(io.stdout, flags.bool('json') ? JSON.stringify(report) : human(report));
