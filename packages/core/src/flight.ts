@@ -25,6 +25,10 @@ export interface SingleFlightOptions<T> {
 }
 
 export function abortedError(reason?: unknown): DetourError {
+  // An abort Detour itself gave a reason for (close(): DETOUR_CLOSED) keeps its code and message.
+  if (reason instanceof DetourError && reason.failureClass === 'aborted') {
+    return new DetourError(reason.message, { failureClass: 'aborted', code: reason.code, cause: reason });
+  }
   return new DetourError('aborted by the caller', {
     failureClass: 'aborted',
     code: 'ABORT_ERR',
@@ -91,7 +95,7 @@ export class SingleFlight<T> {
     return new Promise<FlightResult<T>>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      const finish = (leave: boolean, done: () => void) => {
+      const finish = (leave: boolean, done: () => void, reason?: unknown) => {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
@@ -99,7 +103,11 @@ export class SingleFlight<T> {
         joined.waiters--;
         if (leave && joined.waiters === 0) {
           if (this.#flights.get(key) === joined) this.#flights.delete(key);
-          joined.controller.abort(abortedError('every waiter gave up'));
+          joined.controller.abort(
+            reason instanceof DetourError && reason.failureClass === 'aborted'
+              ? reason
+              : abortedError('every waiter gave up'),
+          );
         }
         done();
       };
@@ -108,13 +116,17 @@ export class SingleFlight<T> {
         // The last one out aborts the work and reports how it ended (its own error, with the
         // attempts made so far), not a bare abort; the work listens to its signal, so this is prompt.
         const last = joined.waiters === 1 && !settled;
-        finish(true, () => {
-          if (!last) return reject(own);
-          joined.promise.then(
-            () => reject(own),
-            (error: unknown) => reject(error),
-          );
-        });
+        finish(
+          true,
+          () => {
+            if (!last) return reject(own);
+            joined.promise.then(
+              () => reject(own),
+              (error: unknown) => reject(error),
+            );
+          },
+          signal?.reason,
+        );
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (deadline !== undefined) {

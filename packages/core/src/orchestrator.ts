@@ -310,12 +310,7 @@ export async function runStrategies<T>(
     } catch (error) {
       response?.body.destroy();
       const classified = attemptSignal.callerAborted
-        ? {
-            failureClass: 'aborted' as const,
-            code: 'ABORT_ERR',
-            terminal: true,
-            message: 'aborted by the caller',
-          }
+        ? { failureClass: 'aborted' as const, terminal: true, ...abortedBy(options.signal?.reason) }
         : attemptSignal.timedOut
           ? {
               failureClass: 'timeout' as const,
@@ -356,7 +351,9 @@ export async function runStrategies<T>(
   const error =
     lastError ??
     (options.signal?.aborted
-      ? new DetourError('aborted by the caller', { failureClass: 'aborted', code: 'ABORT_ERR' })
+      ? (({ code, message }) => new DetourError(message, { failureClass: 'aborted', code }))(
+          abortedBy(options.signal.reason),
+        )
       : Date.now() >= deadline
         ? new DetourError(`deadline of ${timeoutMs} ms passed`, {
             failureClass: 'timeout',
@@ -370,3 +367,12 @@ export async function runStrategies<T>(
   log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
   throw error;
 }
+
+/** Code and message of an abort: the reason's when it is one of ours (close() gives `DETOUR_CLOSED`). */
+function abortedBy(reason: unknown): { code: string; message: string } {
+  if (reason instanceof DetourError && reason.failureClass === 'aborted') {
+    return { code: reason.code, message: reason.message };
+  }
+  return { code: 'ABORT_ERR', message: 'aborted by the caller' };
+}
+

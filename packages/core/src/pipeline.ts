@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
@@ -43,6 +44,17 @@ import {
 import { parseTargetUrl } from './url.js';
 
 export { canRescue };
+
+const noop = () => {};
+
+/** How a fetch in flight ends when its pipeline is closed. */
+export function closedError(cause?: unknown): DetourError {
+  return new DetourError('the pipeline was closed', {
+    failureClass: 'aborted',
+    code: 'DETOUR_CLOSED',
+    cause,
+  });
+}
 
 export interface PipelineDeps {
   options: ResolvedPipelineOptions;
@@ -100,8 +112,11 @@ export class Pipeline {
     }),
   });
   #closed = false;
+  /** Aborted by close(): every fetch in flight (queued, joined, downloading, streaming) runs under it. */
+  readonly #closing = new AbortController();
 
   constructor(deps: PipelineDeps) {
+    setMaxListeners(0, this.#closing.signal); // one listener per fetch in flight, by design
     this.#options = deps.options;
     this.#logger = deps.logger;
     this.#transport = deps.transport;
@@ -155,7 +170,18 @@ export class Pipeline {
    * Download into memory: from the cache when it holds the URL, else by joining a download of the
    * same key already in flight, else through the strategies (and into the cache when allowed).
    */
-  async fetch(input: string | URL, fetchOptions: FetchOptions = {}): Promise<FetchResult> {
+  async fetch(input: string | URL, caller: FetchOptions = {}): Promise<FetchResult> {
+    const { options, dispose } = this.#scope(caller);
+    try {
+      return await this.#fetch(input, options);
+    } catch (error) {
+      throw this.#closedInstead(error, caller);
+    } finally {
+      dispose();
+    }
+  }
+
+  async #fetch(input: string | URL, fetchOptions: FetchOptions): Promise<FetchResult> {
     const prepared = this.#prepare(input, fetchOptions);
     const { options } = prepared;
     const { hit, keys } = await this.#lookup(prepared);
@@ -190,7 +216,18 @@ export class Pipeline {
    * Download to `path`. Bytes go to a temporary file beside it, renamed only when the body passed
    * every check; a failed download leaves nothing behind.
    */
-  async toFile(input: string | URL, path: string, fetchOptions: FetchOptions = {}): Promise<FileResult> {
+  async toFile(input: string | URL, path: string, caller: FetchOptions = {}): Promise<FileResult> {
+    const { options, dispose } = this.#scope(caller);
+    try {
+      return await this.#toFile(input, path, options);
+    } catch (error) {
+      throw this.#closedInstead(error, caller);
+    } finally {
+      dispose();
+    }
+  }
+
+  async #toFile(input: string | URL, path: string, fetchOptions: FetchOptions): Promise<FileResult> {
     const prepared = this.#prepare(input, fetchOptions);
     const { options } = prepared;
     const { hit, keys } = await this.#lookup(prepared);
@@ -231,7 +268,21 @@ export class Pipeline {
    * declared length, image magic bytes); after that the stream itself errors with a DetourError
    * on a later failure (too large, length mismatch, reset).
    */
-  async stream(input: string | URL, fetchOptions: FetchOptions = {}): Promise<StreamResult> {
+  async stream(input: string | URL, caller: FetchOptions = {}): Promise<StreamResult> {
+    const { options, dispose } = this.#scope(caller);
+    try {
+      const result = await this.#stream(input, options);
+      // The stream keeps listening to close() until it ends.
+      if (result.body.destroyed) dispose();
+      else result.body.once('close', dispose);
+      return result;
+    } catch (error) {
+      dispose();
+      throw this.#closedInstead(error, caller);
+    }
+  }
+
+  async #stream(input: string | URL, fetchOptions: FetchOptions): Promise<StreamResult> {
     const prepared = this.#prepare(input, fetchOptions);
     const { options } = prepared;
     const { hit, keys } = await this.#lookup(prepared);
@@ -267,9 +318,15 @@ export class Pipeline {
     };
   }
 
+  /**
+   * Close the pipeline: every fetch in flight settles at once with `aborted` / `DETOUR_CLOSED`
+   * (queued ones, shared downloads, running attempts, streams still flowing; toFile leaves no
+   * partial file), then strategies (curl children), sockets, memory and cache are freed.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort(closedError());
     for (const strategy of this.#strategies.values()) await strategy.close?.();
     this.#transport.close();
     await this.#routeMemory?.close?.();
@@ -297,7 +354,7 @@ export class Pipeline {
   }
 
   async #runOnce<T>(url: URL, options: FetchOptions, consume: Consume<T>): Promise<Outcome<T>> {
-    if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
+    if (this.#closed) throw closedError(); // closed while this fetch looked in the cache
     const deadline = this.#deadline(options);
     const plan = this.planFor(url, options);
     const fingerprint = this.#fingerprint();
@@ -368,6 +425,41 @@ export class Pipeline {
       order,
       route: this.routeFor(url),
     };
+  }
+
+  /**
+   * The options a public call runs under: its signal also fires on close(). Without a caller
+   * signal the pipeline's own is used as is (no allocation on the hot path).
+   */
+  #scope(options: FetchOptions): { options: FetchOptions; dispose: () => void } {
+    const closing = this.#closing.signal;
+    const caller = options.signal;
+    if (!caller) return { options: { ...options, signal: closing }, dispose: noop };
+    if (caller.aborted || closing.aborted) {
+      return { options: { ...options, signal: caller.aborted ? caller : closing }, dispose: noop };
+    }
+    const controller = new AbortController();
+    const onCaller = () => controller.abort(caller.reason);
+    const onClose = () => controller.abort(closing.reason);
+    caller.addEventListener('abort', onCaller, { once: true });
+    closing.addEventListener('abort', onClose, { once: true });
+    return {
+      options: { ...options, signal: controller.signal },
+      dispose: () => {
+        caller.removeEventListener('abort', onCaller);
+        closing.removeEventListener('abort', onClose);
+      },
+    };
+  }
+
+  /** An abort caused by close() (and not by the caller's own signal) is reported as `DETOUR_CLOSED`. */
+  #closedInstead(error: unknown, caller: FetchOptions): unknown {
+    if (!this.#closing.signal.aborted || caller.signal?.aborted) return error;
+    if (!(error instanceof DetourError) || error.failureClass !== 'aborted' || error.code === 'DETOUR_CLOSED')
+      return error;
+    const closed = closedError(error);
+    closed.attempts = error.attempts;
+    return closed;
   }
 
   /** Whether a failed fetch says the host is unreachable (counts toward opening its circuit). */

@@ -136,4 +136,33 @@ describe('the curl child’s process group', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(await groupAlive(pgid())).toBe(false);
   });
+
+  it('close() settles a fetch reading a dripping curl at once (aborted / DETOUR_CLOSED), and a fetch waiting for its head', async () => {
+    const strategy = new CurlStrategy({ tmpDir: dir });
+    const pipeline = createPipeline({
+      allowPrivateNetwork: true,
+      ca: lab.ca,
+      use: [strategy],
+      strategies: ['curl'],
+      timeoutMs: 30_000,
+    });
+    opened.push(pipeline);
+    const dripping = pipeline.fetch(`${lab.https.url}/slow-drip?ms=100&bytes=1000`).catch((e: unknown) => e);
+    const stalled = pipeline.fetch(`${silent.url}/x`).catch((e: unknown) => e);
+    for (let i = 0; i < 200 && strategy.pids.length < 2; i++) await sleep(10);
+    await sleep(300); // the drip has started
+    const pids = strategy.pids;
+    expect(pids).toHaveLength(2);
+    const started = performance.now();
+    const settled = Promise.all([dripping, stalled]).then((errors) => ({
+      errors,
+      ms: performance.now() - started,
+    }));
+    await pipeline.close();
+    const { errors, ms } = await settled;
+    for (const error of errors)
+      expect(error).toMatchObject({ failureClass: 'aborted', code: 'DETOUR_CLOSED' });
+    expect(ms).toBeLessThan(250); // contract: 100 ms; room for a loaded CI machine (was: the 30 s deadline)
+    for (const pid of pids) expect(await groupAlive(pid)).toBe(false);
+  });
 });

@@ -148,6 +148,8 @@ export function createRoutes(): Routes {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': LAB_PNG.length });
       res.flushHeaders();
     },
+    // Reads the request and never answers: a response head that never comes.
+    '/stall-head': () => {},
     '/slow-drip': (_req, res, url) => slowDrip(res, url),
     '/lying-length': (_req, res) => {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': LAB_PNG.length * 10 });
