@@ -60,7 +60,7 @@ it('--timeout 3000 with a wrapper whose grandchild holds stdout: done in ~3 s, n
   expect(out.attempts[0]).toMatchObject({ strategy: 'curl', failureClass: 'timeout' });
   // The attempt itself: the deadline plus the kill; the whole command adds Node's start-up.
   expect(out.attempts[0]!.ms as number).toBeLessThan(3500);
-  expect(ms).toBeLessThan(6000); // was ~30 s (the sleep held curl's pipes)
+  expect(ms).toBeLessThan(10_000); // was ~30 s (the sleep held curl’s pipes); Node start-up under load adds seconds
   const pgid = Number(readFileSync(pgidFile, 'utf8').trim());
   for (let i = 0; i < 25 && groupMembers(pgid).length > 0; i++) await sleep(20);
   expect(groupMembers(pgid)).toEqual([]);
