@@ -375,4 +375,3 @@ function abortedBy(reason: unknown): { code: string; message: string } {
   }
   return { code: 'ABORT_ERR', message: 'aborted by the caller' };
 }
-
