@@ -41,6 +41,13 @@ interface DemoLab {
   close(): Promise<void>;
 }
 
+/**
+ * The Tencent scenarios try the in-process strategies only: the demo maps Tencent's names to
+ * 127.0.0.1 inside this process (interceptLookup), and curl, a child process, would ask the
+ * system's DNS instead — it must never reach the real CDN.
+ */
+const QQ_ROUTE: PipelineOptions = { proxy: false, strategies: ['direct', 'direct-bypass', 'tls-relaxed'] };
+
 const QQ_PICTURE = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(540 * 1024 - 4)]);
 const QQ_VOICE = Buffer.concat([Buffer.from([0x02]), Buffer.from('#!SILK_V3'), randomBytes(4_000)]);
 
@@ -189,7 +196,7 @@ const scenarios: Scenario[] = [
       d.twin.rotateKeys();
       return url;
     },
-    options: () => ({ proxy: false }),
+    options: () => QQ_ROUTE,
     expected: null,
   },
   {
@@ -200,28 +207,28 @@ const scenarios: Scenario[] = [
       d.twin.rotateKeys();
       return url;
     },
-    options: (d) => ({ proxy: false, refreshUrl: rkeyProvider({ endpoint: d.twin.onebot.url }).refreshUrl }),
+    options: (d) => ({ ...QQ_ROUTE, refreshUrl: rkeyProvider({ endpoint: d.twin.onebot.url }).refreshUrl }),
     expected: 'direct',
   },
   {
     title: 'QQ: `&amp;rkey=` left in by CQ-code escaping (else -5503010 "invalid rkey")',
     environment: 'multimedia.nt.qq.com.cn (twin)',
     url: (d) => d.twin.downloadUrl('picture', { amp: true }),
-    options: () => ({ proxy: false }),
+    options: () => QQ_ROUTE,
     expected: 'direct',
   },
   {
     title: 'QQ: a 540 KB picture cut half-way, the CDN offers Range: one full GET plus one range request',
     environment: 'multimedia.nt.qq.com.cn (twin) closing the connection at 270 KB',
     url: (d) => d.twin.downloadUrl('cut'),
-    options: () => ({ proxy: false }),
+    options: () => QQ_ROUTE,
     expected: 'direct',
   },
   {
     title: 'QQ: SILK voice served as audio/amr, expect audio',
     environment: 'grouptalk.c2c.qq.com (twin)',
     url: (d) => d.twin.downloadUrl('voice', { host: 'grouptalk.c2c.qq.com' }),
-    options: () => ({ proxy: false }),
+    options: () => QQ_ROUTE,
     expect: 'audio',
     expected: 'direct',
   },
@@ -230,21 +237,21 @@ const scenarios: Scenario[] = [
     environment: 'c2cpicdw.qpic.cn / gchat.qpic.cn (twin)',
     url: (d) =>
       `https://c2cpicdw.qpic.cn:${d.twin.port}/offpic_new/10001/10001-2-${d.twin.files.picture!.md5}/0?term=2`,
-    options: () => ({ proxy: false }),
+    options: () => QQ_ROUTE,
     expected: 'direct',
   },
   {
     title: "QQ: a chrome profile's foreign Referer is never sent to qpic (it answers with a stand-in)",
     environment: 'gchat.qpic.cn (twin) with anti-hot-link',
     url: (d) => d.twin.downloadUrl('picture', { host: 'gchat.qpic.cn' }),
-    options: () => ({ proxy: false, headersProfile: 'chrome', headers: { referer: 'https://bot.example/' } }),
+    options: () => ({ ...QQ_ROUTE, headersProfile: 'chrome', headers: { referer: 'https://bot.example/' } }),
     expected: 'direct',
   },
   {
     title: "QQ: the RSA-only TLS 1.2 edge (AES128-GCM-SHA256) behind Python's SSLV3_ALERT_HANDSHAKE_FAILURE",
     environment: 'multimedia.nt.qq.com.cn (twin), static-RSA cipher only',
     url: (d) => d.twin.downloadUrl('picture', { rsaEdge: true }),
-    options: () => ({ proxy: false }),
+    options: () => QQ_ROUTE,
     expected: 'direct',
   },
   {
