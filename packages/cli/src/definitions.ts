@@ -192,6 +192,12 @@ export const FETCH: CommandSpec = {
       help: 'keep answers in DIR and answer repeats from it (fromCache: true)',
     },
     { name: 'no-cache', type: 'boolean', default: 'off', help: 'neither read nor write any cache' },
+    {
+      name: 'show-secrets',
+      type: 'boolean',
+      default: 'off',
+      help: 'print URL credentials and secret query values (rkey, token, sign, …) instead of ***, for debugging',
+    },
   ],
   examples: [
     'detour fetch https://example.com/image.png -o image.png',

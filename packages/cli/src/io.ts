@@ -1,3 +1,4 @@
+import { checkHeader } from '@detour/core';
 /** What a command may touch of the process: streams and environment, injectable for tests. */
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -36,9 +37,16 @@ export function parseHeaders(values: string[] | undefined): Record<string, strin
     const colon = raw.indexOf(':');
     const name = colon > 0 ? raw.slice(0, colon).trim() : '';
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw new UsageError(`-H takes 'Name: value', got ${JSON.stringify(raw)}`);
+      // The name only: the value may be a secret (Authorization, Cookie).
+      throw new UsageError(`-H takes 'Name: value', got ${JSON.stringify(name || raw.slice(0, 40))}`);
     }
-    headers[name.toLowerCase()] = raw.slice(colon + 1).trim();
+    const value = raw.slice(colon + 1).trim();
+    try {
+      checkHeader(name, value, '-H');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    headers[name.toLowerCase()] = value;
   }
   return headers;
 }

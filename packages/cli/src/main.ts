@@ -1,3 +1,4 @@
+import { redactText } from '@detour/core';
 import { helpText, mainHelp, parse, version } from './args.js';
 import { runFetch } from './commands/fetch.js';
 import { COMMANDS } from './definitions.js';
@@ -43,7 +44,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      write(io.stderr, `detour ${name}: ${(error as Error).message.split('\n')[0]}`);
+      const line = (error as Error).message.split('\n')[0] ?? '';
+      // A usage error may quote the URL given: mask its secrets unless --show-secrets.
+      write(io.stderr, `detour ${name}: ${rest.includes('--show-secrets') ? line : redactText(line)}`);
       return EXIT_USAGE;
     }
     throw error;

@@ -59,3 +59,56 @@ export function refererFor(profile: HeaderProfile, url: URL): string | undefined
   if (!profile.referer) return undefined;
   return typeof profile.referer === 'string' ? profile.referer : profile.referer(url);
 }
+
+/** RFC 9110 token: what a header name may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The first character a header value may not carry, as `U+XXXX`, or undefined: control
+ * characters other than tab (CR and LF would split the request), DEL, and anything above U+00FF
+ * (not a byte: Node refuses it, curl would send it as UTF-8).
+ */
+function badValueChar(value: string): { at: number; char: string } | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) {
+      return { at: i, char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}` };
+    }
+  }
+  return undefined;
+}
+
+/** One header, checked: a usage error naming the header and the bad character (never the value, it may be a secret). */
+export function checkHeader(name: string, value: unknown, where = 'headers'): void {
+  if (typeof name !== 'string' || !TOKEN.test(name)) {
+    throw new DetourUsageError(
+      `${where}: ${JSON.stringify(String(name).slice(0, 64))} is not a valid header name`,
+      'DETOUR_BAD_HEADER',
+    );
+  }
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new DetourUsageError(`${where}: header ${name} has no string value`, 'DETOUR_BAD_HEADER');
+  }
+  const bad = badValueChar(String(value));
+  if (bad) {
+    throw new DetourUsageError(
+      `${where}: header ${name} has a forbidden character (${bad.char}) at position ${bad.at} of its value`,
+      'DETOUR_BAD_HEADER',
+    );
+  }
+}
+
+/**
+ * Refuse header names that are not tokens and values with control characters, before any
+ * strategy runs: Node refuses such a request with its own error, curl would send it as is.
+ */
+export function checkHeaders(
+  headers: Readonly<Record<string, unknown>> | undefined,
+  where = 'headers',
+): void {
+  if (headers === undefined || headers === null) return;
+  if (typeof headers !== 'object') {
+    throw new DetourUsageError(`${where} must be an object of header names to values`, 'DETOUR_BAD_HEADER');
+  }
+  for (const [name, value] of Object.entries(headers)) checkHeader(name, value, where);
+}

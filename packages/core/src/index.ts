@@ -14,7 +14,14 @@ export {
   type SingleFlightOptions,
 } from './flight.js';
 export type { HeaderProfile } from './headers.js';
-export { HEADER_PROFILES, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+export {
+  checkHeader,
+  checkHeaders,
+  HEADER_PROFILES,
+  IMAGE_ACCEPT,
+  refererFor,
+  resolveProfile,
+} from './headers.js';
 export { hostMatches } from './host-pattern.js';
 export * from './kit/index.js';
 export {
@@ -42,7 +49,7 @@ export { canRescue, Pipeline } from './pipeline.js';
 export { asPlugin, type Registrar } from './plugin.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
 export { PEEK_BYTES, peekBody, prepareUrl, presetReferer, presetsFor } from './preset.js';
-export { describeRoute, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
+export { describeRoute, redactText, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
 export {
   BodyRestart,
   DEFAULT_MAX_RESUMES,

@@ -5,7 +5,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { CacheOptions } from './cache/cache.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
-import { type HeaderProfile, resolveProfile } from './headers.js';
+import { checkHeaders, type HeaderProfile, resolveProfile } from './headers.js';
 import type { ConcurrencyOptions } from './limiter.js';
 import type { CircuitOptions } from './memory/circuit.js';
 import type { RouteMemoryOptions } from './memory/route-memory.js';
@@ -162,6 +162,10 @@ function trust(options: PipelineOptions): Pick<TlsOptions, 'ca' | 'extraCaPem'> 
 }
 
 export function resolveOptions(options: PipelineOptions): ResolvedPipelineOptions {
+  checkHeaders(options.headers, 'headers');
+  for (const [name, profile] of Object.entries(options.headerProfiles ?? {})) {
+    checkHeaders(profile?.headers, `headerProfiles.${name}`);
+  }
   return {
     allowPrivateNetwork: options.allowPrivateNetwork ?? false,
     proxy: options.proxy,

@@ -8,7 +8,7 @@ import { AttemptSignal } from './attempt-signal.js';
 import { BodyGuard, checkDeclaredLength } from './body.js';
 import { classifyError, statusError } from './classify.js';
 import { DetourError, DetourUsageError } from './errors.js';
-import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { checkHeaders, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 import { headerString } from './kit/headers.js';
 import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
 import {
@@ -19,7 +19,7 @@ import {
   presetsFor,
   type ResponseVerdict,
 } from './preset.js';
-import { describeRoute, redactUrl } from './redact.js';
+import { describeRoute, redactText, redactUrl } from './redact.js';
 import { BodyRestart, DEFAULT_MAX_RESUMES, isResumable, rangeValidator, resumableBody } from './resume.js';
 import type {
   AttemptRecord,
@@ -89,6 +89,7 @@ export async function runStrategies<T>(
   prior: readonly AttemptRecord[] = [],
 ): Promise<Outcome<T>> {
   const url = parseTargetUrl(input);
+  checkHeaders(options.headers, 'fetch headers');
   const maxBytes = options.maxBytes ?? ctx.options.maxBytes;
   const timeoutMs = options.timeoutMs ?? ctx.options.timeoutMs;
   for (const [name, value] of [
@@ -326,7 +327,8 @@ export async function runStrategies<T>(
         failureClass: classified.failureClass,
         code: classified.code,
         ms: Math.round(performance.now() - started),
-        message: classified.message,
+        // Records are logged, printed and cached: no URL secret in them.
+        message: redactText(classified.message),
         ...(response ? { status: response.status } : {}),
         ...(verdict?.retcode !== undefined ? { retcode: verdict.retcode } : {}),
         ...(verdict?.retmsg !== undefined ? { retmsg: verdict.retmsg } : {}),

@@ -10,6 +10,7 @@ import { defaultCacheKey } from './cache/key.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { SingleFlight } from './flight.js';
+import { checkHeaders } from './headers.js';
 import { CREDENTIAL_HEADERS } from './kit/headers.js';
 import type { ConcurrencyLimiter, Release } from './limiter.js';
 import { matchesExpect } from './magic.js';
@@ -538,6 +539,7 @@ export class Pipeline {
   async #lookup(prepared: Prepared): Promise<{ hit?: FetchResult; keys?: CacheKeys }> {
     if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
     const { url, options } = prepared;
+    checkHeaders(options.headers, 'fetch headers');
     const perFetch = lowerCaseKeys(options.headers ?? {});
     if (options.noCache || CREDENTIAL_HEADERS.some((name) => name in perFetch)) return {};
     const cacheKey = prepared.cacheKey ?? (this.#cache ? this.#cache.key(url) : defaultCacheKey(url));

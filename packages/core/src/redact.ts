@@ -5,39 +5,100 @@ export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([
   'rkey',
   'token',
   'access_token',
+  'refresh_token',
+  'id_token',
+  'private_token',
   'auth',
   'authorization',
   'key',
   'apikey',
   'api_key',
   'sig',
+  'sign',
   'signature',
   'password',
   'passwd',
   'secret',
+  'client_secret',
   'session',
   'sessionid',
   'x-amz-signature',
   'x-amz-credential',
   'x-amz-security-token',
+  'x-goog-signature',
+  'x-goog-credential',
 ]);
 
 const MASK = '***';
 
-/** A URL fit for a log line: no user/password, secret query values masked. Never throws. */
+/** A parameter name as a server reads it: `+` is a space, percent-escapes decoded, any case. */
+function paramName(raw: string): string {
+  const spaced = raw.replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(spaced).toLowerCase();
+  } catch {
+    return spaced.toLowerCase();
+  }
+}
+
+/**
+ * `a=1&rkey=S;token=T` with the values of secret names masked. `&` and `;` both separate (some
+ * servers split on `;`); everything else is kept byte for byte.
+ */
+function maskParams(text: string): string {
+  return text
+    .split(/([&;])/)
+    .map((part) => {
+      if (part === '&' || part === ';') return part;
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      return eq >= 0 && SECRET_QUERY_PARAMS.has(paramName(name)) ? `${name}=${MASK}` : part;
+    })
+    .join('');
+}
+
+/**
+ * A URL fit for a log line: credentials masked, the values of secret query (and fragment)
+ * parameters masked, the rest kept as written. Never throws; a string that is not a URL is
+ * masked as text (see `redactText`).
+ */
 export function redactUrl(input: string | URL): string {
   let url: URL;
   try {
     url = new URL(String(input));
   } catch {
-    return '[invalid url]';
+    const text = String(input);
+    return text.trim() === '' || !/[:/?=@]/.test(text) ? '[invalid url]' : redactText(text);
   }
   if (url.username) url.username = MASK;
   if (url.password) url.password = MASK;
-  for (const name of [...url.searchParams.keys()]) {
-    if (SECRET_QUERY_PARAMS.has(name.toLowerCase())) url.searchParams.set(name, MASK);
-  }
-  return url.toString();
+  if (url.search) url.search = maskParams(url.search.slice(1));
+  if (url.hash.includes('=')) url.hash = maskParams(url.hash.slice(1));
+  return url.href;
+}
+
+/** URLs in free text (`scheme://…` up to a space or quote). */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+/** `name=value` for a secret name anywhere else in free text. */
+const SECRET_PAIR = /(^|[?&;#\s"'(,])([^\s=?&;#"'(,]+)=([^\s&;#"'<>`)]*)/g;
+
+/**
+ * Free text (an error message, a usage line) with every URL redacted as `redactUrl` does, and any
+ * other `secret=value` pair masked. For messages that may quote a URL the caller gave.
+ */
+export function redactText(text: string): string {
+  const urls = text.replace(URL_IN_TEXT, (match) => {
+    try {
+      new URL(match);
+    } catch {
+      // Not parseable (a broken URL echoed back): mask `user:pass@` and the pairs below.
+      return match.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, `$1${MASK}@`);
+    }
+    return redactUrl(match);
+  });
+  return urls.replace(SECRET_PAIR, (match, lead: string, name: string, value: string) =>
+    value !== MASK && SECRET_QUERY_PARAMS.has(paramName(name)) ? `${lead}${name}=${MASK}` : match,
+  );
 }
 
 /** A proxy URL without its credentials at all (the `route` field of an attempt). */

@@ -5,6 +5,8 @@ import {
   type ExpectKind,
   type FetchOptions,
   type FetchResultInfo,
+  redactText,
+  redactUrl,
 } from '@detour/core';
 import { parse } from '../args.js';
 import { buildPipeline } from '../build-pipeline.js';
@@ -25,6 +27,7 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 
 export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parse(FETCH, argv);
+  const secrets = flags.bool('show-secrets') ? SHOW_SECRETS : MASK_SECRETS;
   if (positionals.length !== 1) throw new UsageError('fetch takes exactly one URL (see detour fetch --help)');
   const url = positionals[0]!;
   const output = flags.string('output');
@@ -103,8 +106,8 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
       const { body: _body, ...rest } = result;
       info = rest;
     }
-    if (flags.bool('json')) write(report, JSON.stringify(info));
-    else write(report, summary(info, output));
+    if (flags.bool('json')) write(report, JSON.stringify(masked(info, secrets)));
+    else write(report, summary(masked(info, secrets), output));
     return EXIT_OK;
   } catch (error) {
     if (!(error instanceof DetourError)) throw error;
@@ -116,23 +119,23 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         report,
         JSON.stringify({
           ok: false,
-          url: new URL(url).toString(), // the caller's own URL, as on success (logs are what get redacted)
+          url: secrets.url(new URL(url).toString()), // masked as on success (--show-secrets shows it)
           strategy: null,
           degraded: false,
           // true only when the negative cache answered (no request was made this time)
           fromCache: error instanceof CachedFailureError,
-          attempts: error.attempts,
+          attempts: maskedAttempts(error.attempts, secrets),
           error: {
             failureClass: error.failureClass,
             code: error.code,
-            message: error.message,
+            message: secrets.text(error.message),
             ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
             ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
           },
         }),
       );
     } else {
-      write(io.stderr, `detour: ${error.failureClass}: ${error.message}`);
+      write(io.stderr, `detour: ${error.failureClass}: ${secrets.text(error.message)}`);
       if (error.attempts.length) write(io.stderr, attemptsTable(error.attempts));
     }
     return EXIT_FAILED;
@@ -141,6 +144,28 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     process.off('SIGTERM', onSignal);
     await pipeline.close();
   }
+}
+
+/** How the CLI prints URLs and messages: masked (default) or as they are (`--show-secrets`). */
+interface SecretPolicy {
+  url(url: string): string;
+  text(text: string): string;
+}
+const MASK_SECRETS: SecretPolicy = { url: redactUrl, text: redactText };
+const SHOW_SECRETS: SecretPolicy = { url: (u) => u, text: (t) => t };
+
+function maskedAttempts<T extends { message?: string }>(attempts: readonly T[], secrets: SecretPolicy): T[] {
+  return attempts.map((a) => (a.message === undefined ? a : { ...a, message: secrets.text(a.message) }));
+}
+
+/** The result as printed: `url`/`finalUrl` without credentials or secret query values unless asked. */
+function masked(info: FetchResultInfo, secrets: SecretPolicy): FetchResultInfo {
+  return {
+    ...info,
+    url: secrets.url(info.url),
+    finalUrl: secrets.url(info.finalUrl),
+    attempts: maskedAttempts(info.attempts, secrets),
+  };
 }
 
 function summary(info: FetchResultInfo, output: string | undefined): string {
