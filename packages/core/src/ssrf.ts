@@ -40,37 +40,56 @@ uniqueLocal.addSubnet('fc00::', 7, 'ipv6');
 const fakeIpV6 = new BlockList();
 fakeIpV6.addSubnet('fc00::', 18, 'ipv6');
 
-/** Whether `address` (an IP literal, any spelling `net.isIP` accepts) is private/loopback/link-local/reserved. */
+/**
+ * Whether `address` (an IP literal, any spelling `net.isIP` accepts, brackets and a zone id
+ * allowed) is private/loopback/link-local/reserved. IPv6 addresses that carry an IPv4 address are
+ * judged by that IPv4 address (see `embeddedIPv4`); the local-use NAT64 prefix `64:ff9b:1::/48`
+ * is private as a whole (docs/decisions.md D17).
+ */
 export function isPrivateAddress(address: string): boolean {
-  const ip = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const bracketed = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  // A zone id (`fe80::1%eth0`) names an interface, not a different address.
+  const ip = bracketed.includes('%') ? bracketed.slice(0, bracketed.indexOf('%')) : bracketed;
   const family = isIP(ip);
   if (family === 4) return blocked.check(ip, 'ipv4');
   if (family !== 6) return false;
+  if (localUseNat64.check(ip, 'ipv6')) return true;
   const embedded = embeddedIPv4(ip);
   if (embedded !== undefined) return isPrivateAddress(embedded);
   if (blocked.check(ip, 'ipv6')) return true;
   return uniqueLocal.check(ip, 'ipv6') && !fakeIpV6.check(ip, 'ipv6');
 }
 
-/** IPv4 carried inside an IPv6 address: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), NAT64, 6to4. */
-function embeddedIPv4(ip: string): string | undefined {
+/**
+ * RFC 8215 local-use NAT64 prefix: where the IPv4 address sits in it (/48 … /96 embedding) is the
+ * local network's choice, so no single reading is sound (10.0.0.1 under a /64 embedding reads as
+ * 1.0.0.0 at the /96 position); IANA lists it as not globally reachable.
+ */
+const localUseNat64 = new BlockList();
+localUseNat64.addSubnet('64:ff9b:1::', 48, 'ipv6');
+
+/**
+ * The IPv4 address an IPv6 address carries, when it is one of: IPv4-mapped `::ffff:0:0/96` (it
+ * *is* that IPv4 address to the socket layer), SIIT IPv4-translated `::ffff:0:0:0/96`,
+ * IPv4-compatible `::a.b.c.d` (deprecated), the NAT64 well-known prefix `64:ff9b::/96` (RFC 6052:
+ * the translator connects to the embedded IPv4), and 6to4 `2002::/16`.
+ */
+export function embeddedIPv4(ip: string): string | undefined {
   const words = expandIPv6(ip);
   if (!words) return undefined;
   const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  const zeros = (n: number) => words.slice(0, n).every((w) => w === 0);
-  if (zeros(5) && words[5] === 0xffff) return v4(words[6]!, words[7]!);
-  if (zeros(6) && (words[6] !== 0 || words[7]! > 1)) return v4(words[6]!, words[7]!);
-  // NAT64 well-known prefix 64:ff9b::/96
-  if (words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0)) {
-    return v4(words[6]!, words[7]!);
-  }
-  // 6to4 2002:AABB:CCDD::/48
+  const zeros = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
+  if (zeros(0, 5) && words[5] === 0xffff) return v4(words[6]!, words[7]!);
+  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) return v4(words[6]!, words[7]!);
+  if (zeros(0, 6) && (words[6] !== 0 || words[7]! > 1)) return v4(words[6]!, words[7]!);
+  if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) return v4(words[6]!, words[7]!);
   if (words[0] === 0x2002) return v4(words[1]!, words[2]!);
   return undefined;
 }
 
 function expandIPv6(ip: string): number[] | undefined {
   let text = ip.split('%')[0]!.toLowerCase();
+  if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (dotted) {
     const parts = dotted[1]!.split('.').map(Number);

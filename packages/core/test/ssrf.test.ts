@@ -55,3 +55,38 @@ describe('isPrivateAddress', () => {
     expect(isPrivateAddress(host.replace(/\.$/, ''))).toBe(true);
   });
 });
+
+describe('IPv6 ranges that embed IPv4 (issue 9, decisions D17)', () => {
+  it.each([
+    // ::ffff:0:0/96, IPv4-mapped: judged as the IPv4 address it is.
+    ['::ffff:10.0.0.1', true],
+    ['::ffff:a00:1', true],
+    ['::ffff:169.254.169.254', true],
+    ['::ffff:1.1.1.1', false],
+    ['[::ffff:192.168.0.1]', true],
+    // ::ffff:0:0:0/96, SIIT IPv4-translated: the same.
+    ['::ffff:0:127.0.0.1', true],
+    ['::ffff:0:808:808', false],
+    // 64:ff9b::/96, NAT64 well-known prefix: the translator connects to the embedded IPv4.
+    ['64:ff9b::127.0.0.1', true],
+    ['64:ff9b::7f00:1', true],
+    ['64:ff9b::a9fe:a9fe', true], // 169.254.169.254, the cloud metadata address
+    ['64:ff9b::c0a8:1', true],
+    ['64:ff9b::808:808', false],
+    ['64:ff9b::1.1.1.1', false],
+    // 64:ff9b:1::/48, local-use NAT64 (RFC 8215): refused as a whole, public IPv4 inside too.
+    ['64:ff9b:1::a00:1', true],
+    ['64:ff9b:1::808:808', true],
+    ['64:ff9b:1:ffff::1.1.1.1', true],
+    ['64:ff9b:1:a00:1::', true],
+    // Just outside those prefixes: ordinary global IPv6.
+    ['64:ff9b:2::808:808', false],
+    ['64:ff9b:0:0:1::808:808', false],
+    // Zone ids name an interface, not another address.
+    ['fe80::1%eth0', true],
+    ['::ffff:127.0.0.1%lo', true],
+    ['2606:4700::1111%eth0', false],
+  ])('%s → %s', (address, expected) => {
+    expect(isPrivateAddress(address)).toBe(expected);
+  });
+});

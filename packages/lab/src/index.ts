@@ -18,6 +18,7 @@ export { type CertProblemOrigins, startCertProblemOrigins } from './cert-origins
 export { type CertPair, type LabCerts, labCerts, TENCENT_CERT_NAMES } from './certs.js';
 export { type ChildSpec, findBinary, freePort, type RunningChild, startChild } from './child.js';
 export { type RunningDns, startDnsmasq } from './dns.js';
+export { answerQuery, type ScriptedDns, type ScriptedDnsOptions, startScriptedDns } from './dns-server.js';
 export { type DowngradeOrigin, startDowngradeOrigin } from './downgrade.js';
 export {
   GUARDED_SUFFIXES,
