@@ -44,7 +44,7 @@ fakeIpV6.addSubnet('fc00::', 18, 'ipv6');
  * Whether `address` (an IP literal, any spelling `net.isIP` accepts, brackets and a zone id
  * allowed) is private/loopback/link-local/reserved. IPv6 addresses that carry an IPv4 address are
  * judged by that IPv4 address (see `embeddedIPv4`); the local-use NAT64 prefix `64:ff9b:1::/48`
- * is private as a whole (docs/decisions.md D20).
+ * is private as a whole (docs/decisions.md D21).
  */
 export function isPrivateAddress(address: string): boolean {
   const bracketed = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;

@@ -56,7 +56,7 @@ describe('isPrivateAddress', () => {
   });
 });
 
-describe('IPv6 ranges that embed IPv4 (issue 9, decisions D20)', () => {
+describe('IPv6 ranges that embed IPv4 (issue 9, decisions D21)', () => {
   it.each([
     // ::ffff:0:0/96, IPv4-mapped: judged as the IPv4 address it is.
     ['::ffff:10.0.0.1', true],
