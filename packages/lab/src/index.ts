@@ -38,6 +38,21 @@ export {
 } from './legacy.js';
 export { type Listening, LOOPBACK, listenTracked } from './listen.js';
 export { type NginxOrigin, startNginxLegacyOrigin } from './nginx.js';
+export {
+  cqEscape,
+  imageSegment,
+  messageEvent,
+  type OneBot,
+  type OneBotAction,
+  type OneBotCall,
+  type OneBotEvent,
+  type OneBotOptions,
+  type OneBotParams,
+  type OneBotSegment,
+  recordSegment,
+  startOneBot,
+  toCqString,
+} from './onebot.js';
 export { LAB_PNG, makePng, PNG_MAGIC } from './png.js';
 export { type CurlResult, curl, type ProbeOptions, type ProbeResponse, probe } from './probe.js';
 export {

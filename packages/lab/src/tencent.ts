@@ -16,10 +16,11 @@
  * - a OneBot HTTP API (`nc_get_rkey`, `get_rkey`) that hands out the current keys.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { labCerts } from './certs.js';
-import { listenTracked } from './listen.js';
+import { type Listening, listenTracked } from './listen.js';
+import { type OneBot, type OneBotAction, startOneBot } from './onebot.js';
 import { makePng } from './png.js';
 
 /** The names the twin answers for (map each to 127.0.0.1 with interceptLookup or hostsNamespace). */
@@ -98,7 +99,8 @@ export interface TencentTwin {
   readonly placeholder: Buffer;
   /** Every request, oldest first. */
   readonly hits: TwinHit[];
-  readonly onebot: OneBotApi;
+  /** The OneBot implementation (rkey actions; event stream for bot tests): see onebot.ts. */
+  readonly onebot: OneBot;
   /** The keys valid now. */
   readonly rkeys: { readonly private: string; readonly group: string };
   /** Expire the current keys (they answer -5503007 from now on) and issue new ones. */
@@ -308,51 +310,44 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
     },
     (req, res) => handle(req, res, rsaPort),
   );
-  const onebotCalls: string[] = [];
   const flavor = options.onebotFlavor ?? 'napcat';
   const ttl = options.rkeyTtlSeconds ?? 3420;
-  const onebot = createHttpServer((req, res) => {
-    const action = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '');
-    onebotCalls.push(action);
-    const reply = (status: number, body: unknown) => {
-      const data = Buffer.from(JSON.stringify(body));
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(data.length) });
-      res.end(data);
-    };
-    req.resume();
-    if (options.onebotToken && req.headers.authorization !== `Bearer ${options.onebotToken}`) {
-      return reply(401, { status: 'failed', retcode: 1403, data: null, message: 'token verify failed' });
-    }
-    const now = Math.floor(Date.now() / 1000);
-    if (flavor === 'napcat' && action === 'nc_get_rkey') {
-      return reply(200, {
-        status: 'ok',
-        retcode: 0,
-        data: [
-          { rkey: `&rkey=${keys.private}`, ttl: String(ttl), time: now, type: 10 },
-          { rkey: `&rkey=${keys.group}`, ttl: String(ttl), time: now, type: 20 },
-        ],
-      });
-    }
-    if (action === 'get_rkey') {
-      const data =
-        flavor === 'napcat'
-          ? [
-              { type: 'private', rkey: `&rkey=${keys.private}`, created_at: now, ttl: String(ttl) },
-              { type: 'group', rkey: `&rkey=${keys.group}`, created_at: now, ttl: String(ttl) },
-            ]
-          : {
-              private_key: `&rkey=${keys.private}`,
-              group_key: `&rkey=${keys.group}`,
-              expired_time: now + ttl,
-              updated_time: now,
-            };
-      return reply(200, { status: 'ok', retcode: 0, data });
-    }
-    return reply(404, { status: 'failed', retcode: 1404, data: null, message: `unknown action ${action}` });
+  const now = () => Math.floor(Date.now() / 1000);
+  // The OneBot implementation beside the CDN: the lab's one fake OneBot (event stream + API) with
+  // the rkey actions NapCat / LLOneBot answer.
+  const actions: Record<string, OneBotAction> = {
+    get_rkey: () =>
+      flavor === 'napcat'
+        ? [
+            { type: 'private', rkey: `&rkey=${keys.private}`, created_at: now(), ttl: String(ttl) },
+            { type: 'group', rkey: `&rkey=${keys.group}`, created_at: now(), ttl: String(ttl) },
+          ]
+        : {
+            private_key: `&rkey=${keys.private}`,
+            group_key: `&rkey=${keys.group}`,
+            expired_time: now() + ttl,
+            updated_time: now(),
+          },
+  };
+  if (flavor === 'napcat') {
+    actions.nc_get_rkey = () => [
+      { rkey: `&rkey=${keys.private}`, ttl: String(ttl), time: now(), type: 10 },
+      { rkey: `&rkey=${keys.group}`, ttl: String(ttl), time: now(), type: 20 },
+    ];
+  }
+  const onebot = await startOneBot({
+    actions,
+    ...(options.onebotToken ? { token: options.onebotToken } : {}),
   });
 
-  const [m, r, o] = await Promise.all([listenTracked(modern), listenTracked(rsa), listenTracked(onebot)]);
+  let m: Listening;
+  let r: Listening;
+  try {
+    [m, r] = await Promise.all([listenTracked(modern), listenTracked(rsa)]);
+  } catch (error) {
+    await onebot.close();
+    throw error;
+  }
   const modernPort = m.port;
   const rsaPort = r.port;
 
@@ -362,7 +357,7 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
     files,
     placeholder: HOTLINK_PLACEHOLDER,
     hits,
-    onebot: { url: `http://127.0.0.1:${o.port}`, calls: onebotCalls },
+    onebot,
     get rkeys() {
       return keys;
     },
@@ -402,7 +397,7 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
       );
     },
     close: async () => {
-      await Promise.all([m.close(), r.close(), o.close()]);
+      await Promise.all([m.close(), r.close(), onebot.close()]);
     },
   };
   return twin;
