@@ -172,6 +172,14 @@ export const FETCH: CommandSpec = {
       help: 'tls-relaxed and curl skip certificate checks for these hosts only (result marked insecure)',
     },
     {
+      name: 'ca',
+      value: 'FILE',
+      type: 'string',
+      multiple: true,
+      default: "the system's CAs and NODE_EXTRA_CA_CERTS",
+      help: 'trust the PEM certificates in FILE on top of the system CAs (repeatable; handed to curl too)',
+    },
+    {
       name: 'placeholder',
       type: 'boolean',
       default: 'off',

@@ -162,6 +162,8 @@ export async function runStrategies<T>(
       timeouts: ctx.options.timeouts,
       pinResolvedAddress: ctx.options.pinResolvedAddress,
     };
+    // The route this strategy really takes (direct-bypass: direct), for the attempt record.
+    const attemptRoute = strategy.attemptRoute?.(req) ?? route;
     const skip = !canRescue(strategy.rescues, seen)
       ? `cannot rescue ${[...seen].join(', ')}`
       : (() => {
@@ -171,7 +173,7 @@ export async function runStrategies<T>(
     if (skip !== undefined) {
       attempts.push({
         strategy: name,
-        route: describeRoute(route),
+        route: describeRoute(attemptRoute),
         outcome: 'skipped',
         ms: 0,
         message: skip,
@@ -322,7 +324,7 @@ export async function runStrategies<T>(
           : classifyError(error);
       const record: AttemptRecord = {
         strategy: name,
-        route: describeRoute(response?.route ?? route),
+        route: describeRoute(response?.route ?? attemptRoute),
         outcome: 'failed',
         failureClass: classified.failureClass,
         code: classified.code,

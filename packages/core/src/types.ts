@@ -221,6 +221,12 @@ export interface Strategy extends StrategyInfo {
    * it does not apply; the attempt is then recorded as `skipped` with that reason.
    */
   applies?(req: AttemptRequest): true | string;
+  /**
+   * The route this strategy's attempt takes when it is not `req.route` (direct-bypass goes direct
+   * whatever the environment says). Attempt records show it, also when the attempt fails before a
+   * response names its route, so a failed bypass is never listed as having used the proxy.
+   */
+  attemptRoute?(req: AttemptRequest): Route;
   attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse>;
   /** Free sockets, children, timers. */
   close?(): Promise<void> | void;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   CachedFailureError,
   DetourError,
@@ -8,6 +9,7 @@ import {
   redactText,
   redactUrl,
 } from '@detour/core';
+import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { parse } from '../args.js';
 import { buildPipeline } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
@@ -57,6 +59,13 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     ...(flags.bool('no-cache') ? { noCache: true } : {}),
     ...(expectedBytes !== undefined ? { expectedBytes } : {}),
   };
+  const strategies = parseList(flags.string('strategies'));
+  for (const name of strategies) {
+    const needs = STRATEGY_FLAGS[name];
+    const enabled = name === 'placeholder' ? flags.bool('placeholder') : !!flags.strings('allow-downgrade');
+    if (needs && !enabled) throw new UsageError(`--strategies ${name} needs ${needs}`);
+  }
+  const ca = readCaFiles(flags.strings('ca'));
   const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
   const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
 
@@ -67,7 +76,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         proxy: flags.string('proxy'),
         noProxy: flags.bool('no-proxy'),
         allowPrivate: flags.bool('allow-private'),
-        strategies: parseList(flags.string('strategies')),
+        strategies,
         timeoutMs,
         maxBytes,
         logLevel,
@@ -80,6 +89,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
         cacheDir: flags.string('cache-dir'),
         noCache: flags.bool('no-cache'),
         noPresets: parseList(flags.strings('no-preset')),
+        ca,
       },
       io.env,
       new URL(url),
@@ -114,6 +124,8 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
       throw new UsageError(error.message);
     }
+    const telling = mostTelling(error, error.attempts);
+    const advice = adviceFor(telling, new URL(url).hostname);
     if (flags.bool('json')) {
       write(
         report,
@@ -131,11 +143,12 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
             message: secrets.text(error.message),
             ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
             ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
+            ...(advice ? { hint: advice } : {}),
           },
         }),
       );
     } else {
-      write(io.stderr, `detour: ${error.failureClass}: ${secrets.text(error.message)}`);
+      write(io.stderr, secrets.text(failureLine(telling, advice)));
       if (error.attempts.length) write(io.stderr, attemptsTable(error.attempts));
     }
     return EXIT_FAILED;
@@ -182,4 +195,37 @@ function summary(info: FetchResultInfo, output: string | undefined): string {
     `sha256 ${info.sha256}`,
     attemptsTable(info.attempts),
   ].join('\n');
+}
+
+/** The summary line of a failure: the most telling attempt, and what to do about it. */
+export function failureLine(f: Failure, advice: string | undefined): string {
+  const where = [
+    f.code,
+    f.strategy &&
+      `in ${f.strategy}${f.route && f.route !== 'direct' && f.route !== 'none' ? ` via ${f.route}` : ''}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `detour: ${f.failureClass}: ${f.message}${where ? ` (${where})` : ''}${advice ? ` — ${advice}` : ''}`;
+}
+
+/** `--ca FILE`: PEM certificates trusted on top of the system's (and handed to curl). */
+export function readCaFiles(paths: string[] | undefined): string | undefined {
+  if (!paths?.length) return undefined;
+  return paths
+    .map((path) => {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new UsageError(
+          `--ca ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new UsageError(`--ca ${path}: not a PEM certificate file (no BEGIN CERTIFICATE)`);
+      }
+      return text.trim();
+    })
+    .join('\n');
 }

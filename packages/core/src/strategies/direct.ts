@@ -4,6 +4,7 @@ import {
   type AttemptResponse,
   DIRECT,
   type FailureClass,
+  type Route,
   type Strategy,
 } from '../types.js';
 
@@ -44,6 +45,10 @@ export class DirectBypassStrategy implements Strategy {
 
   applies(req: AttemptRequest): true | string {
     return req.route.kind === 'direct' ? 'no proxy in the way' : true;
+  }
+
+  attemptRoute(): Route {
+    return DIRECT;
   }
 
   attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {

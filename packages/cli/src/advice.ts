@@ -1,0 +1,151 @@
+/**
+ * What to say when a download failed: the most telling failure among the attempts, and one line
+ * on what to do about it. Pure functions over the attempt records (table-tested).
+ */
+import type { AttemptRecord, FailureClass } from '@detour/core';
+
+/** The failure a user should hear about. */
+export interface Failure {
+  strategy?: string | undefined;
+  route?: string | undefined;
+  failureClass: FailureClass;
+  code: string;
+  message: string;
+}
+
+/**
+ * How much a failure class says about the cause, most telling first. A certificate or handshake
+ * failure names the problem; a later strategy's timeout or curl's exit code usually only echoes it.
+ */
+const TELLING: readonly FailureClass[] = [
+  'blocked',
+  'too-large',
+  'tls-certificate',
+  'tls-handshake',
+  'tls-protocol',
+  'proxy',
+  'http-status',
+  'content-invalid',
+  'dns',
+  'connect-refused',
+  'connect-reset',
+  'timeout',
+  'aborted',
+  'unavailable',
+  'unknown',
+];
+
+const rank = (f: Failure) => {
+  const at = TELLING.indexOf(f.failureClass);
+  // curl's exit codes and Detour's generic deadline tell less than a Node error of the same class.
+  const vague = /^CURL_E\d+$/.test(f.code) || f.code === 'DETOUR_DEADLINE' ? 0.5 : 0;
+  return (at < 0 ? TELLING.length : at) + vague;
+};
+
+/**
+ * The most telling failure: the final error when it stopped the fetch (blocked, too large, a 404),
+ * otherwise the first failed attempt of the most telling class.
+ */
+export function mostTelling(final: Failure, attempts: readonly AttemptRecord[]): Failure {
+  const failed: Failure[] = attempts
+    .filter((a) => a.outcome === 'failed' && a.failureClass)
+    .map((a) => ({
+      strategy: a.strategy,
+      route: a.route,
+      failureClass: a.failureClass!,
+      code: a.code ?? '',
+      message: a.message ?? '',
+    }));
+  if (failed.length === 0) {
+    // Nothing ran: say why (a curl-only plan without curl is the common case).
+    const noCurl = attempts.find(
+      (a) =>
+        a.outcome === 'skipped' &&
+        a.strategy === 'curl' &&
+        /curl not found|not executable|mkfifo/i.test(a.message ?? ''),
+    );
+    if (final.code === 'DETOUR_NO_STRATEGY' && noCurl) {
+      return {
+        strategy: 'curl',
+        route: noCurl.route,
+        failureClass: 'unavailable',
+        code: 'CURL_NOT_FOUND',
+        message: noCurl.message!,
+      };
+    }
+    return final;
+  }
+  let best = failed[0]!;
+  for (const f of failed) if (rank(f) < rank(best)) best = f;
+  return rank(final) < rank(best) ? final : best;
+}
+
+const UNKNOWN_CA =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CURL_E60)$/;
+const EXPIRED = /^(CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)$/;
+const NAME_MISMATCH = /^(ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_FORMAT)$/;
+
+/** One line on what to do next, or undefined when there is nothing better than the message. */
+export function adviceFor(f: Failure, host: string): string | undefined {
+  const via = f.route && f.route !== 'direct' && f.route !== 'none' ? f.route : undefined;
+  if (f.code === 'DETOUR_PRIVATE_ADDRESS' || (f.failureClass === 'blocked' && /private/i.test(f.message))) {
+    return `${host} is a private/loopback address, refused by default: add --allow-private if you trust it`;
+  }
+  if (f.failureClass === 'tls-certificate') {
+    if (EXPIRED.test(f.code) || /expired|not yet valid/i.test(f.message)) {
+      return `the certificate of ${host} is outside its validity period (check the clock: \`date\`); tell the server's operator, or --insecure-host ${host} to accept the risk`;
+    }
+    if (
+      NAME_MISMATCH.test(f.code) ||
+      /altname|does not match|no alternative certificate subject name/i.test(f.message)
+    ) {
+      return `the certificate is not for ${host} (a proxy or captive portal intercepting?); --insecure-host ${host} accepts the risk`;
+    }
+    if (UNKNOWN_CA.test(f.code) || /issuer|self[- ]signed|unable to get local issuer/i.test(f.message)) {
+      return `the certificate of ${host} is signed by an unknown CA: trust it with --ca FILE (PEM) or NODE_EXTRA_CA_CERTS=FILE, or skip checks for this host with --insecure-host ${host}`;
+    }
+    return `the certificate of ${host} was refused: --ca FILE if its CA is yours, --insecure-host ${host} to accept the risk`;
+  }
+  if (f.code === 'CURL_NOT_FOUND')
+    return 'curl was not found: install it (apt install curl) or pass --curl PATH';
+  if (f.code === 'CURL_SPAWN_FAILED') return 'curl could not be started: check --curl PATH';
+  if (
+    f.code === 'DETOUR_PROXY_TIMEOUT' ||
+    (f.failureClass === 'proxy' && /timed? ?out|deadline/i.test(f.message))
+  ) {
+    return `the proxy ${via ?? ''} accepted the connection and never answered (a stuck accelerator?): restart or fix it, or --no-proxy`.replace(
+      '  ',
+      ' ',
+    );
+  }
+  if (f.failureClass === 'proxy') {
+    if (/407/.test(f.code))
+      return `the proxy ${via ?? ''} wants other credentials: fix them in --proxy / *_proxy, or --no-proxy`.replace(
+        '  ',
+        ' ',
+      );
+    return `the proxy ${via ?? ''} refused or failed (${f.code}): check --proxy / *_proxy (is it running?), or --no-proxy`.replace(
+      '  ',
+      ' ',
+    );
+  }
+  if (f.failureClass === 'tls-handshake' || f.failureClass === 'tls-protocol') {
+    return `TLS to ${host} failed${via ? ` through ${via}` : ''}: \`detour doctor URL\` tells whether a proxy rule, --insecure-host or --allow-downgrade would help`;
+  }
+  if (f.failureClass === 'timeout')
+    return `no answer in time: raise --timeout, or \`detour doctor URL\` to see which route hangs`;
+  if (f.failureClass === 'dns')
+    return `${host} does not resolve: check the name (under fake-IP DNS, \`detour doctor URL\`)`;
+  if (f.code === 'DETOUR_NOT_AN_IMAGE')
+    return 'the body is not an image (a block page or an expired link?): open the URL in a browser';
+  if (f.failureClass === 'too-large') return 'raise --max-bytes if the file is legitimate';
+  if (f.code === 'DETOUR_CIRCUIT_OPEN')
+    return 'this host failed every strategy several times in a row: wait, or `detour doctor URL`';
+  return undefined;
+}
+
+/** Strategies that exist only with a flag: `--strategies` naming them without it is bad usage. */
+export const STRATEGY_FLAGS: Readonly<Record<string, string>> = {
+  placeholder: '--placeholder',
+  'http-downgrade': '--allow-downgrade HOST',
+};
