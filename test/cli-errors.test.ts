@@ -2,7 +2,7 @@
  * Errors that say what to do next (one line each, through the real CLI), the most telling failure
  * in the summary line, and the route each attempt really took.
  */
-import { type BlackHoleProxy, freePort, type Lab, LAB_PNG, startBlackHoleProxy, startLab } from '@detour/lab';
+import { type BlackHoleProxy, freePort, LAB_PNG, type Lab, startBlackHoleProxy, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detour, json } from './cli-run.js';
 
