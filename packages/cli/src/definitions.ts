@@ -250,5 +250,49 @@ export const DEMO: CommandSpec = {
   examples: ['detour demo', 'detour demo --json'],
 };
 
+const option = (spec: CommandSpec, name: string): OptionSpec => {
+  const found = spec.options.find((o) => o.name === name);
+  if (!found) throw new Error(`no --${name} in detour ${spec.name}`);
+  return found;
+};
+
+export const DOCTOR: CommandSpec = {
+  name: 'doctor',
+  summary: 'try every strategy alone against a URL and say what is in the way and how to fix it',
+  usage: ['<url> [options]'],
+  description:
+    'Detects the environment, then tries each available strategy alone against the URL (no cache, no route memory, short deadlines, in parallel) and prints the environment, a table of the results, a verdict in plain words and concrete fixes: a Clash/mihomo rule, a NO_PROXY line, a fake-ip-filter entry, the Detour flag that helps. Exit 0 when at least one strategy works, 1 otherwise.',
+  options: [
+    JSON_OPTION,
+    option(FETCH, 'proxy'),
+    option(FETCH, 'no-proxy'),
+    option(FETCH, 'allow-private'),
+    {
+      name: 'timeout',
+      value: 'MS',
+      type: 'string',
+      default: '8000',
+      help: 'deadline of each strategy in milliseconds',
+    },
+    option(FETCH, 'expect'),
+    option(FETCH, 'ca'),
+    option(FETCH, 'insecure-host'),
+    {
+      ...option(FETCH, 'allow-downgrade'),
+      help: 'also try http-downgrade (plain http) for these hosts; never tried uninvited',
+    },
+    option(FETCH, 'curl'),
+    {
+      ...option(DETECT, 'dns-server'),
+      help: "ask this DNS server whether the URL's host gets a fake-IP answer (repeatable)",
+      default: 'the system resolver',
+    },
+  ],
+  examples: [
+    'detour doctor https://multimedia.nt.qq.com.cn/download?fileid=…',
+    'detour doctor https://example.com/image.png --json --proxy http://127.0.0.1:7890',
+  ],
+};
+
 /** Every command, in the order `detour --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DEMO];
+export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO];

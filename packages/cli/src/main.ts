@@ -12,6 +12,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   fetch: async () => runFetch,
   detect: async () => (await import('./commands/detect.js')).runDetect,
+  doctor: async () => (await import('./commands/doctor.js')).runDoctor,
   demo: async () => (await import('./commands/demo.js')).runDemo,
 };
 

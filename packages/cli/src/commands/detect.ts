@@ -9,14 +9,7 @@ import { table } from '../table.js';
 export async function runDetect(argv: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parse(DETECT, argv);
   if (positionals.length) throw new UsageError('detect takes no arguments (see detour detect --help)');
-  const servers = flags.strings('dns-server') ?? [];
-  for (const server of servers) {
-    if (!/^(\[[0-9a-f:]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) {
-      throw new UsageError(
-        `--dns-server takes an IP address with an optional port, got ${JSON.stringify(server)}`,
-      );
-    }
-  }
+  const servers = dnsServers(flags.strings('dns-server'));
   const environment = await createEnvironment({
     env: io.env,
     probePorts: !!flags.bool('probe-ports'),
@@ -74,4 +67,17 @@ function human(report: EnvironmentReport & { plan: string[]; reasons: Record<str
       .sort((a, b) => (a[0] === '-' ? 1 : b[0] === '-' ? -1 : Number(a[0]) - Number(b[0]))),
   );
   return `${table(['environment', ''], rows)}\n\nplan: ${report.plan.join(' → ')}\n${plan}`;
+}
+
+/** `--dns-server` values: IP addresses with an optional port. */
+export function dnsServers(values: string[] | undefined): string[] {
+  const servers = values ?? [];
+  for (const server of servers) {
+    if (!/^(\[[0-9a-f:]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) {
+      throw new UsageError(
+        `--dns-server takes an IP address with an optional port, got ${JSON.stringify(server)}`,
+      );
+    }
+  }
+  return servers;
 }

@@ -1,0 +1,215 @@
+import {
+  createPipeline,
+  DetourError,
+  describeRoute,
+  type EnvironmentProvider,
+  EXPECT_KINDS,
+  type ExpectKind,
+  type FailureClass,
+} from '@detour/core';
+import { type DetourOptions, detectEnvironment, pipelineOptions } from 'detour';
+import { parse } from '../args.js';
+import { DOCTOR } from '../definitions.js';
+import { type DoctorResult, diagnose, type Suggestion } from '../diagnose.js';
+import { type CliIo, EXIT_FAILED, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
+import { table } from '../table.js';
+import { dnsServers } from './detect.js';
+import { readCaFiles } from './fetch.js';
+
+/** `detour doctor <url>`: every strategy alone, a verdict, and fixes. */
+export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parse(DOCTOR, argv);
+  if (positionals.length !== 1)
+    throw new UsageError('doctor takes exactly one URL (see detour doctor --help)');
+  const raw = positionals[0]!;
+  let url: URL;
+  try {
+    url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new UsageError(`not an http(s) URL: ${JSON.stringify(raw)}`);
+  }
+  const expect = (flags.string('expect') ?? 'any') as ExpectKind;
+  if (!EXPECT_KINDS.includes(expect)) {
+    throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
+  }
+  if (flags.string('proxy') && flags.bool('no-proxy')) {
+    throw new UsageError('--proxy and --no-proxy exclude each other');
+  }
+  const timeoutMs = parseNumber('--timeout', flags.string('timeout')) ?? 8_000;
+  const servers = dnsServers(flags.strings('dns-server'));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const allowDowngrade = parseList(flags.strings('allow-downgrade'));
+  const proxy = flags.string('proxy');
+  const options: DetourOptions = {
+    env: io.env,
+    ...(proxy ? { proxy } : flags.bool('no-proxy') ? { proxy: false } : {}),
+    allowPrivateNetwork: flags.bool('allow-private'),
+    insecureHosts: parseList(flags.strings('insecure-host')),
+    allowDowngrade,
+    curlPath: flags.string('curl'),
+    ca: readCaFiles(flags.strings('ca')),
+    logLevel: 'silent',
+    timeoutMs,
+    // Alone means alone: nothing remembered, nothing cached, no circuit, no retries hiding a failure.
+    cache: false,
+    pipeline: { routeMemory: false, circuit: false, attemptTimeoutMs: timeoutMs },
+    ...(servers.length
+      ? { detect: { fakeIp: { servers, names: [host], timeoutMs: 1_500 } } }
+      : { fakeIpNames: [host] }),
+  };
+
+  let environment: Awaited<ReturnType<typeof detectEnvironment>>;
+  try {
+    environment = await detectEnvironment(options);
+  } catch (error) {
+    if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
+    throw error;
+  }
+  // One detection shared by every pipeline; closing a pipeline must not close it.
+  const shared: EnvironmentProvider = {
+    routeFor: (u) => environment.routeFor(u),
+    plan: (registered, u) => environment.plan(registered, u),
+    fingerprint: () => environment.fingerprint(),
+  };
+  try {
+    const route = describeRoute(shared.routeFor(url));
+    let names: string[];
+    try {
+      const probe = createPipeline(pipelineOptions(options, shared));
+      names = [...probe.strategyNames];
+      await probe.close();
+    } catch (error) {
+      if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
+      throw error;
+    }
+    const results = await Promise.all(
+      names.map((name) => tryAlone(name, url, options, shared, expect, route)),
+    );
+    const report = environment.report;
+    const sample = report.fakeIp.samples.find((s) => s.name === host);
+    const fakeIpAnswers = report.fakeIp.active && sample ? sample.addresses.filter(isFakeIp) : [];
+    const { verdict, suggestions } = diagnose({
+      host,
+      route,
+      fakeIpAnswers,
+      noProxy: report.proxy.noProxy,
+      downgradeAllowed: allowDowngrade.length > 0,
+      results,
+    });
+    const { plan } = environment.describePlan(names, url);
+    const ok = results.some((r) => r.outcome === 'ok');
+    if (flags.bool('json')) {
+      write(
+        io.stdout,
+        JSON.stringify({
+          url: url.toString(),
+          environment: { ...report, route, plan },
+          results: results.map(({ message: _message, ...r }) => r),
+          verdict,
+          suggestions,
+        }),
+      );
+    } else {
+      write(io.stdout, human(url, route, report, plan, results, verdict, suggestions));
+    }
+    return ok ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    environment.close();
+  }
+}
+
+const isFakeIp = (address: string) => /^198\.1[89]\./.test(address) || /^fc00:/i.test(address);
+
+/** Run one strategy alone through its own pipeline; never throws for a failed download. */
+async function tryAlone(
+  name: string,
+  url: URL,
+  options: DetourOptions,
+  environment: EnvironmentProvider,
+  expect: ExpectKind,
+  route: string,
+): Promise<DoctorResult> {
+  const pipeline = createPipeline(pipelineOptions({ ...options, strategies: [name] }, environment));
+  const started = performance.now();
+  try {
+    const result = await pipeline.fetch(url.toString(), { expect, noCache: true });
+    const attempt = result.attempts.findLast((a) => a.strategy === name);
+    return {
+      strategy: name,
+      route: attempt?.route ?? route,
+      outcome: 'ok',
+      failureClass: null,
+      code: null,
+      ms: attempt?.ms ?? Math.round(performance.now() - started),
+    };
+  } catch (error) {
+    if (!(error instanceof DetourError)) throw error;
+    const attempt = error.attempts.findLast((a) => a.strategy === name);
+    const skipped = attempt?.outcome === 'skipped';
+    return {
+      strategy: name,
+      route: attempt?.route ?? route,
+      outcome: skipped ? 'skipped' : 'failed',
+      failureClass: skipped ? null : ((attempt?.failureClass ?? error.failureClass) as FailureClass),
+      code: skipped ? null : (attempt?.code ?? error.code),
+      ms: attempt?.ms ?? Math.round(performance.now() - started),
+      message: attempt?.message ?? error.message,
+    };
+  } finally {
+    await pipeline.close();
+  }
+}
+
+function human(
+  url: URL,
+  route: string,
+  report: Awaited<ReturnType<typeof detectEnvironment>>['report'],
+  plan: string[],
+  results: DoctorResult[],
+  verdict: string,
+  suggestions: Suggestion[],
+): string {
+  const p = report.proxy;
+  const environment = table(
+    ['environment', ''],
+    [
+      ['proxy', p.source === 'none' ? 'none' : `${p.source}: ${p.https ?? p.http ?? p.socks ?? '-'}`],
+      ['route for this URL', route],
+      [
+        'TUN',
+        `${report.tun.active ? 'ACTIVE' : 'no'}${report.tun.interface ? ` (${report.tun.interface})` : ''}`,
+      ],
+      [
+        'fake-IP DNS',
+        `${report.fakeIp.active === null ? 'unknown' : report.fakeIp.active ? 'ACTIVE' : 'no'}: ${report.fakeIp.reason}`,
+      ],
+      ['plan', plan.join(' → ')],
+    ],
+  );
+  const rows = table(
+    ['strategy', 'route', 'outcome', 'class', 'code', 'ms'],
+    results.map((r) => [
+      r.strategy,
+      r.route,
+      r.outcome,
+      r.failureClass ?? '',
+      r.code ?? (r.outcome === 'skipped' ? (r.message ?? '') : ''),
+      String(r.ms),
+    ]),
+  );
+  const fixes = suggestions.length
+    ? ['fixes:', ...suggestions.map((s) => `  [${s.kind}] ${s.text}`)].join('\n')
+    : 'fixes: none needed';
+  return [
+    `detour doctor ${url.toString()}`,
+    '',
+    environment,
+    '',
+    rows,
+    '',
+    `verdict: ${verdict}`,
+    '',
+    fixes,
+  ].join('\n');
+}

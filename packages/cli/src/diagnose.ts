@@ -1,0 +1,187 @@
+/**
+ * `detour doctor`'s reading of the results: a verdict in plain words and concrete fixes. Pure
+ * functions over what each strategy did alone (table-tested in packages/cli/test).
+ */
+import type { FailureClass } from '@detour/core';
+import { getDomain } from 'tldts';
+import { adviceFor, mostTelling } from './advice.js';
+
+/** One strategy tried alone. Field names are a contract (`detour doctor --json`). */
+export interface DoctorResult {
+  strategy: string;
+  route: string;
+  outcome: 'ok' | 'failed' | 'skipped';
+  failureClass: FailureClass | null;
+  code: string | null;
+  ms: number;
+  /** Why it failed or was skipped (human output only). */
+  message?: string | undefined;
+}
+
+export type SuggestionKind = 'clash-rule' | 'fake-ip-filter' | 'no-proxy' | 'detour-flag' | 'system';
+
+export interface Suggestion {
+  kind: SuggestionKind;
+  text: string;
+}
+
+export interface DiagnoseInput {
+  host: string;
+  /** The route a strict request takes (`direct` or the proxy URL without credentials). */
+  route: string;
+  /** Answers of the fake-IP check for the host that fell in a fake-IP range. */
+  fakeIpAnswers: string[];
+  /** `NO_PROXY` as set now (to extend it rather than replace it). */
+  noProxy: string | null;
+  downgradeAllowed: boolean;
+  results: DoctorResult[];
+}
+
+export interface Diagnosis {
+  verdict: string;
+  suggestions: Suggestion[];
+}
+
+/** The domain a rule should name: the registrable domain (`qq.com.cn` for `multimedia.nt.qq.com.cn`). */
+export function ruleDomain(host: string): string {
+  return getDomain(host, { allowPrivateDomains: false }) ?? host;
+}
+
+const isIp = (host: string) => /^[\d.]+$/.test(host) || host.includes(':');
+
+const COST: Record<string, { what: string; flag: string }> = {
+  'tls-relaxed': {
+    what: 'the server (or something in the way) needs legacy TLS: TLS 1.0+, old ciphers, SHA-1 signatures at OpenSSL security level 0, so this host gets weaker protection; certificates are still checked unless the host is in --insecure-host',
+    flag: 'on by default in `detour fetch` and createDetour (the tls-relaxed strategy)',
+  },
+  curl: {
+    what: "curl's own TLS stack and proxy code get through where Node's do not; it costs a child process per download (about 30 ms more)",
+    flag: 'on by default when curl is found (--curl PATH to point at one)',
+  },
+  'http-downgrade': {
+    what: 'plain HTTP: the content is visible and alterable on the way, credentials headers are dropped',
+    flag: 'enable it for this host with --allow-downgrade HOST (allowDowngrade in the library)',
+  },
+};
+
+const TIMEOUT_CODES = /TIMEOUT|DEADLINE|ETIMEDOUT/;
+
+/** The verdict and the fixes for one doctor run. */
+export function diagnose(input: DiagnoseInput): Diagnosis {
+  const { host, route, results } = input;
+  const ok = results.filter((r) => r.outcome === 'ok').map((r) => r.strategy);
+  const ran = results.filter((r) => r.outcome !== 'skipped');
+  const viaProxy = route !== 'direct';
+  const domain = ruleDomain(host);
+  const sentences: string[] = [];
+  const suggestions: Suggestion[] = [];
+  const direct = results.find((r) => r.strategy === 'direct');
+
+  if (input.fakeIpAnswers.length) {
+    sentences.push(
+      `Fake-IP DNS answers ${host} with ${input.fakeIpAnswers.join(', ')}: connections to it go into the accelerator's TUN, whatever route Detour picks, so going around the proxy is not possible from here.`,
+    );
+    suggestions.push({
+      kind: 'fake-ip-filter',
+      text: `give ${host} its real address: add '+.${domain}' to dns.fake-ip-filter in the Clash/mihomo config (sing-box: a dns rule with domain_suffix ${domain} to a real DNS server)`,
+    });
+  }
+
+  const stuck = results.find(
+    (r) =>
+      r.outcome === 'failed' &&
+      r.route !== 'direct' &&
+      r.route !== 'none' &&
+      (r.failureClass === 'proxy' || r.failureClass === 'timeout') &&
+      TIMEOUT_CODES.test(r.code ?? ''),
+  );
+  if (stuck) {
+    sentences.push(`The proxy ${stuck.route} accepts connections and never answers (${stuck.code}).`);
+    suggestions.push({
+      kind: 'system',
+      text: `the proxy at ${stuck.route} is stuck: restart it or check its upstream; until then Detour goes around it when it can (direct-bypass)`,
+    });
+  }
+
+  if (ok.includes('direct')) {
+    sentences.push(
+      viaProxy
+        ? `A strict request to ${host} through ${route} works: nothing needs fixing for this URL.`
+        : `A strict request to ${host} works directly: nothing is in the way for this URL.`,
+    );
+  } else if (viaProxy && ok.includes('direct-bypass')) {
+    const why = direct?.failureClass
+      ? ` (${direct.failureClass}${direct.code ? `, ${direct.code}` : ''})`
+      : '';
+    sentences.push(
+      `The proxy ${route} breaks ${host}: the strict request through it fails${why}, the same request without the proxy works. Detour already does this for you: direct-bypass is in the default plan and the winner is remembered per host, so only the first download pays for the failed attempt. To stop the proxy breaking it for every program, route the domain DIRECT.`,
+    );
+    suggestions.push({
+      kind: 'clash-rule',
+      text: isIp(host) ? `IP-CIDR,${host}/32,DIRECT,no-resolve` : `DOMAIN-SUFFIX,${domain},DIRECT`,
+    });
+    const entries = [
+      ...(input.noProxy ? input.noProxy.split(',').map((e) => e.trim()) : []),
+      isIp(host) ? host : `.${domain}`,
+    ];
+    suggestions.push({
+      kind: 'no-proxy',
+      text: `NO_PROXY=${[...new Set(entries)].filter(Boolean).join(',')}`,
+    });
+  } else if (ok.length) {
+    sentences.push(
+      `Only ${ok.join(' and ')} ${ok.length > 1 ? 'work' : 'works'} for ${host}${direct?.failureClass ? `; the strict request fails with ${direct.failureClass}${direct.code ? ` (${direct.code})` : ''}` : ''}.`,
+    );
+    for (const name of ok) {
+      const cost = COST[name];
+      if (cost) {
+        sentences.push(`${name}: ${cost.what}.`);
+        suggestions.push({ kind: 'detour-flag', text: `${name}: ${cost.flag}` });
+      }
+    }
+  } else {
+    const tried = ran.map((r) => r.strategy);
+    const skipped = results.filter((r) => r.outcome === 'skipped');
+    const failed = results.filter((r) => r.outcome === 'failed');
+    const best = failed.length
+      ? mostTelling(
+          {
+            failureClass: failed[0]!.failureClass ?? 'unknown',
+            code: failed[0]!.code ?? '',
+            message: failed[0]!.message ?? '',
+          },
+          failed.map((r) => ({
+            strategy: r.strategy,
+            route: r.route,
+            outcome: 'failed' as const,
+            failureClass: r.failureClass ?? 'unknown',
+            code: r.code ?? '',
+            message: r.message ?? '',
+            ms: r.ms,
+          })),
+        )
+      : undefined;
+    sentences.push(
+      `Nothing worked for ${host}. Tried: ${tried.join(', ') || 'nothing'}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.strategy}, ${s.message ?? 'not applicable'}`).join('; ')})` : ''}.`,
+    );
+    if (best) {
+      sentences.push(
+        `The most telling failure: ${best.failureClass} (${best.code}) in ${best.strategy}${best.route && best.route !== 'direct' ? ` via ${best.route}` : ''}: ${best.message}`,
+      );
+      const advice = adviceFor(best, host);
+      if (advice && !advice.includes('detour doctor')) {
+        suggestions.push({ kind: /--[a-z]/.test(advice) ? 'detour-flag' : 'system', text: advice });
+      }
+      const tlsBroken = failed.some(
+        (r) => r.failureClass === 'tls-handshake' || r.failureClass === 'tls-protocol',
+      );
+      if (tlsBroken && !input.downgradeAllowed) {
+        suggestions.push({
+          kind: 'detour-flag',
+          text: `if ${host} serves the same file over plain HTTP: try \`detour doctor URL --allow-downgrade ${host}\` (plaintext: content visible and alterable)`,
+        });
+      }
+    }
+  }
+  return { verdict: sentences.join(' '), suggestions };
+}
