@@ -74,6 +74,13 @@ export const FETCH: CommandSpec = {
     },
     JSON_OPTION,
     {
+      name: 'progress',
+      type: 'boolean',
+      default: 'on for -o FILE when stderr is a terminal',
+      help: 'show a progress line on stderr (bytes, total, rate, ETA) once a download takes over 1 s, also with -o - or no -o; only on a terminal, never with --json',
+    },
+    { name: 'no-progress', type: 'boolean', default: 'off', help: 'never show the progress line' },
+    {
       name: 'strategies',
       value: 'A,B,…',
       type: 'string',

@@ -9,6 +9,8 @@ export interface BodyRules {
   expect: ExpectKind;
   /** The exact size the body must have (the caller's `expectedBytes`). */
   expectedBytes?: number | undefined;
+  /** Told the bytes received so far while the body flows, and once more (`done`) at its end. */
+  onBytes?: ((received: number, done: boolean) => void) | undefined;
 }
 
 const NOT_A: Record<ExpectKind, string> = {
@@ -126,6 +128,7 @@ export class BodyGuard extends Transform {
     if (expected !== undefined && this.bytes > expected)
       throw sizeMismatch(this.bytes, expected, 'body has at least');
     this.#hash.update(chunk);
+    this.#rules.onBytes?.(this.bytes, false);
     if (!this.#head) {
       if (this.#sniffed.length < SNIFF_BYTES)
         this.#sniffed = Buffer.concat([this.#sniffed, chunk.subarray(0, SNIFF_BYTES - this.#sniffed.length)]);
@@ -148,6 +151,7 @@ export class BodyGuard extends Transform {
     const expected = this.#rules.expectedBytes;
     if (expected !== undefined && this.bytes !== expected)
       throw sizeMismatch(this.bytes, expected, 'body has');
+    this.#rules.onBytes?.(this.bytes, true);
     this.#settle();
   }
 

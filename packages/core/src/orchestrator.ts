@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { AttemptSignal } from './attempt-signal.js';
-import { BodyGuard, checkDeclaredLength } from './body.js';
+import { BodyGuard, checkDeclaredLength, declaredLength } from './body.js';
 import { classifyError, statusError } from './classify.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { checkHeaders, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
@@ -221,7 +221,7 @@ export async function runStrategies<T>(
         response.body.destroy();
         throw statusError(response.status, redactUrl(response.finalUrl));
       }
-      const rules = { maxBytes, expect, expectedBytes };
+      const rules = { maxBytes, expect, expectedBytes, onBytes: progressReporter(options, response) };
       const rangeReq: AttemptRequest = { ...req, url: new URL(response.finalUrl), headers: sentHeaders };
       let resumes = 0;
       let restarts = 0;
@@ -378,4 +378,26 @@ function abortedBy(reason: unknown): { code: string; message: string } {
     return { code: reason.code, message: reason.message };
   }
   return { code: 'ABORT_ERR', message: 'aborted by the caller' };
+}
+
+/** A throttled `onProgress` for one response, or undefined when the caller did not ask. */
+function progressReporter(
+  options: FetchOptions,
+  response: AttemptResponse,
+): ((received: number, done: boolean) => void) | undefined {
+  const onProgress = options.onProgress;
+  if (!onProgress) return undefined;
+  const interval = options.progressIntervalMs ?? 100;
+  const total = declaredLength(response) ?? options.expectedBytes ?? null;
+  let last = 0;
+  return (received, done) => {
+    const now = performance.now();
+    if (!done && now - last < interval) return;
+    last = now;
+    try {
+      onProgress({ received, total });
+    } catch {
+      // a progress display must never break a download
+    }
+  };
 }

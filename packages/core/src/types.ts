@@ -283,6 +283,20 @@ export interface FetchOptions {
    * returns a fresh URL to fetch instead, or undefined to give up. Overrides the pipeline's.
    */
   refreshUrl?: RefreshUrl;
+  /**
+   * Told how the download goes: `received` bytes of `total` (the announced length, or the
+   * expected size; null when unknown). Called at most every `progressIntervalMs` while the body
+   * flows, and once at its end; a new attempt starts again from 0. Errors it throws are ignored.
+   */
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Least time between two `onProgress` calls (default 100 ms). */
+  progressIntervalMs?: number;
+}
+
+/** What `onProgress` is told. */
+export interface DownloadProgress {
+  received: number;
+  total: number | null;
 }
 
 /** Gives a fresh URL for one that expired (e.g. a new `rkey`), or undefined when it cannot. */

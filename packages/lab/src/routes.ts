@@ -62,7 +62,11 @@ function slowDrip(res: ServerResponse, url: URL): void {
     0,
     total,
   );
-  res.writeHead(200, { 'content-type': 'image/png', 'content-length': total });
+  // `chunked`: no Content-Length (a download of unknown size).
+  res.writeHead(200, {
+    'content-type': 'image/png',
+    ...(url.searchParams.has('chunked') ? {} : { 'content-length': total }),
+  });
   let sent = 0;
   const timer = setInterval(() => {
     res.write(body.subarray(sent, sent + 1));

@@ -23,6 +23,7 @@ import {
   UsageError,
   write,
 } from '../io.js';
+import { isTty, ProgressLine } from '../progress.js';
 import { attemptsTable } from '../table.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -66,6 +67,9 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     if (needs && !enabled) throw new UsageError(`--strategies ${name} needs ${needs}`);
   }
   const ca = readCaFiles(flags.strings('ca'));
+  if (flags.bool('progress') && flags.bool('no-progress')) {
+    throw new UsageError('--progress and --no-progress exclude each other');
+  }
   const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
   const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
 
@@ -105,6 +109,8 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   process.once('SIGTERM', onSignal);
   fetchOptions.signal = abort.signal;
   const toStdout = output === '-';
+  const progress = wantProgress(flags, io, output) ? new ProgressLine(io.stderr) : undefined;
+  if (progress) fetchOptions.onProgress = progress.update;
   const report = toStdout ? io.stderr : io.stdout;
   try {
     let info: FetchResultInfo;
@@ -116,10 +122,12 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
       const { body: _body, ...rest } = result;
       info = rest;
     }
+    progress?.done();
     if (flags.bool('json')) write(report, JSON.stringify(masked(info, secrets)));
     else write(report, summary(masked(info, secrets), output));
     return EXIT_OK;
   } catch (error) {
+    progress?.done();
     if (!(error instanceof DetourError)) throw error;
     if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
       throw new UsageError(error.message);
@@ -228,4 +236,17 @@ export function readCaFiles(paths: string[] | undefined): string | undefined {
       return text.trim();
     })
     .join('\n');
+}
+
+/**
+ * The progress line: on a terminal only (stderr), never with --json; by default for downloads to a
+ * file, with --progress for any download, never with --no-progress.
+ */
+export function wantProgress(
+  flags: { bool(name: string): boolean },
+  io: CliIo,
+  output: string | undefined,
+): boolean {
+  if (flags.bool('no-progress') || flags.bool('json') || !isTty(io.stderr)) return false;
+  return flags.bool('progress') || (output !== undefined && output !== '-');
 }
