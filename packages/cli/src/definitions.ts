@@ -60,9 +60,9 @@ const LOG_LEVEL_OPTION: OptionSpec = {
 export const FETCH: CommandSpec = {
   name: 'fetch',
   summary: 'download a URL through the strategy pipeline and say how it was obtained',
-  usage: ['<url> [options]'],
+  usage: ['<url> [options]', '<url>... -O DIR [options]', '-i FILE -O DIR [options]'],
   description:
-    'Tries the strategies of the detected plan (direct, direct-bypass, tls-relaxed, curl, …) from strictest to most relaxed until one delivers, then prints the winner, the bytes, the SHA-256 and every attempt. Exit codes: 0 success, 1 every strategy failed, 2 bad usage.',
+    'Tries the strategies of the detected plan (direct, direct-bypass, tls-relaxed, curl, …) from strictest to most relaxed until one delivers, then prints the winner, the bytes, the SHA-256 and every attempt. With several URLs (or -i FILE) and -O DIR, downloads them --concurrency at a time, one line per file, then a summary of ok / degraded / failed files and the strategies that delivered them. Exit codes: 0 success, 1 every strategy failed (for any file), 2 bad usage.',
   options: [
     {
       name: 'output',
@@ -71,6 +71,29 @@ export const FETCH: CommandSpec = {
       type: 'string',
       default: 'none (report only)',
       help: 'write the body to FILE atomically (nothing left on failure); - writes it to stdout',
+    },
+    {
+      name: 'output-dir',
+      short: 'O',
+      value: 'DIR',
+      type: 'string',
+      default: 'none',
+      help: 'write each URL to DIR (created if missing), named after the last path segment; needed with several URLs',
+    },
+    {
+      name: 'input-file',
+      short: 'i',
+      value: 'FILE',
+      type: 'string',
+      default: 'none',
+      help: 'read URLs from FILE, one per line (# comments and blank lines skipped; - for stdin)',
+    },
+    {
+      name: 'concurrency',
+      value: 'N',
+      type: 'string',
+      default: '4',
+      help: 'with -O DIR: downloads at a time',
     },
     JSON_OPTION,
     {
@@ -217,6 +240,7 @@ export const FETCH: CommandSpec = {
   examples: [
     'detour fetch https://example.com/image.png -o image.png',
     'detour fetch https://example.com/image.png --json --expect image',
+    'detour fetch -i urls.txt -O images/ --concurrency 8',
     "detour fetch https://example.com/a.jpg --proxy socks5://127.0.0.1:7891 -H 'Referer: https://example.com/'",
   ],
 };

@@ -11,7 +11,7 @@ import {
 } from '@detour/core';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { parse } from '../args.js';
-import { buildPipeline } from '../build-pipeline.js';
+import { buildPipeline, type PipelineFlags } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
 import {
   type CliIo,
@@ -25,13 +25,18 @@ import {
 } from '../io.js';
 import { isTty, ProgressLine } from '../progress.js';
 import { attemptsTable } from '../table.js';
+import { runMany } from './fetch-many.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parse(FETCH, argv);
   const secrets = flags.bool('show-secrets') ? SHOW_SECRETS : MASK_SECRETS;
-  if (positionals.length !== 1) throw new UsageError('fetch takes exactly one URL (see detour fetch --help)');
+  // Several URLs, -O DIR or -i FILE: the many-files mode (fetch-many.ts); otherwise exactly one URL.
+  const many = flags.has('output-dir') || flags.has('input-file') || positionals.length > 1;
+  if (!many && positionals.length !== 1) {
+    throw new UsageError('fetch takes exactly one URL (see detour fetch --help)');
+  }
   const url = positionals[0]!;
   const output = flags.string('output');
   const expect = (flags.string('expect') ?? 'any') as ExpectKind;
@@ -48,12 +53,6 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (flags.string('cache-dir') === '') throw new UsageError('--cache-dir takes a directory');
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
-  }
   const fetchOptions: FetchOptions = {
     expect,
     headers: parseHeaders(flags.strings('header')),
@@ -73,31 +72,31 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
   const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
 
+  const pipelineFlags: PipelineFlags = {
+    proxy: flags.string('proxy'),
+    noProxy: flags.bool('no-proxy'),
+    allowPrivate: flags.bool('allow-private'),
+    strategies,
+    timeoutMs,
+    maxBytes,
+    logLevel,
+    allowDowngrade: parseList(flags.strings('allow-downgrade')),
+    downgradePorts: parseList(flags.strings('downgrade-port')),
+    insecureHosts: parseList(flags.strings('insecure-host')),
+    placeholder: flags.bool('placeholder'),
+    curlPath: flags.string('curl'),
+    headersProfile: flags.string('headers-profile'),
+    cacheDir: flags.string('cache-dir'),
+    noCache: flags.bool('no-cache'),
+    noPresets: parseList(flags.strings('no-preset')),
+    ca,
+  };
+  if (many) return runMany(flags, positionals, fetchOptions, pipelineFlags, io);
+  checkUrl(url);
+
   let pipeline: Awaited<ReturnType<typeof buildPipeline>>;
   try {
-    pipeline = await buildPipeline(
-      {
-        proxy: flags.string('proxy'),
-        noProxy: flags.bool('no-proxy'),
-        allowPrivate: flags.bool('allow-private'),
-        strategies,
-        timeoutMs,
-        maxBytes,
-        logLevel,
-        allowDowngrade: parseList(flags.strings('allow-downgrade')),
-        downgradePorts: parseList(flags.strings('downgrade-port')),
-        insecureHosts: parseList(flags.strings('insecure-host')),
-        placeholder: flags.bool('placeholder'),
-        curlPath: flags.string('curl'),
-        headersProfile: flags.string('headers-profile'),
-        cacheDir: flags.string('cache-dir'),
-        noCache: flags.bool('no-cache'),
-        noPresets: parseList(flags.strings('no-preset')),
-        ca,
-      },
-      io.env,
-      new URL(url),
-    );
+    pipeline = await buildPipeline(pipelineFlags, io.env, new URL(url));
   } catch (error) {
     if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
     throw error;
@@ -249,4 +248,14 @@ export function wantProgress(
 ): boolean {
   if (flags.bool('no-progress') || flags.bool('json') || !isTty(io.stderr)) return false;
   return flags.bool('progress') || (output !== undefined && output !== '-');
+}
+
+/** An http(s) URL, or bad usage. */
+export function checkUrl(url: string): void {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
+  }
 }
