@@ -54,3 +54,13 @@ export function parseHeaders(values: string[] | undefined): Record<string, strin
 export function write(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
+
+/** An http(s) URL, or bad usage. */
+export function checkUrl(url: string): void {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
+  }
+}

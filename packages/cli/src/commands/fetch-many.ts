@@ -10,10 +10,9 @@ import { createDetour } from 'detour';
 import { adviceFor, mostTelling } from '../advice.js';
 import type { Flags } from '../args.js';
 import { detourOptions, type PipelineFlags } from '../build-pipeline.js';
-import { type CliIo, EXIT_FAILED, EXIT_OK, parseNumber, UsageError, write } from '../io.js';
+import { type CliIo, checkUrl, EXIT_FAILED, EXIT_OK, parseNumber, UsageError, write } from '../io.js';
 import { formatBytes } from '../progress.js';
 import { table } from '../table.js';
-import { checkUrl } from './fetch.js';
 
 type FileResult =
   | (FetchResultInfo & { file: string })

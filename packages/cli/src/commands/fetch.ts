@@ -15,6 +15,7 @@ import { buildPipeline, type PipelineFlags } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
 import {
   type CliIo,
+  checkUrl,
   EXIT_FAILED,
   EXIT_OK,
   parseHeaders,
@@ -248,14 +249,4 @@ export function wantProgress(
 ): boolean {
   if (flags.bool('no-progress') || flags.bool('json') || !isTty(io.stderr)) return false;
   return flags.bool('progress') || (output !== undefined && output !== '-');
-}
-
-/** An http(s) URL, or bad usage. */
-export function checkUrl(url: string): void {
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
-  }
 }
