@@ -6,6 +6,8 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     alias: {
+      // Before '@detour/core': the first matching alias wins.
+      '@detour/core/testing': fileURLToPath(new URL('./packages/core/src/testing/index.ts', import.meta.url)),
       '@detour/core': pkg('core'),
       '@detour/detect': pkg('detect'),
       '@detour/tls-relaxed': pkg('tls-relaxed'),

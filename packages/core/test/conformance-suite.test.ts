@@ -1,0 +1,108 @@
+/** The conformance suite itself can fail: broken strategies are caught by the check meant for them. */
+import { connect, type Socket } from 'node:net';
+import { type Lab, startLab } from '@detour/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AttemptRequest,
+  type AttemptResponse,
+  DIRECT,
+  direct,
+  routeFromProxyUrl,
+  type Strategy,
+  strictAttempt,
+} from '../src/index.js';
+import { conformanceChecks, type TestStrategyOptions } from '../src/testing/index.js';
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await startLab();
+});
+afterAll(async () => {
+  await lab?.close();
+});
+
+async function failing(make: () => Strategy, check: string, extra: Partial<TestStrategyOptions> = {}) {
+  const found = conformanceChecks({ make, lab: () => lab, ...extra }).find((c) => c.name.startsWith(check));
+  if (!found) throw new Error(`no check ${check}`);
+  return found.run().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+/** A well-behaved base to break one thing at a time. */
+class Base implements Strategy {
+  name = 'base';
+  stage = 'fallback' as const;
+  reason = 'a test strategy';
+  rescues = 'any' as const;
+  attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
+    return strictAttempt(req, signal);
+  }
+}
+
+describe('conformance suite catches', () => {
+  it('a malformed name or a missing stage', async () => {
+    expect(
+      await failing(() => Object.assign(new Base(), { name: 'Not A Name' }), 'has a well-formed'),
+    ).toBeDefined();
+    expect(
+      await failing(() => Object.assign(new Base(), { stage: undefined as never }), 'has a well-formed'),
+    ).toBeDefined();
+  });
+
+  it('an applies() that throws', async () => {
+    const thrower = Object.assign(new Base(), {
+      applies: (req: AttemptRequest) => {
+        if (req.failures.length) throw new Error('boom');
+        return true as const;
+      },
+    });
+    expect(await failing(() => thrower, 'applies()')).toBeDefined();
+  });
+
+  it('a strategy that claims the proxy while going direct', async () => {
+    class Liar extends Base {
+      override async attempt(req: AttemptRequest, signal: AbortSignal) {
+        const response = await strictAttempt(req, signal, { route: DIRECT });
+        return { ...response, route: routeFromProxyUrl(lab.proxies.http.url) };
+      }
+    }
+    expect(await failing(() => new Liar(), 'succeeds on the lab')).toBeDefined();
+  });
+
+  it('a strategy that ignores its signal', async () => {
+    class Deaf extends Base {
+      override attempt(req: AttemptRequest) {
+        return strictAttempt(req, new AbortController().signal);
+      }
+    }
+    expect(await failing(() => new Deaf(), 'rejects promptly')).toBeDefined();
+    expect(await failing(() => new Deaf(), 'blocks a loopback target')).toBeUndefined(); // it still blocks
+  });
+
+  it('a strategy that leaks a socket past close()', async () => {
+    const leaked: Socket[] = [];
+    class Leaky extends Base {
+      override async attempt(req: AttemptRequest, signal: AbortSignal) {
+        leaked.push(connect(lab.http.port, '127.0.0.1'));
+        return strictAttempt(req, signal);
+      }
+    }
+    expect(await failing(() => new Leaky(), 'close() twice', { slackMs: 300 })).toBeDefined();
+    for (const socket of leaked) socket.destroy();
+  });
+
+  it('a strategy whose flags do not match what it is', async () => {
+    class Degraded extends Base {
+      override async attempt(req: AttemptRequest, signal: AbortSignal) {
+        return { ...(await strictAttempt(req, signal)), degraded: true };
+      }
+    }
+    expect(await failing(() => new Degraded(), 'reports flags')).toBeDefined();
+  });
+
+  it('and passes core`s own direct', async () => {
+    for (const check of conformanceChecks({ make: () => direct(), lab: () => lab })) await check.run();
+  });
+});

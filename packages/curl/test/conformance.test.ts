@@ -1,0 +1,19 @@
+import { testStrategy } from '@detour/core/testing';
+import { type Lab, startLab } from '@detour/lab';
+import { afterAll, beforeAll } from 'vitest';
+import { type CurlStrategy, curl } from '../src/index.js';
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await startLab();
+});
+afterAll(async () => {
+  await lab?.close();
+});
+
+testStrategy({
+  label: 'curl',
+  make: () => curl(),
+  lab: () => lab,
+  children: (strategy) => (strategy as CurlStrategy).pids,
+});
