@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DetourUsageError, tencentCacheKey } from '@detour/core';
+import { rkeyProvider } from '@detour/qq';
 import type { DetourOptions } from 'detour';
 import type { Schema as SchemaType } from 'koishi';
 import { Schema } from './koishi.js';
@@ -40,6 +41,12 @@ export interface Config {
   cacheDir?: string;
   /** Host names checked for fake-IP DNS answers at start (e.g. `multimedia.nt.qq.com.cn`). */
   fakeIpNames: string[];
+  /** Site presets (`qq`: Tencent's media CDN — rkey expiry, `&amp;`, sizes, Referer); default `['qq']`. */
+  presets: Array<'qq'>;
+  /** The OneBot HTTP API (NapCat, LLOneBot, Lagrange) asked for a fresh rkey when a QQ link expired. */
+  onebotApi?: string;
+  /** The OneBot access token (sent as `Authorization: Bearer`; never logged). */
+  onebotToken?: string;
   /** Detour's log level; lines go to Koishi's logger `detour`. */
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 }
@@ -91,6 +98,17 @@ export const Config: SchemaType<Config> = Schema.intersect([
     caFile: Schema.string().description('A PEM file of extra trusted CAs.'),
   }).description('Strategies'),
   Schema.object({
+    presets: Schema.array(Schema.union(['qq'] as const))
+      .default(['qq'])
+      .description('Site presets. qq: Tencent media CDN (rkey expiry, &amp;, sizes, Referer).'),
+    onebotApi: Schema.string()
+      .role('link')
+      .description(
+        'OneBot HTTP API (NapCat, LLOneBot, Lagrange), e.g. http://127.0.0.1:3000: an expired QQ link gets a fresh rkey. Empty: no refresh.',
+      ),
+    onebotToken: Schema.string().role('secret').description('OneBot access token for that API.'),
+  }).description('QQ'),
+  Schema.object({
     cache: Schema.boolean().default(true).description('Keep downloads in memory so repeats cost no network.'),
     cacheDir: Schema.string().description('Disk cache directory, kept across restarts. Empty: memory only.'),
     fakeIpNames: Schema.array(Schema.string())
@@ -107,6 +125,13 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
   const cacheDir = config.cacheDir?.trim();
   if (!config.cache && cacheDir) {
     throw new DetourUsageError('cacheDir needs cache: true', 'DETOUR_BAD_OPTION');
+  }
+  const onebotApi = config.onebotApi?.trim();
+  if (onebotApi && !/^https?:\/\//i.test(onebotApi)) {
+    throw new DetourUsageError(
+      `onebotApi must be an http(s) URL, got ${JSON.stringify(onebotApi)}`,
+      'DETOUR_BAD_OPTION',
+    );
   }
   const proxy = config.proxy?.trim();
   if (proxy && config.noProxy) {
@@ -126,6 +151,15 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
     ...(config.caFile?.trim() ? { ca: readCa(config.caFile.trim()) } : {}),
     cache: config.cache ? { cacheKey: tencentCacheKey, ...(cacheDir ? { dir: cacheDir } : {}) } : false,
     fakeIpNames: config.fakeIpNames,
+    presets: config.presets,
+    ...(onebotApi
+      ? {
+          refreshUrl: rkeyProvider({
+            endpoint: onebotApi,
+            ...(config.onebotToken ? { token: config.onebotToken } : {}),
+          }).refreshUrl,
+        }
+      : {}),
     logger,
   };
 }

@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { DetourError } from '@detour/core';
-import { type DowngradeOrigin, LAB_PNG, type Lab, startDowngradeOrigin, startLab } from '@detour/lab';
+import {
+  type DowngradeOrigin,
+  interceptLookup,
+  LAB_PNG,
+  type Lab,
+  makePng,
+  startDowngradeOrigin,
+  startLab,
+  startTencentTwin,
+  TENCENT_TWIN_NAMES,
+} from '@detour/lab';
 import type * as Mock from '@koishijs/plugin-mock';
 import type * as Koishi from 'koishi';
 import type { Context } from 'koishi';
@@ -24,6 +34,7 @@ const { App, h } = require('koishi') as typeof Koishi;
 type App = Koishi.App;
 const mock = (require('@koishijs/plugin-mock') as typeof Mock).default;
 
+const PICTURE = makePng(40);
 let lab: Lab;
 let broken: DowngradeOrigin;
 let dir: string;
@@ -163,6 +174,36 @@ describe('koishi-plugin-detour', () => {
     expect(lab.http.routes.hits('/image.png')).toBe(0);
   });
 
+  it('QQ: an expired rkey is refreshed through the configured OneBot API', async () => {
+    const restore = interceptLookup(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
+    const twin = await startTencentTwin({
+      files: { picture: { bytes: PICTURE, appid: 1407, contentType: 'application/octet-stream' } },
+      onebotToken: 'onebot-secret',
+    });
+    try {
+      const { client, seen } = await startApp({
+        noProxy: true,
+        allowPrivateNetwork: true, // the twin's real names resolve to 127.0.0.1 here
+        caFile: lab.caPath,
+        onebotApi: twin.onebot.url,
+        onebotToken: 'onebot-secret',
+      });
+      const url = twin.downloadUrl('picture');
+      twin.rotateKeys(); // the key in the message expired before the bot fetched it
+
+      const replies = await client.receive(`<img src="${h.escape(url, true)}"/>`);
+
+      expect(replies).toEqual([`direct degraded=false bytes=${PICTURE.length}`]);
+      expect(seen[0]!.result!.body.equals(PICTURE)).toBe(true);
+      expect(twin.onebot.calls).toContain('nc_get_rkey');
+      expect(twin.onebot.refused).toBe(0);
+      expect(twin.hitsFor('picture').map((hit) => hit.status)).toEqual([400, 200]);
+    } finally {
+      await twin.close();
+      restore();
+    }
+  });
+
   it('toFile and stream go through the same pipeline', async () => {
     const { app } = await startApp({ noProxy: true, allowPrivateNetwork: true, caFile: lab.caPath });
     const path = join(dir, 'saved.png');
@@ -219,6 +260,7 @@ describe('Config schema', () => {
       allowDowngrade: [],
       headersProfile: 'detour',
       cache: true,
+      presets: ['qq'],
       logLevel: 'warn',
     });
   });
