@@ -1,5 +1,5 @@
 import { DetourError } from './errors.js';
-import type { FailureClass } from './types.js';
+import { FAILURE_CLASSES, type FailureClass } from './types.js';
 
 export interface Classification {
   failureClass: FailureClass;
@@ -122,6 +122,17 @@ function chain(error: unknown): ErrorLike[] {
 
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
+const KNOWN_CLASSES: ReadonlySet<string> = new Set(FAILURE_CLASSES);
+
+/** `String(value)`, except for values that cannot be converted (a null-prototype object). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 /**
  * Map anything a Node client can throw to one FailureClass. Reads `code`, `cause` and `message`:
  * through got a handshake alert arrives as `EPROTO` with the OpenSSL reason only in the message,
@@ -131,9 +142,12 @@ export function classifyError(error: unknown): Classification {
   const links = chain(error);
   const detour = links.find((e): e is DetourError => e instanceof DetourError);
   if (detour) {
+    // A custom strategy may throw a DetourError with a class of its own invention (plain JS):
+    // the answer is always one of the known classes.
+    const known = KNOWN_CLASSES.has(detour.failureClass);
     return {
-      failureClass: detour.failureClass,
-      code: detour.code,
+      failureClass: known ? detour.failureClass : 'unknown',
+      code: typeof detour.code === 'string' && detour.code ? detour.code : 'UNKNOWN',
       terminal: isTerminal(detour.failureClass, detour.status) || detour.code === 'ERR_TOO_MANY_REDIRECTS',
       message: detour.message,
     };
@@ -146,7 +160,7 @@ export function classifyError(error: unknown): Classification {
     ...messages.flatMap((m) => [...m.matchAll(/\b(E[A-Z]{4,}|EAI_[A-Z]+)\b/g)].map((x) => x[1]!)),
   ].map((c) => c.replace('SSL/TLS_ALERT', 'SSLV3_ALERT'));
   const text = [...codes, ...messages].join(' | ');
-  const message = messages[0] ?? String(error);
+  const message = messages[0] ?? safeString(error);
   const specific = codes.find((c) => c !== 'EPROTO' && c !== 'ERR_GOT_REQUEST_ERROR') ?? codes[0];
   const result = (failureClass: FailureClass, code = specific ?? 'UNKNOWN'): Classification => ({
     failureClass,
