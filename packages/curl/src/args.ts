@@ -61,6 +61,21 @@ export function curlProxyUrl(route: Exclude<Route, { kind: 'direct' }>): { url: 
   return user || password ? { url, user: `${user}:${password}` } : { url };
 }
 
+/**
+ * The route curl takes under `pinResolvedAddress`: SOCKS routes where the proxy would resolve the
+ * name (`socks5h://`, `socks4a://`, `socks://`) become their local-lookup twins, so curl resolves
+ * the name itself and `--resolve` pins it to the checked address. HTTP proxies stay (curl cannot
+ * send them an address for a name: the strategy skips them, see `strategy.ts`).
+ */
+export function pinnedRoute(route: Route, pin: boolean | undefined): Route {
+  if (!pin || route.kind !== 'socks') return route;
+  const url = new URL(route.url);
+  const local: Record<string, string> = { 'socks5h:': 'socks5:', 'socks:': 'socks5:', 'socks4a:': 'socks4:' };
+  const protocol = local[url.protocol];
+  if (!protocol) return route;
+  return { kind: 'socks', url: route.url.replace(/^[a-z0-9]+:/i, protocol) };
+}
+
 /** Whether curl resolves the target name itself (direct, `socks4://`, `socks5://`) rather than the proxy. */
 export function resolvesLocally(route: Route): boolean {
   if (route.kind === 'direct') return true;

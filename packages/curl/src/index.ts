@@ -2,7 +2,7 @@ import { asPlugin } from '@detour/core';
 import { curl } from './strategy.js';
 
 export type { CurlCall, CurlInvocation } from './args.js';
-export { buildCurlInvocation, configString, curlProxyUrl, resolvesLocally } from './args.js';
+export { buildCurlInvocation, configString, curlProxyUrl, pinnedRoute, resolvesLocally } from './args.js';
 export type { CurlFailure } from './exit-codes.js';
 export { CURL_EXIT_CLASSES, curlFailure, curlMessage } from './exit-codes.js';
 export type { Lookup } from './guard.js';

@@ -13,6 +13,7 @@ import {
   RELAXED_CIPHERS,
   type Strategy,
 } from '@detour/core';
+import { pinnedRoute } from './args.js';
 import { guardTarget, type Lookup } from './guard.js';
 import { locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';
 import { type CurlRun, type RunContext, runCurl } from './run.js';
@@ -92,6 +93,9 @@ export class CurlStrategy implements Strategy {
       }
       return located.reason;
     }
+    if (req.pinResolvedAddress && req.route.kind === 'http-proxy') {
+      return 'pinResolvedAddress: curl cannot send an HTTP proxy a checked address for a name';
+    }
     return true;
   }
 
@@ -116,16 +120,18 @@ export class CurlStrategy implements Strategy {
     let insecure = false;
     // Core's redirect-and-retry loop (kit): the same rules as the in-process transport, resets
     // through a proxy included (not retried, D11). Every hop is guarded and run by a new curl.
+    // Under pinResolvedAddress, socks5h/socks4a become socks5/socks4: curl resolves, --resolve pins.
+    const route = pinnedRoute(req.route, req.pinResolvedAddress);
     const { response, url, headers, retries } = await followWithRetries<CurlRun>(
       {
         url: req.url,
         headers: req.headers,
-        route: req.route,
+        route,
         limits: req.limits,
         send: async (hop, hopSignal) => {
           const resolve = await guardTarget(
             hop.url,
-            req.route,
+            route,
             req.allowPrivateNetwork,
             hopSignal,
             this.#options.lookup,
@@ -136,7 +142,7 @@ export class CurlStrategy implements Strategy {
             {
               url: hop.url,
               headers: hop.headers,
-              route: req.route,
+              route,
               maxBytes: req.limits.maxBytes,
               maxTimeSec: (req.deadline - Date.now()) / 1000,
               connectTimeoutSec: timeouts.connect / 1000,
@@ -161,7 +167,7 @@ export class CurlStrategy implements Strategy {
       headers: response.headers,
       body: response.body,
       finalUrl: url.toString(),
-      route: req.route,
+      route, // the route curl really took (socks5 for a pinned socks5h)
       decoded: !!encoding && encoding.toLowerCase() !== 'identity' && acceptsEncoding(headers),
       ...(insecure ? { insecure: true } : {}),
       ...(retries ? { retries } : {}),
