@@ -18,6 +18,7 @@ export default defineConfig({
       '@detour/cli': pkg('cli'),
       detour: pkg('detour'),
       'koishi-plugin-detour': pkg('koishi-plugin-detour'),
+      '@detour/serve': pkg('serve'),
       '@detour/lab': fileURLToPath(new URL('./packages/lab/src/index.ts', import.meta.url)),
     },
   },

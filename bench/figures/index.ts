@@ -51,4 +51,10 @@ export const FIGURES: readonly FigureEntry[] = [
     title: 'curl strategy cost vs the in-process path',
     load: async () => (await import('./7-curl-cost.js')).figure,
   },
+  {
+    id: 8,
+    key: 'serve',
+    title: 'detour serve over loopback HTTP vs in-process pipeline.fetch',
+    load: async () => (await import('./8-serve.js')).figure,
+  },
 ];

@@ -64,7 +64,7 @@ const QUICK: BenchConfig = {
   scale: { downloads: 200, inFlight: 32, hosts: 4, bytes: 10 * KiB, runs: 1 },
   cache: { runs: 2, requests: 5 },
   curlCost: { runs: 2, sequential: 3, concurrent: 6, concurrency: 3 },
-  figureTimeoutMs: 60_000,
+  figureTimeoutMs: 120_000,
 };
 
 export function benchConfig(env: Record<string, string | undefined> = process.env): BenchConfig {

@@ -325,5 +325,86 @@ export const DOCTOR: CommandSpec = {
   ],
 };
 
+/** `fetch`'s flags that shape the pipeline (not the one download): `serve` takes them all. */
+const PIPELINE_FLAGS = new Set([
+  'strategies',
+  'proxy',
+  'no-proxy',
+  'allow-private',
+  'timeout',
+  'max-bytes',
+  'headers-profile',
+  'log-level',
+  'allow-downgrade',
+  'downgrade-port',
+  'insecure-host',
+  'placeholder',
+  'curl',
+  'cache-dir',
+  'no-cache',
+  'no-preset',
+  'ca',
+]);
+
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  summary: 'run one pipeline behind an HTTP API for bots in any language (@detour/serve)',
+  usage: ['[options]'],
+  description:
+    'Detects the environment once (again every 60 s and on SIGHUP), builds one pipeline and answers GET/POST /v1/fetch (the body streamed, X-Detour-* headers), /v1/detect, /healthz and /metrics. Prints `listening on http://HOST:PORT` on stderr once ready. A non-loopback --host needs a token. SIGTERM/SIGINT: in-flight downloads finish (up to --grace), then exit 0.',
+  options: [
+    {
+      name: 'host',
+      value: 'ADDR',
+      type: 'string',
+      default: '127.0.0.1',
+      help: 'address to listen on; anything but loopback requires --token',
+    },
+    {
+      name: 'port',
+      value: 'N',
+      type: 'string',
+      default: '7070',
+      help: 'port to listen on; 0 picks a free one',
+    },
+    {
+      name: 'token',
+      value: 'TOKEN',
+      type: 'string',
+      default: '$DETOUR_TOKEN, else none',
+      help: 'require `Authorization: Bearer TOKEN` on every route but /healthz',
+    },
+    {
+      name: 'redis',
+      value: 'URL',
+      type: 'string',
+      default: 'none (in process)',
+      help: 'redis://… : share the cache, route memory and open circuits with every instance on it',
+    },
+    {
+      name: 'grace',
+      value: 'MS',
+      type: 'string',
+      default: '10000',
+      help: 'on SIGTERM/SIGINT, how long in-flight downloads may run on before they are cut',
+    },
+    ...FETCH.options
+      .filter((o) => PIPELINE_FLAGS.has(o.name))
+      .map((o) =>
+        o.name === 'cache-dir'
+          ? { ...o, default: 'none (memory only)', help: 'add a disk tier in DIR to the in-memory cache' }
+          : o.name === 'log-level'
+            ? { ...o, default: 'warn' }
+            : o,
+      ),
+  ],
+  examples: [
+    'detour serve',
+    'detour serve --host 0.0.0.0 --token "$DETOUR_TOKEN" --placeholder',
+    'detour serve --redis redis://127.0.0.1:6379',
+    "curl -s 'http://127.0.0.1:7070/v1/fetch?url=https%3A%2F%2Fexample.com%2Fa.png&expect=image' -o a.png",
+  ],
+};
+
 /** Every command, in the order `detour --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO];
+export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO, SERVE];

@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   detect: async () => (await import('./commands/detect.js')).runDetect,
   doctor: async () => (await import('./commands/doctor.js')).runDoctor,
   demo: async () => (await import('./commands/demo.js')).runDemo,
+  serve: async () => (await import('./commands/serve.js')).runServe,
 };
 
 /** Run the CLI; returns the exit code. Never throws for bad input: exit 2 with one line on stderr. */

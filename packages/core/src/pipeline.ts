@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { commitTempFile, tempPathFor, writeFileAtomically } from './atomic-write.js';
@@ -35,6 +35,7 @@ import {
   DIRECT,
   type FetchOptions,
   type FetchResult,
+  type FetchResultInfo,
   type FileResult,
   type HeaderValue,
   type HttpTransport,
@@ -89,6 +90,45 @@ interface Prepared {
 interface CacheKeys {
   cache: string;
   flight: string;
+}
+
+/**
+ * Keeps a copy of a streaming body for the cache, up to `limit` bytes (past it the copy is
+ * dropped), and hands it to `store` before the stream ends, so a fetch that follows finds it.
+ */
+class CacheTap extends Transform {
+  #chunks: Buffer[] | undefined = [];
+  #bytes = 0;
+  readonly #limit: number;
+  readonly #store: (body: Buffer) => Promise<void>;
+
+  constructor(limit: number, store: (body: Buffer) => Promise<void>) {
+    super();
+    this.#limit = limit;
+    this.#store = store;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#chunks) {
+      this.#bytes += chunk.length;
+      if (this.#bytes > this.#limit) this.#chunks = undefined;
+      else this.#chunks.push(chunk);
+    }
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const chunks = this.#chunks;
+    this.#chunks = undefined;
+    if (!chunks) {
+      callback();
+      return;
+    }
+    this.#store(Buffer.concat(chunks)).then(
+      () => callback(),
+      () => callback(),
+    );
+  }
 }
 
 /**
@@ -289,27 +329,54 @@ export class Pipeline {
     const { hit, keys } = await this.#lookup(prepared);
     const ready = hit ?? (await this.#joinFlight(keys, options));
     if (ready) {
-      const { body, bytes: _bytes, sha256: _sha256, ...info } = ready;
+      const { body, bytes: _bytes, ...info } = ready;
       const out = new PassThrough();
       out.end(body);
       return { ...info, body: out, expectedBytes: body.length };
     }
-    const { consumed, info } = await this.#run(prepared, options, async (response, guard, signal) => {
-      const out = new PassThrough();
-      // Errors after the hand-over reach the caller through `out` (pipeline destroys it with the error).
-      const flowing = pump(response.body, guard, out, { signal });
-      flowing.catch(() => {});
-      await Promise.race([guard.verdict, flowing]);
-      return {
-        value: out as Readable,
-        bytes: 0,
-        sha256: '',
-        expectedBytes: guard.expectedLength,
-        holdSignal: (release) => {
-          flowing.then(release, release);
-        },
-      };
+    // A body the cache would keep is kept while it streams, and stored before the stream ends.
+    let announce!: (
+      info: { result: Omit<FetchResultInfo, 'bytes' | 'sha256'>; headers: Downloaded['headers'] } | undefined,
+    ) => void;
+    const described = new Promise<Parameters<typeof announce>[0]>((resolve) => {
+      announce = resolve;
     });
+    const cache = keys ? this.#cache : undefined;
+    let outcome: Outcome<Readable>;
+    try {
+      outcome = await this.#run(prepared, options, async (response, guard, signal) => {
+        const out = new PassThrough();
+        const tap =
+          cache && keys && (guard.expectedLength ?? 0) <= cache.maxEntryBytes
+            ? new CacheTap(cache.maxEntryBytes, async (body) => {
+                const seen = await described;
+                if (!seen || body.length !== guard.bytes) return;
+                const result = { ...seen.result, body, bytes: body.length, sha256: guard.sha256 };
+                await this.#store(keys.cache, { result, headers: seen.headers }).catch(() => {});
+              })
+            : undefined;
+        // Errors after the hand-over reach the caller through `out` (pipeline destroys it with the error).
+        const flowing = tap
+          ? pump(response.body, guard, tap, out, { signal })
+          : pump(response.body, guard, out, { signal });
+        flowing.catch(() => {});
+        await Promise.race([guard.verdict, flowing]);
+        return {
+          value: out as Readable,
+          bytes: 0,
+          sha256: '',
+          expectedBytes: guard.expectedLength,
+          holdSignal: (release) => {
+            flowing.then(release, release);
+          },
+        };
+      });
+    } catch (error) {
+      announce(undefined);
+      throw error;
+    }
+    const { consumed, info, headers } = outcome;
+    announce({ result: info, headers });
     const { attempts, ...rest } = info;
     return {
       ...rest,
@@ -361,7 +428,10 @@ export class Pipeline {
     const fingerprint = this.#fingerprint();
     let ticket: CircuitTicket | undefined;
     try {
-      ticket = this.#circuit?.enter(routeKey(url, fingerprint));
+      const circuitKey = routeKey(url, fingerprint);
+      ticket = this.#circuit?.shared
+        ? await this.#circuit.admit(circuitKey)
+        : this.#circuit?.enter(circuitKey);
     } catch (error) {
       // An open circuit makes no request; a bot that enabled a last resort (the placeholder) still
       // gets its stand-in (degraded, and the attempts say why) instead of an error.
@@ -400,6 +470,7 @@ export class Pipeline {
         // A placeholder means every real strategy failed: the host did not answer.
         if (outcome.info.degraded) this.#circuit?.failure(ticket);
         else this.#circuit?.success(ticket);
+        if (this.#circuit?.shared) await this.#circuit.flush(); // other instances see it before we answer
       }
       const held = release;
       if (held && outcome.consumed.holdSignal) {
@@ -411,6 +482,7 @@ export class Pipeline {
       const attempts = error instanceof DetourError ? error.attempts : [];
       await this.#learn(url, fingerprint, route, attempts, false);
       if (ticket) this.#judge(ticket, error, attempts);
+      if (ticket && this.#circuit?.shared) await this.#circuit.flush();
       throw error;
     } finally {
       release?.();

@@ -336,4 +336,6 @@ export interface StreamResult extends Omit<FetchResultInfo, 'bytes' | 'sha256'> 
   body: Readable;
   /** Content-Length when known. */
   expectedBytes: number | null;
+  /** The body's SHA-256 (hex) when known before it streams (answered from the cache or a shared download). */
+  sha256?: string;
 }

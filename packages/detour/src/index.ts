@@ -74,6 +74,12 @@ export interface DetourOptions {
   refreshUrl?: RefreshUrl | undefined;
   /** Extra strategies or plugins, registered after the built-in ones. */
   use?: Array<Strategy | Plugin> | undefined;
+  /**
+   * An environment already detected (`detectEnvironment()`): `createDetour` then skips detection.
+   * The pipeline owns it from there (`close()` closes it). `detour serve` keeps the handle to
+   * re-detect on SIGHUP.
+   */
+  environment?: DetectedEnvironment | undefined;
   /** Any other core option; wins over the fields above. */
   pipeline?: Omit<PipelineOptions, 'use' | 'environment'> | undefined;
 }
@@ -197,7 +203,7 @@ export function pipelineOptions(
 
 /** Detect the environment and compose core with every strategy package: Detour as shipped. */
 export async function createDetour(options: DetourOptions = {}): Promise<Pipeline> {
-  const environment = await detectEnvironment(options);
+  const environment = options.environment ?? (await detectEnvironment(options));
   try {
     return createPipeline(pipelineOptions(options, environment));
   } catch (error) {

@@ -1,5 +1,6 @@
 import { DetourError } from '../errors.js';
-import type { Clock } from '../store/types.js';
+import { toKeyValueStore } from '../store/keyv-store.js';
+import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
 
 export interface CircuitOptions {
   /** Fetches in a row for which every strategy failed before the circuit opens (default 5). */
@@ -8,6 +9,12 @@ export interface CircuitOptions {
   cooldownMs?: number;
   /** Most hosts tracked; the oldest is forgotten first (default 10 000). */
   maxHosts?: number;
+  /**
+   * Share open circuits with other instances (a Keyv instance or KeyValueStore, e.g. Redis): a
+   * circuit opened by one instance is open for all until its cool-down ends; a success anywhere
+   * closes it. Failures are counted per instance. Default: in process only.
+   */
+  store?: KeyValueStore | KeyvLike;
   now?: Clock;
 }
 
@@ -53,7 +60,7 @@ interface HostState {
  * `threshold` in a row → open: `enter` throws CircuitOpenError (no network) for `cooldownMs`.
  * Then half-open: exactly one request goes through; its success closes the circuit, its failure
  * opens it for another cool-down. Outcomes that say nothing about the host (the caller aborted)
- * are `neutral`. In-process only: see the README for why it is not shared.
+ * are `neutral`. With `store`, open circuits are shared (see `admit`); counting stays local.
  */
 export class CircuitBreaker {
   readonly threshold: number;
@@ -61,12 +68,47 @@ export class CircuitBreaker {
   readonly #maxHosts: number;
   readonly #now: Clock;
   readonly #hosts = new Map<string, HostState>();
+  readonly #store: KeyValueStore | undefined;
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(options: CircuitOptions = {}) {
     this.threshold = Math.max(1, options.threshold ?? CIRCUIT_DEFAULTS.threshold);
     this.cooldownMs = Math.max(0, options.cooldownMs ?? CIRCUIT_DEFAULTS.cooldownMs);
     this.#maxHosts = Math.max(1, options.maxHosts ?? CIRCUIT_DEFAULTS.maxHosts);
     this.#now = options.now ?? Date.now;
+    this.#store = options.store ? toKeyValueStore(options.store) : undefined;
+  }
+
+  /** Whether open circuits are shared with other instances. */
+  get shared(): boolean {
+    return this.#store !== undefined;
+  }
+
+  /**
+   * `enter`, after taking in what the shared store knows: a circuit another instance opened is
+   * open here too (until its cool-down ends). Without a store, the same as `enter`. A store that
+   * fails is read as "nothing shared".
+   */
+  async admit(key: string): Promise<CircuitTicket> {
+    if (this.#store) {
+      const shared = await this.#store.get(PREFIX + key).catch(() => undefined);
+      const open = shared === undefined ? undefined : parseShared(shared);
+      const host = this.#hosts.get(key);
+      if (
+        open &&
+        open.openUntil > this.#now() &&
+        !(host?.openUntil !== undefined && host.openUntil >= open.openUntil)
+      ) {
+        this.#hosts.delete(key);
+        this.#hosts.set(key, {
+          failures: Math.max(open.failures, host?.failures ?? 0),
+          openUntil: open.openUntil,
+          probing: false,
+        });
+        this.#trim();
+      }
+    }
+    return this.enter(key);
   }
 
   state(key: string): CircuitState {
@@ -89,7 +131,8 @@ export class CircuitBreaker {
 
   /** The host answered: close the circuit. */
   success(ticket: CircuitTicket): void {
-    this.#hosts.delete(ticket.key);
+    const known = this.#hosts.delete(ticket.key);
+    if (this.#store && (known || ticket.probe)) this.#share(ticket.key, undefined);
   }
 
   /** Every strategy failed for this fetch. */
@@ -107,7 +150,8 @@ export class CircuitBreaker {
     }
     this.#hosts.delete(ticket.key);
     this.#hosts.set(ticket.key, host);
-    while (this.#hosts.size > this.#maxHosts) this.#hosts.delete(this.#hosts.keys().next().value as string);
+    this.#trim();
+    if (this.#store && host.openUntil !== undefined) this.#share(ticket.key, host);
   }
 
   /** The outcome says nothing about the host (caller aborted, blocked by policy). */
@@ -115,5 +159,42 @@ export class CircuitBreaker {
     if (!ticket.probe) return;
     const host = this.#hosts.get(ticket.key);
     if (host) host.probing = false;
+  }
+
+  #trim(): void {
+    while (this.#hosts.size > this.#maxHosts) this.#hosts.delete(this.#hosts.keys().next().value as string);
+  }
+
+  /** Publish an opened circuit (or its closing) to the shared store; a failing store only loses the sharing. */
+  #share(key: string, host: HostState | undefined): void {
+    const store = this.#store;
+    if (!store) return;
+    const work =
+      host?.openUntil === undefined
+        ? store.delete(PREFIX + key)
+        : store.set(
+            PREFIX + key,
+            JSON.stringify({ v: 1, openUntil: host.openUntil, failures: host.failures }),
+            Math.max(1, host.openUntil - this.#now()),
+          );
+    this.#pending.add(work);
+    void work.catch(() => {}).finally(() => this.#pending.delete(work));
+  }
+
+  /** Wait for writes to the shared store still in flight (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+}
+
+const PREFIX = 'circuit:v1:';
+
+function parseShared(raw: string): { openUntil: number; failures: number } | undefined {
+  try {
+    const entry = JSON.parse(raw) as { v?: number; openUntil?: unknown; failures?: unknown };
+    if (entry?.v !== 1 || typeof entry.openUntil !== 'number') return undefined;
+    return { openUntil: entry.openUntil, failures: typeof entry.failures === 'number' ? entry.failures : 0 };
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,126 @@
+import { DetourError } from '@detour/core';
+import { ServeUsageError, startServer } from '@detour/serve';
+import { parse } from '../args.js';
+import { detourOptions } from '../build-pipeline.js';
+import { SERVE } from '../definitions.js';
+import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
+import { readCaFiles } from './fetch.js';
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/**
+ * `detour serve`: one pipeline behind an HTTP API (@detour/serve) until SIGTERM/SIGINT; SIGHUP
+ * detects the environment again. Prints `listening on http://HOST:PORT` on stderr once ready.
+ */
+export async function runServe(argv: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parse(SERVE, argv);
+  const values = {
+    host: flags.string('host'),
+    port: flags.string('port'),
+    token: flags.string('token'),
+    redis: flags.string('redis'),
+    grace: flags.string('grace'),
+    strategies: flags.string('strategies'),
+    proxy: flags.string('proxy'),
+    'no-proxy': flags.bool('no-proxy'),
+    'allow-private': flags.bool('allow-private'),
+    timeout: flags.string('timeout'),
+    'max-bytes': flags.string('max-bytes'),
+    'log-level': flags.string('log-level'),
+    'allow-downgrade': flags.strings('allow-downgrade'),
+    'downgrade-port': flags.strings('downgrade-port'),
+    'insecure-host': flags.strings('insecure-host'),
+    placeholder: flags.bool('placeholder'),
+    curl: flags.string('curl'),
+    'headers-profile': flags.string('headers-profile'),
+    'cache-dir': flags.string('cache-dir'),
+    'no-cache': flags.bool('no-cache'),
+    'no-preset': flags.strings('no-preset'),
+    ca: readCaFiles(flags.strings('ca')),
+  };
+  if (positionals.length) throw new UsageError('serve takes no arguments (see detour serve --help)');
+  const logLevel = values['log-level'] ?? 'warn';
+  if (!LOG_LEVELS.has(logLevel))
+    throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
+  if (values.proxy && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other');
+  if (values['cache-dir'] !== undefined && values['no-cache']) {
+    throw new UsageError('--cache-dir and --no-cache exclude each other');
+  }
+  if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
+  const port = values.port === undefined ? 7070 : Number(values.port);
+  if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
+    throw new UsageError(`--port takes 0-65535, got ${JSON.stringify(values.port)}`);
+  }
+  const graceMs = parseNumber('--grace', values.grace) ?? 10_000;
+  const token = values.token ?? io.env.DETOUR_TOKEN;
+  if (token !== undefined && token.trim() === '') throw new UsageError('--token (or DETOUR_TOKEN) is empty');
+
+  const options = detourOptions(
+    {
+      proxy: values.proxy,
+      noProxy: values['no-proxy'],
+      allowPrivate: values['allow-private'],
+      strategies: parseList(values.strategies),
+      timeoutMs: parseNumber('--timeout', values.timeout),
+      maxBytes: parseNumber('--max-bytes', values['max-bytes']),
+      logLevel,
+      allowDowngrade: parseList(values['allow-downgrade']),
+      downgradePorts: parseList(values['downgrade-port']),
+      insecureHosts: parseList(values['insecure-host']),
+      placeholder: values.placeholder,
+      curlPath: values.curl,
+      headersProfile: values['headers-profile'],
+      cacheDir: values['cache-dir'],
+      noCache: values['no-cache'],
+      noPresets: parseList(values['no-preset']),
+      ca: values.ca,
+    },
+    io.env,
+  );
+  // A long-running service reads its memory tier again and again (the CLI's one-shot fetch does
+  // not): memory always, plus the disk tier with --cache-dir; --no-cache turns both off.
+  options.cache = values['no-cache'] ? false : values['cache-dir'] ? { dir: values['cache-dir'] } : {};
+
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      host: values.host ?? '127.0.0.1',
+      port,
+      token,
+      redis: values.redis,
+      detour: options,
+    });
+  } catch (error) {
+    if (error instanceof ServeUsageError || error instanceof DetourError) {
+      throw new UsageError(error.message.split('\n')[0]!);
+    }
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new UsageError(`cannot listen on ${values.host ?? '127.0.0.1'}:${port}: ${code}`);
+    }
+    throw error;
+  }
+  write(io.stderr, `listening on ${server.url}`);
+
+  await new Promise<void>((resolve) => {
+    const onHup = () => {
+      server.redetect().catch((error: unknown) => {
+        write(io.stderr, `detour serve: re-detection failed: ${(error as Error).message}`);
+      });
+    };
+    const stop = (signal: string) => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      write(io.stderr, `${signal}: finishing in-flight fetches (up to ${graceMs} ms)`);
+      resolve();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGHUP', onHup);
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+  });
+  await server.close(graceMs);
+  return EXIT_OK;
+}

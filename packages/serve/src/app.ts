@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import {
+  CachedFailureError,
+  CircuitOpenError,
+  DetourError,
+  type Pipeline,
+  type StreamResult,
+} from '@detour/core';
+import type { DetectedEnvironment } from '@detour/detect';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { bearerCheck } from './auth.js';
+import type { ServeMetrics } from './metrics.js';
+import {
+  type FetchRequest,
+  fetchBodySchema,
+  fetchOptionsFor,
+  fetchQuerySchema,
+  type ServiceLimits,
+} from './request.js';
+import { statusFor } from './status.js';
+
+export interface AppOptions {
+  pipeline: Pipeline;
+  environment: DetectedEnvironment;
+  metrics: ServeMetrics;
+  limits: ServiceLimits;
+  /** Bearer token every route but `/healthz` needs; none: no auth (loopback only). */
+  token?: string | undefined;
+  /** Aborted when the server gives up waiting for in-flight fetches at shutdown. */
+  shutdown: AbortSignal;
+}
+
+/** The failure JSON: the same fields as `detour fetch --json` prints on failure. */
+export function failureBody(url: string | null, error: DetourError) {
+  return {
+    ok: false as const,
+    url,
+    strategy: null,
+    degraded: false,
+    fromCache: error instanceof CachedFailureError,
+    attempts: error.attempts,
+    error: { failureClass: error.failureClass, code: error.code, message: error.message },
+  };
+}
+
+function usageBody(url: string | null, code: string, message: string) {
+  return failureBody(url, new DetourError(message, { failureClass: 'blocked', code }));
+}
+
+/** Counts and hashes the bytes on their way out (the `X-Detour-Sha256` trailer). */
+class Digest extends Transform {
+  readonly #hash = createHash('sha256');
+  bytes = 0;
+  #hex: string | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  get hex(): string {
+    this.#hex ??= this.#hash.digest('hex');
+    return this.#hex;
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'invalid';
+  }
+}
+
+/** Header values must be Latin-1 without control characters: JSON of attempts can hold anything. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The fastify app: routes, auth, validation. Policy stays in the pipeline (DESIGN.md: services are thin). */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { pipeline, environment, metrics, limits, shutdown } = options;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+
+  const authorized = options.token ? bearerCheck(options.token) : undefined;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!authorized || request.url === '/healthz') return;
+    if (!authorized(request.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer realm="detour"');
+      return reply
+        .code(401)
+        .send(
+          usageBody(
+            null,
+            'DETOUR_UNAUTHORIZED',
+            'missing or wrong bearer token (Authorization: Bearer TOKEN)',
+          ),
+        );
+    }
+  });
+
+  app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
+    const url =
+      (request.query as { url?: unknown } | undefined)?.url ?? (request.body as { url?: unknown })?.url;
+    const given = typeof url === 'string' ? url : null;
+    if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
+      const message = error.validation ? `invalid request: ${error.message}` : error.message;
+      const status = error.validation ? 400 : (error.statusCode ?? 400);
+      return reply.code(status).send(usageBody(given, 'DETOUR_BAD_REQUEST', message));
+    }
+    return reply.code(500).send(usageBody(given, 'DETOUR_INTERNAL', error.message));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(usageBody(null, 'DETOUR_BAD_REQUEST', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  app.get('/v1/detect', async () => {
+    const { plan, reasons } = environment.describePlan(pipeline.strategyNames);
+    return { ...environment.report, plan, reasons };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.contentType);
+    return metrics.text();
+  });
+
+  const serveFetch = async (request: FetchRequest, reply: FastifyReply) => {
+    const abort = new AbortController();
+    const onShutdown = () =>
+      abort.abort(
+        new DetourError('the service is shutting down', { failureClass: 'aborted', code: 'DETOUR_SHUTDOWN' }),
+      );
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    const origin = originOf(request.url);
+    const finish = metrics.started();
+    reply.raw.once('close', () => {
+      shutdown.removeEventListener('abort', onShutdown);
+      if (!reply.raw.writableFinished) abort.abort(); // the bot hung up: stop downloading
+      finish();
+    });
+    let result: StreamResult;
+    try {
+      result = await pipeline.stream(request.url, fetchOptionsFor(request, limits, abort.signal));
+    } catch (error) {
+      if (!(error instanceof DetourError)) throw error;
+      metrics.failed(
+        origin,
+        error.failureClass,
+        error.code,
+        finish(),
+        error instanceof CircuitOpenError ? error.retryAt : undefined,
+      );
+      return reply.code(statusFor(error)).send(failureBody(request.url, error));
+    }
+    const digest = new Digest();
+    result.body.once('error', (error) => digest.destroy(error));
+    digest.once('end', () => metrics.succeeded(origin, result, finish()));
+    digest.once('error', (error) => {
+      const failure = error instanceof DetourError ? error : undefined;
+      metrics.failed(origin, failure?.failureClass ?? 'unknown', failure?.code ?? 'unknown', finish());
+    });
+    result.body.pipe(digest);
+    const format = result.format;
+    reply
+      .code(200)
+      .header('content-type', result.contentType ?? 'application/octet-stream')
+      .header('x-detour-strategy', result.strategy)
+      .header('x-detour-degraded', String(result.degraded))
+      .header('x-detour-from-cache', String(result.fromCache))
+      .header('x-detour-attempts', headerSafe(JSON.stringify(result.attempts)));
+    if (format) reply.header('x-detour-format', format);
+    if (result.sha256) reply.header('x-detour-sha256', result.sha256);
+    if (result.expectedBytes !== null) reply.header('content-length', result.expectedBytes);
+    else if (!result.sha256) reply.trailer('x-detour-sha256', async () => digest.hex);
+    return reply.send(digest);
+  };
+
+  app.get<{ Querystring: { url: string; expect?: FetchRequest['expect']; expectBytes?: string } }>(
+    '/v1/fetch',
+    { schema: { querystring: fetchQuerySchema } },
+    (request, reply) => {
+      const { expectBytes, ...rest } = request.query;
+      return serveFetch(
+        { ...rest, ...(expectBytes !== undefined ? { expectBytes: Number(expectBytes) } : {}) },
+        reply,
+      );
+    },
+  );
+
+  app.post<{ Body: FetchRequest }>('/v1/fetch', { schema: { body: fetchBodySchema } }, (request, reply) =>
+    serveFetch(request.body, reply),
+  );
+
+  return app;
+}
