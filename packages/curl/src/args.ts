@@ -5,7 +5,7 @@ export interface CurlCall {
   url: URL;
   headers: Readonly<Record<string, string>>;
   route: Route;
-  /** Where curl dumps the response headers (a FIFO the strategy reads). */
+  /** Where curl dumps the response headers (a plain file in the strategy's temp dir, read by the strategy). */
   headerFile: string;
   maxBytes: number;
   /** Seconds until the attempt's deadline. */

@@ -12,10 +12,17 @@ export function locateExecutable(
   if (name.includes('/') || name.includes('\\') || isAbsolute(name)) {
     return isExecutableFile(name) ? resolve(name) : undefined;
   }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+  // Windows finds `curl` as `curl.exe` (System32 ships one since Windows 10 1803).
+  const extensions =
+    process.platform === 'win32'
+      ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').filter(Boolean)]
+      : [''];
+  for (const dir of (env.PATH ?? env.Path ?? '').split(delimiter)) {
     if (!dir) continue;
-    const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return candidate;
+    for (const ext of extensions) {
+      const candidate = join(dir, name + ext);
+      if (isExecutableFile(candidate)) return candidate;
+    }
   }
   return undefined;
 }

@@ -1,27 +1,21 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
 import { DetourError, type Route } from '@detour/core';
 import { buildCurlInvocation, type CurlCall } from './args.js';
 import { curlError } from './exit-codes.js';
 import { MAX_HEAD_BYTES, parseFinalHead, type ResponseHead } from './headers.js';
 
-const execFileAsync = promisify(execFile);
-
 /** What a run needs besides the call: where things are, and the caller's CAs. */
 export interface RunContext {
   curlPath: string;
-  mkfifoPath: string;
   env: Record<string, string | undefined>;
   killGraceMs: number;
-  /** PEM for `--cacert` (system bundle + extra CAs), or undefined for curl's default trust. */
-  caPem: string | undefined;
-  /** Where each run's private temp dir (FIFO, CA file) is made. */
-  tmpDir: string;
+  /** The CA bundle for `--cacert` (system bundle + extra CAs, written once per strategy), or undefined. */
+  caFile: string | undefined;
+  /** The strategy's private temp dir (mode 0700): each run's header file goes here. */
+  workDir: string;
   /** Live runs, so `close()` can end them: each stops its child and resolves once it is cleaned up. */
   live: Map<ChildProcess, () => Promise<void>>;
 }
@@ -90,13 +84,16 @@ export function terminate(
   return closed;
 }
 
+let runs = 0;
+
 /**
  * Spawn curl for one request and resolve as soon as the final response head is known.
  *
- * Headers come through a FIFO (`--dump-header`) in a private temp dir, the body through stdout, so
- * the two never mix (with `-D -` trailers would land in the body) and the head is known before the
- * first body byte is read. The FIFO's write end is also handed to the child as fd 3: the read side
- * sees end-of-file exactly when curl is gone, never before curl opened it.
+ * The body comes through stdout; the headers go to a file of their own (`--dump-header`), so the
+ * two never mix (with `-D -` trailers would land in the body). curl flushes that file after every
+ * header line, before the first body byte reaches stdout, so the head is read from it when the
+ * first body byte arrives, when curl exits, or by a light poll in between (a head whose body is
+ * slow to start). A plain file, no FIFO: the same code runs on Linux, macOS and Windows.
  */
 export async function runCurl(
   call: Omit<CurlCall, 'headerFile' | 'caFile'>,
@@ -104,37 +101,22 @@ export async function runCurl(
   signal: AbortSignal,
 ): Promise<CurlRun> {
   signal.throwIfAborted();
-  const dir = await mkdtemp(join(ctx.tmpDir, 'detour-curl-')); // mode 0700
-  const headerFile = join(dir, 'headers');
-  let caFile: string | undefined;
-  let headerFd: number | undefined;
-  let writerFd: number | undefined;
+  const headerFile = join(ctx.workDir, `head-${process.pid}-${++runs}`);
   let child: ChildProcess;
   try {
-    if (ctx.caPem !== undefined) {
-      caFile = join(dir, 'ca.pem');
-      await writeFile(caFile, ctx.caPem, { mode: 0o600 });
-    }
-    await execFileAsync(ctx.mkfifoPath, ['-m', '600', headerFile], { signal });
-    headerFd = openSync(headerFile, constants.O_RDONLY | constants.O_NONBLOCK);
-    writerFd = openSync(headerFile, constants.O_WRONLY | constants.O_NONBLOCK);
-    const { args, config } = buildCurlInvocation({ ...call, headerFile, caFile });
+    const { args, config } = buildCurlInvocation({ ...call, headerFile, caFile: ctx.caFile });
     child = spawn(ctx.curlPath, args, {
-      stdio: ['pipe', 'pipe', 'pipe', writerFd],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: childEnv(ctx.env),
       windowsHide: true,
       // Its own process group: a deadline, an abort or close() kills curl and anything it (or a
       // wrapper script given as `curlPath`) started, so no descendant holds our pipes open.
       detached: true,
     });
-    closeSync(writerFd);
-    writerFd = undefined;
     child.stdin!.on('error', () => {}); // curl may exit before reading its config (EPIPE)
     child.stdin!.end(config);
   } catch (error) {
-    if (writerFd !== undefined) closeSync(writerFd);
-    if (headerFd !== undefined) closeSync(headerFd);
-    await rm(dir, { recursive: true, force: true });
+    await rm(headerFile, { force: true });
     if (signal.aborted) throw signal.reason;
     throw new DetourError(`could not start curl: ${(error as Error).message}`, {
       failureClass: 'unavailable',
@@ -142,14 +124,7 @@ export async function runCurl(
       cause: error,
     });
   }
-  return watch(
-    child,
-    new Socket({ fd: headerFd, readable: true, writable: false }),
-    dir,
-    call.route,
-    ctx,
-    signal,
-  );
+  return watch(child, headerFile, call.route, ctx, signal);
 }
 
 /** The environment curl runs in: proxy variables removed (the route decides), messages in English. */
@@ -163,20 +138,20 @@ function childEnv(env: Record<string, string | undefined>): Record<string, strin
   return out;
 }
 
+/** How often the header file is read while a head is awaited and no body byte has come yet. */
+const HEAD_POLL_MS = 25;
+
 function watch(
   child: ChildProcess,
-  headerStream: Socket,
-  dir: string,
+  headerFile: string,
   route: Route,
   ctx: RunContext,
   signal: AbortSignal,
 ): Promise<CurlRun> {
   const body = new PassThrough();
-  let dump = '';
   let stderr = '';
   let head: ResponseHead | undefined;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let headerDone = false;
   let stopped: unknown; // why we ended the child ourselves
   let markDone!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -189,7 +164,7 @@ function watch(
   child.once('exit', () => signalGroup(child, 'SIGKILL'));
   const stop = (reason: unknown): Promise<void> => {
     stopped ??= reason;
-    return terminate(child, ctx.killGraceMs, closed, [headerStream]).then(() => done);
+    return terminate(child, ctx.killGraceMs, closed).then(() => done);
   };
   const stopForClose = () =>
     stop(new DetourError('the curl strategy was closed', { failureClass: 'aborted', code: 'ABORT_ERR' }));
@@ -197,6 +172,7 @@ function watch(
 
   return new Promise<CurlRun>((resolve, reject) => {
     let settled = false;
+    let poll: NodeJS.Timeout | undefined;
     const fail = (error: unknown) => {
       if (!settled) {
         settled = true;
@@ -214,22 +190,46 @@ function watch(
     };
     signal.addEventListener('abort', onAbort, { once: true });
 
-    const cleanup = () => {
-      signal.removeEventListener('abort', onAbort);
-      headerStream.destroy();
-      // Listed as live until its temp dir is gone, so that `close()` waits for that too.
-      void rm(dir, { recursive: true, force: true }).finally(() => {
-        ctx.live.delete(child);
-        markDone();
-      });
+    /** Read the header file; settle with the run once the final head is complete. */
+    const readHead = async (): Promise<void> => {
+      if (head || settled) return;
+      const dump = await readFile(headerFile, 'latin1').catch(() => '');
+      if (head || settled) return;
+      const found = parseFinalHead(dump);
+      if (found) {
+        head = found;
+        settled = true;
+        clearInterval(poll);
+        resolve({
+          ...found,
+          body,
+          pid: child.pid!,
+          discard: () => {
+            body.destroy();
+            return stop('discarded');
+          },
+        });
+      } else if (dump.length > MAX_HEAD_BYTES) {
+        const error = new DetourError('response head too large', {
+          failureClass: 'content-invalid',
+          code: 'CURL_HEAD_TOO_LARGE',
+        });
+        void stop(error).then(() => fail(error));
+      }
     };
-    // Ends when the child has exited and the FIFO is drained: only then is every header byte read.
-    const maybeFinish = () => {
-      if (!exit || !headerDone) return;
-      cleanup();
+    poll = setInterval(() => void readHead(), HEAD_POLL_MS);
+
+    const finish = async () => {
+      clearInterval(poll);
+      signal.removeEventListener('abort', onAbort);
+      if (stopped === undefined) await readHead(); // every header byte is on disk once curl is gone
+      // Listed as live until its header file is gone, so that `close()` waits for that too.
+      await rm(headerFile, { force: true }).catch(() => {});
+      ctx.live.delete(child);
+      markDone();
       if (!settled) {
         if (stopped !== undefined) return fail(stopped);
-        if (exit.code !== 0) return fail(exitError(exit, stderr, route));
+        if (exit!.code !== 0) return fail(exitError(exit!, stderr, route));
         return fail(
           new DetourError('curl exited without a response head', {
             failureClass: 'unknown',
@@ -238,41 +238,12 @@ function watch(
         );
       }
       if (stopped !== undefined) return; // we ended it (body destroyed, abort, discard)
-      if (exit.code === 0) body.end();
-      else fail(exitError(exit, stderr, route));
+      if (exit!.code === 0) body.end();
+      else fail(exitError(exit!, stderr, route));
     };
 
-    headerStream.setEncoding('latin1');
-    headerStream.on('data', (chunk: string) => {
-      if (head) return; // trailers: not ours to report
-      dump += chunk;
-      head = parseFinalHead(dump);
-      if (head) {
-        settled = true;
-        const run: CurlRun = {
-          ...head,
-          body,
-          pid: child.pid!,
-          discard: () => {
-            body.destroy();
-            return stop('discarded');
-          },
-        };
-        resolve(run);
-      } else if (dump.length > MAX_HEAD_BYTES) {
-        const error = new DetourError('response head too large', {
-          failureClass: 'content-invalid',
-          code: 'CURL_HEAD_TOO_LARGE',
-        });
-        void stop(error).then(() => fail(error));
-      }
-    });
-    headerStream.on('error', () => {}); // the FIFO is ours; its end is decided by the child's exit
-    headerStream.on('close', () => {
-      headerDone = true;
-      maybeFinish();
-    });
-
+    // The first body byte means the head is complete on disk (curl flushed it before).
+    child.stdout!.once('data', () => void readHead());
     child.stdout!.pipe(body, { end: false });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
@@ -292,11 +263,7 @@ function watch(
     });
     child.once('close', (code, sig) => {
       exit = { code, signal: sig };
-      // A FIFO reader can lag the exit by a tick: give it the chance to drain before deciding.
-      setImmediate(() => {
-        if (!headerDone) headerStream.resume();
-        maybeFinish();
-      });
+      void finish();
     });
   });
 }

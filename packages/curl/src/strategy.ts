@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type AttemptRequest,
   type AttemptResponse,
@@ -37,7 +39,7 @@ export interface CurlOptions {
   killGraceMs?: number;
   /** Environment for PATH lookup and for the child (default `process.env`; proxy variables are never passed on). */
   env?: Record<string, string | undefined>;
-  /** Directory for each run's private temp dir: header FIFO, CA file (default `os.tmpdir()`). */
+  /** Where the strategy's private temp dir goes (CA bundle, header files; default `os.tmpdir()`). */
   tmpDir?: string;
   /** DNS lookup for the private-network guard (tests). */
   lookup?: Lookup;
@@ -45,8 +47,13 @@ export interface CurlOptions {
 
 interface Located {
   curl?: string;
-  mkfifo?: string;
   reason?: string;
+}
+
+/** The strategy's temp dir and the CA bundles written into it (one file per distinct PEM). */
+interface WorkDir {
+  path: string;
+  caFiles: Map<string, Promise<string>>;
 }
 
 /**
@@ -66,6 +73,7 @@ export class CurlStrategy implements Strategy {
   #located: Located | undefined;
   #reported = false;
   #systemCa: string | null | undefined;
+  #work: Promise<WorkDir> | undefined;
 
   constructor(options: CurlOptions = {}) {
     this.#options = { ...options, insecureHosts: [...(options.insecureHosts ?? [])] };
@@ -101,19 +109,19 @@ export class CurlStrategy implements Strategy {
 
   async attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
     const located = this.#locate();
-    if (!located.curl || !located.mkfifo) {
+    if (!located.curl) {
       throw new DetourError(located.reason ?? 'curl not found', {
         failureClass: 'unavailable',
         code: 'CURL_NOT_FOUND',
       });
     }
+    const work = await this.#workDir();
     const ctx: RunContext = {
       curlPath: located.curl,
-      mkfifoPath: located.mkfifo,
       env: this.#env,
       killGraceMs: this.#options.killGraceMs ?? 250,
-      caPem: this.#caPem(req),
-      tmpDir: this.#options.tmpDir ?? tmpdir(),
+      caFile: await this.#caFile(work, req),
+      workDir: work.path,
       live: this.#live,
     };
     const timeouts = { ...DEFAULT_TIMEOUTS, ...req.timeouts };
@@ -174,26 +182,54 @@ export class CurlStrategy implements Strategy {
     };
   }
 
-  /** End every live curl child and wait until each is reaped and its temp files are gone. */
+  /**
+   * End every live curl child, wait until each is reaped, then remove the strategy's temp dir (CA
+   * bundles, header files). Idempotent; a later attempt makes a new dir.
+   */
   async close(): Promise<void> {
     await Promise.all([...this.#live.values()].map((stop) => stop()));
+    const work = this.#work;
+    this.#work = undefined;
+    const dir = await work?.then(
+      (w) => w.path,
+      () => undefined,
+    );
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   #locate(): Located {
     if (this.#located) return this.#located;
-    if (process.platform === 'win32') {
-      this.#located = { reason: 'the curl strategy needs POSIX FIFOs (not available on Windows yet)' };
-      return this.#located;
-    }
     const wanted = this.#options.curlPath ?? 'curl';
     const curl = locateExecutable(wanted, this.#env);
-    const mkfifo = locateExecutable('mkfifo', this.#env) ?? locateExecutable('/usr/bin/mkfifo', this.#env);
-    this.#located = !curl
-      ? { reason: `curl not found at ${wanted.includes('/') ? wanted : `${wanted} (PATH)`}` }
-      : !mkfifo
-        ? { curl, reason: 'mkfifo not found on PATH (needed to read curl headers)' }
-        : { curl, mkfifo };
+    this.#located = curl
+      ? { curl }
+      : { reason: `curl not found at ${/[\\/]/.test(wanted) ? wanted : `${wanted} (PATH)`}` };
     return this.#located;
+  }
+
+  /** The strategy's private temp dir (0700), made on first use. */
+  #workDir(): Promise<WorkDir> {
+    this.#work ??= mkdtemp(join(this.#options.tmpDir ?? tmpdir(), 'detour-curl-')).then((path) => ({
+      path,
+      caFiles: new Map(),
+    }));
+    return this.#work;
+  }
+
+  /**
+   * The `--cacert` file: the system bundle plus the caller's extra CAs, written once per strategy
+   * (per distinct PEM) and reused by every run until `close()`; undefined without extra CAs.
+   */
+  #caFile(work: WorkDir, req: AttemptRequest): Promise<string | undefined> {
+    const pem = this.#caPem(req);
+    if (pem === undefined) return Promise.resolve(undefined);
+    let file = work.caFiles.get(pem);
+    if (!file) {
+      const path = join(work.path, `ca-${work.caFiles.size}.pem`);
+      file = writeFile(path, pem, { mode: 0o600 }).then(() => path);
+      work.caFiles.set(pem, file);
+    }
+    return file;
   }
 
   /** `--cacert` content: the system bundle plus the caller's extra CAs; undefined when there are none. */
