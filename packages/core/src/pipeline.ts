@@ -41,6 +41,7 @@ import {
   type HttpTransport,
   type Route,
   type Strategy,
+  type StrategyInfo,
   type StreamResult,
 } from './types.js';
 import { parseTargetUrl } from './url.js';
@@ -179,6 +180,16 @@ export class Pipeline {
   /** Names of the registered strategies, in registration order. */
   get strategyNames(): string[] {
     return [...this.#strategies.keys()];
+  }
+
+  /** What each registered strategy says about itself (name, stage, reason), in registration order. */
+  describeStrategies(): StrategyInfo[] {
+    return [...this.#strategies.values()].map(({ name, stage, reason, plaintext }) => ({
+      name,
+      ...(stage ? { stage } : {}),
+      ...(reason ? { reason } : {}),
+      ...(plaintext ? { plaintext } : {}),
+    }));
   }
 
   /** Sockets held open by the pipeline's agents (idle keep-alive included). */

@@ -6,6 +6,7 @@ import {
   EXPECT_KINDS,
   type ExpectKind,
   type FailureClass,
+  type StrategyInfo,
 } from '@detour/core';
 import { type DetourOptions, detectEnvironment, pipelineOptions } from 'detour';
 import { parse } from '../args.js';
@@ -69,15 +70,17 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
   // One detection shared by every pipeline; closing a pipeline must not close it.
   const shared: EnvironmentProvider = {
     routeFor: (u) => environment.routeFor(u),
-    plan: (registered, u) => environment.plan(registered, u),
+    plan: (registered, u, described) => environment.plan(registered, u, described),
     fingerprint: () => environment.fingerprint(),
   };
   try {
     const route = describeRoute(shared.routeFor(url));
     let names: string[];
+    let described: StrategyInfo[];
     try {
       const probe = createPipeline(pipelineOptions(options, shared));
       names = [...probe.strategyNames];
+      described = probe.describeStrategies();
       await probe.close();
     } catch (error) {
       if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
@@ -97,7 +100,7 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
       downgradeAllowed: allowDowngrade.length > 0,
       results,
     });
-    const { plan } = environment.describePlan(names, url);
+    const { plan } = environment.describePlan(described, url);
     const ok = results.some((r) => r.outcome === 'ok');
     if (flags.bool('json')) {
       write(
