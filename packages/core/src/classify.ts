@@ -247,7 +247,8 @@ export function isTerminal(failureClass: FailureClass, status?: number): boolean
     failureClass === 'aborted' ||
     failureClass === 'blocked' ||
     failureClass === 'too-large' ||
-    failureClass === 'url-expired'
+    failureClass === 'url-expired' ||
+    failureClass === 'local-io'
   )
     return true;
   if (failureClass === 'http-status' && status !== undefined) {

@@ -1,10 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { commitTempFile, tempPathFor, writeFileAtomically } from './atomic-write.js';
+import { type FileTarget, localIoError, openTarget, releaseTarget } from './atomic-write.js';
 import { type Cache, resultFromCache } from './cache/cache.js';
 import { defaultCacheKey } from './cache/key.js';
 import type { EnvironmentProvider } from './environment.js';
@@ -282,31 +281,67 @@ export class Pipeline {
   async #toFile(input: string | URL, path: string, fetchOptions: FetchOptions): Promise<FileResult> {
     const prepared = this.#prepare(input, fetchOptions);
     const { options } = prepared;
+    // Before any network: an empty path, a missing or read-only directory fail here (local-io).
+    const target = await openTarget(path);
+    try {
+      return await this.#writeTarget(prepared, options, target);
+    } catch (error) {
+      releaseTarget(target);
+      throw error;
+    }
+  }
+
+  async #writeTarget(prepared: Prepared, options: FetchOptions, target: FileTarget): Promise<FileResult> {
+    const { path } = target;
     const { hit, keys } = await this.#lookup(prepared);
     const ready = hit ?? (await this.#joinFlight(keys, options));
     if (ready) {
       const { body, ...info } = ready;
-      await writeFileAtomically(path, body, info.attempts);
+      await target.writeAll(body, options.signal ?? new AbortController().signal).catch((error) => {
+        throw Object.assign(localIoError(path, error), { attempts: info.attempts });
+      });
       return { ...info, path };
     }
-    const temp = tempPathFor(path);
     const { consumed, info, headers } = await this.#run(
       prepared,
       options,
       async (response, guard, signal) => {
+        const sink = await target.open(signal);
+        // Who failed first: the download (body, guard) or the file. pump() then destroys the
+        // others with the same error, so the error alone does not tell.
+        let first: 'download' | 'file' | undefined;
+        const onDownloadError = () => {
+          first ??= 'download';
+        };
+        response.body.once('error', onDownloadError);
+        guard.once('error', onDownloadError);
+        sink.once('error', () => {
+          first ??= 'file';
+        });
         try {
-          await pump(response.body, guard, createWriteStream(temp, { flags: 'w', mode: 0o644 }), { signal });
-          return { value: temp, bytes: guard.bytes, sha256: guard.sha256 };
+          await pump(response.body, guard, sink, { signal });
+          return { value: path, bytes: guard.bytes, sha256: guard.sha256 };
         } catch (error) {
-          await unlink(temp).catch(() => {});
+          await target.discard();
+          // The disk (or the device) failed, not the download: local-io, terminal.
+          if (first === 'file' && !signal.aborted) throw localIoError(path, error);
           throw error;
         }
       },
     );
-    await commitTempFile(temp, path, info.attempts);
+    try {
+      await target.commit();
+    } catch (error) {
+      throw Object.assign(localIoError(path, error), { attempts: info.attempts });
+    }
     const result = { ...info, bytes: consumed.bytes, sha256: consumed.sha256 };
-    // Read the file back only when a cache exists and would keep a body this size.
-    if (keys && this.#cache && this.#cache.refuses({ ...result, headers }) === undefined) {
+    // Read the file back only when a cache exists and would keep a body this size (never a device).
+    if (
+      target.kind === 'replace' &&
+      keys &&
+      this.#cache &&
+      this.#cache.refuses({ ...result, headers }) === undefined
+    ) {
       // Streamed to disk to keep memory flat; read back only because the cache will keep it.
       const body = await readFile(path).catch(() => undefined);
       if (body?.length === result.bytes)
@@ -550,8 +585,14 @@ export class Pipeline {
   #judge(ticket: CircuitTicket, error: unknown, attempts: readonly AttemptRecord[]): void {
     const failureClass = error instanceof DetourError ? error.failureClass : 'unknown';
     const tried = attempts.some((a) => a.outcome === 'failed');
-    // An expired link says nothing about whether the host is reachable.
-    if (!tried || failureClass === 'aborted' || failureClass === 'blocked' || failureClass === 'url-expired')
+    // An expired link says nothing about whether the host is reachable, nor does our own disk.
+    if (
+      !tried ||
+      failureClass === 'aborted' ||
+      failureClass === 'blocked' ||
+      failureClass === 'url-expired' ||
+      failureClass === 'local-io'
+    )
       this.#circuit?.neutral(ticket);
     else if (
       routeWinner(attempts) !== undefined ||

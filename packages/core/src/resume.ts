@@ -113,6 +113,8 @@ export function resumableBody(first: Readable, options: ResumeOptions): Resumabl
       }
       if (options.signal.aborted) throw options.signal.reason ?? failure;
       if (failure instanceof DetourError) throw failure;
+      // The consumer gave up (its own sink failed, e.g. a full disk): no range request for nobody.
+      if (body.destroyed) throw failure ?? truncated(received, options.total, failure);
       if (attempts >= options.maxResumes) throw truncated(received, options.total, failure);
       attempts++;
       const next = await options.fetchRange(received, options.validator);

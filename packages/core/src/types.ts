@@ -20,6 +20,7 @@ export type FailureClass =
   | 'aborted'
   | 'unavailable'
   | 'url-expired'
+  | 'local-io'
   | 'unknown';
 
 export const FAILURE_CLASSES: readonly FailureClass[] = [
@@ -38,6 +39,7 @@ export const FAILURE_CLASSES: readonly FailureClass[] = [
   'aborted',
   'unavailable',
   'url-expired',
+  'local-io',
   'unknown',
 ];
 

@@ -40,6 +40,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   }
   const url = positionals[0]!;
   const output = flags.string('output');
+  if (output === '') throw new UsageError('-o takes a file name (or - for stdout), got an empty string');
   const expect = (flags.string('expect') ?? 'any') as ExpectKind;
   if (!EXPECT_KINDS.includes(expect))
     throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);

@@ -231,7 +231,8 @@ export class Cache {
     if (
       error.failureClass === 'aborted' ||
       error.failureClass === 'blocked' ||
-      error.failureClass === 'url-expired'
+      error.failureClass === 'url-expired' ||
+      error.failureClass === 'local-io'
     )
       return false;
     const now = this.#now();

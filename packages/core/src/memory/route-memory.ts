@@ -83,6 +83,9 @@ export function routeWinner(attempts: readonly AttemptRecord[], degraded = false
   if (last.outcome === 'failed' && last.failureClass === 'url-expired' && last.status !== undefined) {
     return last.strategy; // the origin answered: the link, not the route, was bad
   }
+  if (last.outcome === 'failed' && last.failureClass === 'local-io') {
+    return last.strategy; // the body came; our own disk failed
+  }
   if (
     last.outcome === 'failed' &&
     last.failureClass === 'http-status' &&
