@@ -281,7 +281,9 @@ export class Pipeline {
   async #toFile(input: string | URL, path: string, fetchOptions: FetchOptions): Promise<FileResult> {
     const prepared = this.#prepare(input, fetchOptions);
     const { options } = prepared;
-    // Before any network: an empty path, a missing or read-only directory fail here (local-io).
+    // Bad input first (as every fetch does), then the target, both before any network: an empty
+    // path, a missing or read-only directory fail here (local-io).
+    checkHeaders(options.headers, 'fetch headers');
     const target = await openTarget(path);
     try {
       return await this.#writeTarget(prepared, options, target);
@@ -306,19 +308,20 @@ export class Pipeline {
       prepared,
       options,
       async (response, guard, signal) => {
-        const sink = await target.open(signal);
         // Who failed first: the download (body, guard) or the file. pump() then destroys the
-        // others with the same error, so the error alone does not tell.
+        // others with the same error, so the error alone does not tell. Listening before the
+        // sink is opened also keeps a reset during the open from being an unhandled 'error'.
         let first: 'download' | 'file' | undefined;
         const onDownloadError = () => {
           first ??= 'download';
         };
-        response.body.once('error', onDownloadError);
-        guard.once('error', onDownloadError);
-        sink.once('error', () => {
-          first ??= 'file';
-        });
+        response.body.on('error', onDownloadError);
+        guard.on('error', onDownloadError);
         try {
+          const sink = await target.open(signal);
+          sink.once('error', () => {
+            first ??= 'file';
+          });
           await pump(response.body, guard, sink, { signal });
           return { value: path, bytes: guard.bytes, sha256: guard.sha256 };
         } catch (error) {
