@@ -107,7 +107,6 @@ describe('detour doctor', () => {
       kind: 'fake-ip-filter',
       text: expect.stringContaining("add '+.localhost' to dns.fake-ip-filter"),
     });
-    expect(fake.environment.plan).not.toContain('direct-bypass');
     const real = parsed(
       await doctor([url, '--json', '--allow-private', '--no-proxy', '--dns-server', realDns.server]),
     );
