@@ -1,6 +1,8 @@
+// tsyringe refuses to load without a Reflect metadata polyfill, even though Detour registers
+// everything with explicit tokens and factories (no decorators, no emitDecoratorMetadata needed).
 import 'reflect-metadata';
 import type { Logger } from 'pino';
-import { type DependencyContainer, container as rootContainer } from 'tsyringe';
+import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
 import { Cache } from './cache/cache.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
@@ -27,6 +29,9 @@ import type { Strategy } from './types.js';
  * Register core's services into a container with explicit tokens and factories (no decorator
  * metadata needed): options, logger, transport, the `direct` and `direct-bypass` strategies, and the
  * adaptive services (route memory, cache, concurrency limiter, circuit breaker) unless turned off.
+ * Services are built lazily (when `resolvePipeline` asks), so a plugin registered after this may
+ * replace a token (`container.register(TRANSPORT, …)`) or wrap it (`decorate(container, TRANSPORT,
+ * inner => …)`), and services that depend on it (the cache logs through `LOGGER`) get the new one.
  */
 export function registerCore(container: DependencyContainer, options: PipelineOptions = {}): void {
   const resolved = resolveOptions(options);
@@ -34,7 +39,9 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
   const logger: Logger = (options.logger ?? createLogger()).child({ component: 'detour' });
   container.register(LOGGER, { useValue: logger });
   container.register(TRANSPORT, {
-    useValue: new Transport({ maxSockets: resolved.maxSockets, timeouts: resolved.timeouts }),
+    useFactory: instanceCachingFactory(
+      () => new Transport({ maxSockets: resolved.maxSockets, timeouts: resolved.timeouts }),
+    ),
   });
   container.register(STRATEGY, { useValue: new DirectStrategy() });
   container.register(STRATEGY, { useValue: new DirectBypassStrategy() });
@@ -42,8 +49,11 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
   if (options.routeMemory !== false) {
     container.register(ROUTE_MEMORY, { useValue: new StoreRouteMemory(options.routeMemory ?? {}) });
   }
-  if (options.cache !== false)
-    container.register(CACHE, { useValue: new Cache(options.cache ?? {}, logger) });
+  if (options.cache !== false) {
+    container.register(CACHE, {
+      useFactory: instanceCachingFactory((c) => new Cache(options.cache || {}, c.resolve(LOGGER))),
+    });
+  }
   container.register(LIMITER, { useValue: new ConcurrencyLimiter(options.concurrency ?? {}) });
   if (options.circuit !== false)
     container.register(CIRCUIT, { useValue: new CircuitBreaker(options.circuit ?? {}) });

@@ -46,7 +46,7 @@ export * from './memory/index.js';
 export type { PipelineOptions, Plugin, ResolvedPipelineOptions } from './options.js';
 export { DEFAULTS, resolveOptions } from './options.js';
 export { canRescue, Pipeline } from './pipeline.js';
-export { asPlugin, type Registrar } from './plugin.js';
+export { asPlugin, decorate, type Registrar } from './plugin.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
 export { PEEK_BYTES, peekBody, prepareUrl, presetReferer, presetsFor } from './preset.js';
 export { describeRoute, redactText, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';

@@ -1,4 +1,4 @@
-import type { DependencyContainer } from 'tsyringe';
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import type { Plugin } from './options.js';
 import { STRATEGY } from './tokens.js';
 import type { Strategy } from './types.js';
@@ -25,4 +25,19 @@ export function asPlugin(item: Strategy | ((...args: never[]) => Strategy)): Plu
   return (container: DependencyContainer) => {
     container.register(STRATEGY, { useValue: item });
   };
+}
+
+/**
+ * Wrap the service a container holds under `token` (core's `TRANSPORT`, `LOGGER`, `ENVIRONMENT`,
+ * `CACHE`, …) from a plugin: `wrap` gets the current one and returns its replacement, e.g. a
+ * transport that counts requests and delegates. Run it in a plugin (`createPipeline({ use })`),
+ * after core registered its services and before the pipeline is built.
+ */
+export function decorate<T>(
+  container: DependencyContainer,
+  token: InjectionToken<T>,
+  wrap: (inner: T) => T,
+): void {
+  const inner = container.resolve(token);
+  container.register(token, { useValue: wrap(inner) });
 }
