@@ -102,6 +102,7 @@ describe('detour doctor', () => {
       await doctor([url, '--json', '--allow-private', '--no-proxy', '--dns-server', fakeDns.server]),
     );
     expect(fake.environment.fakeIp.active).toBe(true);
+    expect(fake.environment.plan).not.toContain('direct-bypass');
     expect(fake.verdict).toContain('Fake-IP DNS answers localhost with 198.18.0.7');
     expect(fake.suggestions).toContainEqual({
       kind: 'fake-ip-filter',

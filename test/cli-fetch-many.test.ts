@@ -106,6 +106,48 @@ describe('detour fetch, many files', () => {
     expect(readdirSync(out).sort()).toEqual(['image-2.png', 'image.png']);
   });
 
+  it('masks secrets (rkey, URL credentials) in every file line and the --json document; --show-secrets prints them', async () => {
+    const ok = `${lab.https.url}/image.png?rkey=SECRET-RKEY-1&x=1`;
+    const bad = `${lab.https.url.replace('https://', 'https://user:SECRET-PASS@')}/status/404?token=SECRET-TOKEN-2`;
+    for (const json of [true, false]) {
+      const out = join(dir, `out-secrets-${json}`);
+      const args = [
+        'fetch',
+        ok,
+        bad,
+        '-O',
+        out,
+        '--allow-private',
+        '--no-proxy',
+        ...(json ? ['--json'] : []),
+      ];
+      const result = await cli(args);
+      expect(result.code).toBe(1);
+      const printed = `${result.stdout.toString()}${result.stderr.toString()}`;
+      expect(printed).not.toMatch(/SECRET-/);
+      if (json) {
+        const doc = JSON.parse(result.stdout.toString()) as { files: Array<{ url: string }> };
+        expect(doc.files.map((f) => f.url).sort()).toHaveLength(2);
+      }
+    }
+    // Only the --json document quotes URLs: there --show-secrets prints them as given.
+    const shown = await cli([
+      'fetch',
+      ok,
+      bad,
+      '-O',
+      join(dir, 'out-shown'),
+      '--allow-private',
+      '--no-proxy',
+      '--json',
+      '--show-secrets',
+    ]);
+    const files = (JSON.parse(shown.stdout.toString()) as { files: Array<{ url: string }> }).files;
+    expect(files.map((f) => f.url).join(' ')).toMatch(
+      /SECRET-RKEY-1.*SECRET-TOKEN-2|SECRET-TOKEN-2.*SECRET-RKEY-1/,
+    );
+  });
+
   it.each([
     [['fetch', 'https://127.0.0.1/a', 'https://127.0.0.1/b'], /several URLs need -O DIR/],
     [['fetch', 'https://127.0.0.1/a', '-O', '/tmp', '-o', 'x'], /-o names one file/],

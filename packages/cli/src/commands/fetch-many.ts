@@ -12,6 +12,7 @@ import type { Flags } from '../args.js';
 import { detourOptions, type PipelineFlags } from '../build-pipeline.js';
 import { type CliIo, checkUrl, EXIT_FAILED, EXIT_OK, parseNumber, UsageError, write } from '../io.js';
 import { formatBytes } from '../progress.js';
+import { masked, maskedAttempts, type SecretPolicy } from '../secrets.js';
 import { table } from '../table.js';
 
 type FileResult =
@@ -74,6 +75,7 @@ export async function runMany(
   fetchOptions: FetchOptions,
   pipelineFlags: PipelineFlags,
   io: CliIo,
+  secrets: SecretPolicy,
 ): Promise<number> {
   if (flags.has('output')) throw new UsageError('-o names one file; with several URLs use -O DIR');
   const dir = flags.string('output-dir');
@@ -111,7 +113,7 @@ export async function runMany(
     const file = join(dir, names[i]!);
     try {
       const info = await pipeline.toFile(url, file, { ...fetchOptions, signal: abort.signal });
-      results[i] = { ...info, file };
+      results[i] = { ...masked(info, secrets), file };
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
       if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
@@ -121,15 +123,15 @@ export async function runMany(
       const hint = adviceFor(telling, new URL(url).hostname);
       results[i] = {
         ok: false,
-        url,
+        url: secrets.url(url),
         file,
         strategy: null,
         degraded: false,
-        attempts: error.attempts,
+        attempts: maskedAttempts(error.attempts, secrets),
         error: {
           failureClass: telling.failureClass,
           code: telling.code,
-          message: telling.message,
+          message: secrets.text(telling.message),
           ...(hint ? { hint } : {}),
         },
       };

@@ -6,8 +6,6 @@ import {
   type ExpectKind,
   type FetchOptions,
   type FetchResultInfo,
-  redactText,
-  redactUrl,
 } from '@detour/core';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { parse } from '../args.js';
@@ -25,6 +23,7 @@ import {
   write,
 } from '../io.js';
 import { isTty, ProgressLine } from '../progress.js';
+import { MASK_SECRETS, masked, maskedAttempts, SHOW_SECRETS } from '../secrets.js';
 import { attemptsTable } from '../table.js';
 import { runMany } from './fetch-many.js';
 
@@ -93,7 +92,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     noPresets: parseList(flags.strings('no-preset')),
     ca,
   };
-  if (many) return runMany(flags, positionals, fetchOptions, pipelineFlags, io);
+  if (many) return runMany(flags, positionals, fetchOptions, pipelineFlags, io, secrets);
   checkUrl(url);
 
   let pipeline: Awaited<ReturnType<typeof buildPipeline>>;
@@ -166,28 +165,6 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     process.off('SIGTERM', onSignal);
     await pipeline.close();
   }
-}
-
-/** How the CLI prints URLs and messages: masked (default) or as they are (`--show-secrets`). */
-interface SecretPolicy {
-  url(url: string): string;
-  text(text: string): string;
-}
-const MASK_SECRETS: SecretPolicy = { url: redactUrl, text: redactText };
-const SHOW_SECRETS: SecretPolicy = { url: (u) => u, text: (t) => t };
-
-function maskedAttempts<T extends { message?: string }>(attempts: readonly T[], secrets: SecretPolicy): T[] {
-  return attempts.map((a) => (a.message === undefined ? a : { ...a, message: secrets.text(a.message) }));
-}
-
-/** The result as printed: `url`/`finalUrl` without credentials or secret query values unless asked. */
-function masked(info: FetchResultInfo, secrets: SecretPolicy): FetchResultInfo {
-  return {
-    ...info,
-    url: secrets.url(info.url),
-    finalUrl: secrets.url(info.finalUrl),
-    attempts: maskedAttempts(info.attempts, secrets),
-  };
 }
 
 function summary(info: FetchResultInfo, output: string | undefined): string {
