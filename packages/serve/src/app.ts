@@ -40,7 +40,14 @@ export function failureBody(url: string | null, error: DetourError) {
     degraded: false,
     fromCache: error instanceof CachedFailureError,
     attempts: error.attempts,
-    error: { failureClass: error.failureClass, code: error.code, message: error.message },
+    error: {
+      failureClass: error.failureClass,
+      code: error.code,
+      message: error.message,
+      // An expired/invalid download URL: the origin's own answer (Tencent's retcode, retmsg).
+      ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
+      ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
+    },
   };
 }
 
