@@ -82,8 +82,9 @@ describe('detour fetch behind a stuck proxy', () => {
     // The fetch itself (every attempt) took at most 4 s ...
     const fetchMs = out.attempts.reduce((sum, a) => sum + a.ms, 0);
     expect(fetchMs).toBeLessThanOrEqual(4_000);
-    // ... and so did the run, beyond what starting the CLI costs (the baseline run).
-    expect(run.printedAt - baseline.printedAt).toBeLessThanOrEqual(4_000);
+    // ... and so did the run, beyond what starting the CLI costs (the baseline run); two separate
+    // process starts differ by a few hundred ms on a busy machine, hence the 500 ms of slack.
+    expect(run.printedAt - baseline.printedAt).toBeLessThanOrEqual(4_500);
     // Nothing keeps the process alive once the result is printed.
     expect(run.exitedAt - run.printedAt).toBeLessThanOrEqual(100);
   }, 60_000);
