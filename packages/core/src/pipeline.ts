@@ -664,7 +664,9 @@ export class Pipeline {
    * negative cache) is thrown as a CachedFailureError.
    */
   async #lookup(prepared: Prepared): Promise<{ hit?: FetchResult; keys?: CacheKeys }> {
-    if (this.#closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
+    // #prepare refused calls made after close(); closed now means closed while this call was in
+    // flight (e.g. toFile opening its target): it settles like every other in-flight fetch.
+    if (this.#closed) throw closedError();
     const { url, options } = prepared;
     checkHeaders(options.headers, 'fetch headers');
     const perFetch = lowerCaseKeys(options.headers ?? {});
