@@ -141,17 +141,44 @@ function safeString(value: unknown): string {
 export function classifyError(error: unknown): Classification {
   const links = chain(error);
   const detour = links.find((e): e is DetourError => e instanceof DetourError);
-  if (detour) {
-    // A custom strategy may throw a DetourError with a class of its own invention (plain JS):
-    // the answer is always one of the known classes.
-    const known = KNOWN_CLASSES.has(detour.failureClass);
-    return {
-      failureClass: known ? detour.failureClass : 'unknown',
-      code: typeof detour.code === 'string' && detour.code ? detour.code : 'UNKNOWN',
-      terminal: isTerminal(detour.failureClass, detour.status) || detour.code === 'ERR_TOO_MANY_REDIRECTS',
-      message: detour.message,
-    };
-  }
+  if (detour) return fromDetourError(detour);
+  const evidence = gather(links, error);
+  const result = (failureClass: FailureClass, code = evidence.specific ?? 'UNKNOWN'): Classification => ({
+    failureClass,
+    code,
+    terminal: isTerminal(failureClass),
+    message: evidence.message,
+  });
+  return fromEvents(links, result) ?? fromCodes(evidence, result);
+}
+
+/** A DetourError in the chain already says what happened. */
+function fromDetourError(detour: DetourError): Classification {
+  // A custom strategy may throw a DetourError with a class of its own invention (plain JS):
+  // the answer is always one of the known classes.
+  const known = KNOWN_CLASSES.has(detour.failureClass);
+  return {
+    failureClass: known ? detour.failureClass : 'unknown',
+    code: typeof detour.code === 'string' && detour.code ? detour.code : 'UNKNOWN',
+    terminal: isTerminal(detour.failureClass, detour.status) || detour.code === 'ERR_TOO_MANY_REDIRECTS',
+    message: detour.message,
+  };
+}
+
+/** What an error chain says, in the shapes the rules read. */
+interface Evidence {
+  /** Every code in the chain and in the messages, `SSL/TLS_ALERT` spelled `SSLV3_ALERT`. */
+  codes: string[];
+  messages: string[];
+  /** Codes and messages in one string, for the pattern tables. */
+  text: string;
+  /** The outermost message (or the error itself as a string). */
+  message: string;
+  /** The first code more telling than `EPROTO` / got's wrapper code. */
+  specific: string | undefined;
+}
+
+function gather(links: ErrorLike[], error: unknown): Evidence {
   const messages = links.map((e) => str(e.message)).filter((m): m is string => !!m);
   // OpenSSL 3.2+ writes SSL/TLS_ALERT_… where 3.0 wrote SSLV3_ALERT_…: one spelling for both.
   // Some agents (socks-proxy-agent) put the errno only in the message: read it from there too.
@@ -159,16 +186,19 @@ export function classifyError(error: unknown): Classification {
     ...links.map((e) => str(e.code)).filter((c): c is string => !!c),
     ...messages.flatMap((m) => [...m.matchAll(/\b(E[A-Z]{4,}|EAI_[A-Z]+)\b/g)].map((x) => x[1]!)),
   ].map((c) => c.replace('SSL/TLS_ALERT', 'SSLV3_ALERT'));
-  const text = [...codes, ...messages].join(' | ');
-  const message = messages[0] ?? safeString(error);
-  const specific = codes.find((c) => c !== 'EPROTO' && c !== 'ERR_GOT_REQUEST_ERROR') ?? codes[0];
-  const result = (failureClass: FailureClass, code = specific ?? 'UNKNOWN'): Classification => ({
-    failureClass,
-    code,
-    terminal: isTerminal(failureClass),
-    message,
-  });
+  return {
+    codes,
+    messages,
+    text: [...codes, ...messages].join(' | '),
+    message: messages[0] ?? safeString(error),
+    specific: codes.find((c) => c !== 'EPROTO' && c !== 'ERR_GOT_REQUEST_ERROR') ?? codes[0],
+  };
+}
 
+type Result = (failureClass: FailureClass, code?: string) => Classification;
+
+/** Timeouts, aborts and got's HTTPError: recognised by name or code anywhere in the chain. */
+function fromEvents(links: ErrorLike[], result: Result): Classification | undefined {
   // A timeout first: `AbortSignal.timeout()` aborts with a TimeoutError as the cause.
   const timeout = links.find((e) => e.name === 'TimeoutError' || TIMEOUT_CODES.has(str(e.code) ?? ''));
   if (timeout) {
@@ -187,28 +217,24 @@ export function classifyError(error: unknown): Classification {
       terminal: isTerminal('http-status', status),
     };
   }
+  return undefined;
+}
+
+/** Everything else, by code and message, most specific rule first. */
+function fromCodes({ codes, messages, text }: Evidence, result: Result): Classification {
   if (codes.includes('ERR_UNSUPPORTED_PROTOCOL')) return result('blocked', 'ERR_UNSUPPORTED_PROTOCOL');
   if (codes.includes('ERR_TOO_MANY_REDIRECTS')) {
     return { ...result('http-status', 'ERR_TOO_MANY_REDIRECTS'), terminal: true };
   }
   const certCode = codes.find((c) => CERTIFICATE_CODES.has(c));
   if (certCode) return result('tls-certificate', certCode);
-  if (codes.some((c) => DNS_CODES.has(c)))
-    return result(
-      'dns',
-      codes.find((c) => DNS_CODES.has(c)),
-    );
-
-  const proxyLike = messages.some((m) => PROXY_PATTERNS.some((p) => p.test(m)));
-  if (proxyLike) return result('proxy', proxyCode(text));
-
+  const dnsCode = codes.find((c) => DNS_CODES.has(c));
+  if (dnsCode) return result('dns', dnsCode);
+  if (messages.some((m) => PROXY_PATTERNS.some((p) => p.test(m)))) return result('proxy', proxyCode(text));
   if (TLS_PROTOCOL_PATTERNS.some((p) => p.test(text))) return result('tls-protocol', tlsCode(codes, text));
   if (TLS_HANDSHAKE_PATTERNS.some((p) => p.test(text))) return result('tls-handshake', tlsCode(codes, text));
-  if (codes.some((c) => REFUSED_CODES.has(c)))
-    return result(
-      'connect-refused',
-      codes.find((c) => REFUSED_CODES.has(c)),
-    );
+  const refusedCode = codes.find((c) => REFUSED_CODES.has(c));
+  if (refusedCode) return result('connect-refused', refusedCode);
   if (codes.some((c) => RESET_CODES.has(c)) || /socket hang up|disconnected before secure TLS/i.test(text)) {
     return result('connect-reset', codes.find((c) => RESET_CODES.has(c)) ?? 'ECONNRESET');
   }

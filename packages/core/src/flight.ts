@@ -36,6 +36,13 @@ export function abortedError(reason?: unknown): DetourError {
   });
 }
 
+function sharedDeadlineError(): DetourError {
+  return new DetourError('deadline passed while waiting for a shared download', {
+    failureClass: 'timeout',
+    code: 'DETOUR_DEADLINE',
+  });
+}
+
 /**
  * Single-flight: concurrent callers with the same key share one run of `work`. Each caller waits
  * under its own signal and deadline; one caller giving up does not disturb the others, and the
@@ -101,14 +108,7 @@ export class SingleFlight<T> {
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         joined.waiters--;
-        if (leave && joined.waiters === 0) {
-          if (this.#flights.get(key) === joined) this.#flights.delete(key);
-          joined.controller.abort(
-            reason instanceof DetourError && reason.failureClass === 'aborted'
-              ? reason
-              : abortedError('every waiter gave up'),
-          );
-        }
+        if (leave) this.#leave(key, joined, reason);
         done();
       };
       const onAbort = () => {
@@ -116,33 +116,13 @@ export class SingleFlight<T> {
         // The last one out aborts the work and reports how it ended (its own error, with the
         // attempts made so far), not a bare abort; the work listens to its signal, so this is prompt.
         const last = joined.waiters === 1 && !settled;
-        finish(
-          true,
-          () => {
-            if (!last) return reject(own);
-            joined.promise.then(
-              () => reject(own),
-              (error: unknown) => reject(error),
-            );
-          },
-          signal?.reason,
-        );
+        const settle = () => (last ? joined.promise.then(() => reject(own), reject) : reject(own));
+        finish(true, settle, signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (deadline !== undefined) {
         const ms = Math.max(0, deadline - Date.now());
-        timer = setTimeout(
-          () =>
-            finish(true, () =>
-              reject(
-                new DetourError(`deadline passed while waiting for a shared download`, {
-                  failureClass: 'timeout',
-                  code: 'DETOUR_DEADLINE',
-                }),
-              ),
-            ),
-          ms,
-        );
+        timer = setTimeout(() => finish(true, () => reject(sharedDeadlineError())), ms);
       }
       joined.promise.then(
         (value) =>
@@ -150,6 +130,17 @@ export class SingleFlight<T> {
         (error: unknown) => finish(false, () => reject(error)),
       );
     });
+  }
+
+  /** A waiter gave up: when it was the last one, the key is freed and the shared work aborted. */
+  #leave(key: string, joined: Flight<T>, reason: unknown): void {
+    if (joined.waiters !== 0) return;
+    if (this.#flights.get(key) === joined) this.#flights.delete(key);
+    joined.controller.abort(
+      reason instanceof DetourError && reason.failureClass === 'aborted'
+        ? reason
+        : abortedError('every waiter gave up'),
+    );
   }
 
   #start(key: string, work: (signal: AbortSignal) => Promise<T>): Flight<T> {
