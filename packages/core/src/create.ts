@@ -15,6 +15,7 @@ import {
   CACHE,
   CIRCUIT,
   ENVIRONMENT,
+  LAYER,
   LIMITER,
   LOGGER,
   OPTIONS,
@@ -57,6 +58,7 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
   container.register(LIMITER, { useValue: new ConcurrencyLimiter(options.concurrency ?? {}) });
   if (options.circuit !== false)
     container.register(CIRCUIT, { useValue: new CircuitBreaker(options.circuit ?? {}) });
+  for (const layer of options.layers ?? []) container.register(LAYER, { useValue: layer });
 }
 
 /** Build the Pipeline from whatever a container holds. */
@@ -71,6 +73,7 @@ export function resolvePipeline(container: DependencyContainer): Pipeline {
     cache: container.isRegistered(CACHE, true) ? container.resolve(CACHE) : undefined,
     limiter: container.isRegistered(LIMITER, true) ? container.resolve(LIMITER) : undefined,
     circuit: container.isRegistered(CIRCUIT, true) ? container.resolve(CIRCUIT) : undefined,
+    layers: container.isRegistered(LAYER, true) ? container.resolveAll(LAYER) : [],
   });
 }
 

@@ -24,6 +24,19 @@ export {
 } from './headers.js';
 export { hostMatches } from './host-pattern.js';
 export * from './kit/index.js';
+export type {
+  CacheKeys,
+  Call,
+  CallOptions,
+  Consume,
+  Consumed,
+  Layer,
+  Outcome,
+  Run,
+  Sink,
+  Store,
+} from './layers/types.js';
+export { compose } from './layers/types.js';
 export {
   type AcquireOptions,
   CONCURRENCY_DEFAULTS,
@@ -70,6 +83,7 @@ export {
   CACHE,
   CIRCUIT,
   ENVIRONMENT,
+  LAYER,
   LIMITER,
   LOGGER,
   OPTIONS,

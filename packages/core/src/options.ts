@@ -6,6 +6,7 @@ import type { CacheOptions } from './cache/cache.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
 import { checkHeaders, type HeaderProfile, resolveProfile } from './headers.js';
+import type { Layer } from './layers/types.js';
 import type { ConcurrencyOptions } from './limiter.js';
 import type { CircuitOptions } from './memory/circuit.js';
 import type { RouteMemoryOptions } from './memory/route-memory.js';
@@ -28,6 +29,12 @@ export interface PipelineOptions {
   strategies?: string[];
   /** Extra strategies (instances) or plugins (`register` functions of strategy packages). */
   use?: Array<Strategy | Plugin>;
+  /**
+   * Your layers around core's, outermost first (see `Layer`): e.g. metrics, a host policy. They
+   * see every fetch (cache hits and shared downloads included) and may answer, change the call,
+   * or look at the outcome. Plugins can add more under the `LAYER` token.
+   */
+  layers?: Layer[];
   /** A pino logger; Detour logs through a child of it. Default: silent. */
   logger?: Logger;
   /** Total deadline for one fetch, every attempt included (default 60 s). */

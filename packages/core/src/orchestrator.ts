@@ -1,40 +1,31 @@
 /**
  * The orchestrator: one run of the plan. Tries the strategies in order, skips those that cannot
  * rescue the failures seen, gives each attempt its deadline and signal, classifies failures,
- * stops on terminal ones, enforces the body rules, and records every attempt.
+ * stops on terminal ones, and records every attempt. One attempt itself is attempt.ts.
  */
 import type { Logger } from 'pino';
+import { type Attempt, runAttempt, type Won } from './attempt.js';
 import { AttemptSignal } from './attempt-signal.js';
-import { BodyGuard, checkDeclaredLength, declaredLength } from './body.js';
-import { classifyError, statusError } from './classify.js';
-import { DetourError, DetourUsageError } from './errors.js';
-import { checkHeaders, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { type Classification, classifyError } from './classify.js';
+import { DetourError } from './errors.js';
+import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 import { headerString } from './kit/headers.js';
+import type { Call, Outcome } from './layers/types.js';
 import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
-import {
-  classifyResponse,
-  PEEK_BYTES,
-  peekBody,
-  presetReferer,
-  presetsFor,
-  type ResponseVerdict,
-} from './preset.js';
+import { presetReferer, presetsFor } from './preset.js';
 import { describeRoute, redactText, redactUrl } from './redact.js';
-import { BodyRestart, DEFAULT_MAX_RESUMES, isResumable, rangeValidator, resumableBody } from './resume.js';
+import { DEFAULT_MAX_RESUMES } from './resume.js';
 import type {
   AttemptRecord,
   AttemptRequest,
-  AttemptResponse,
   FailureClass,
-  FetchOptions,
-  FetchResultInfo,
-  HeaderValue,
   HttpTransport,
   Rescues,
   Route,
   Strategy,
 } from './types.js';
-import { parseTargetUrl } from './url.js';
+
+export type { Consume, Consumed, Outcome } from './layers/types.js';
 
 /** What the orchestrator needs from its pipeline for one run. */
 export interface OrchestratorContext {
@@ -42,33 +33,10 @@ export interface OrchestratorContext {
   logger: Logger;
   transport: HttpTransport;
   strategies: ReadonlyMap<string, Strategy>;
-  /** Strategy names in the order to try them (all registered). */
-  order: readonly string[];
   /** The route a strict request takes. */
   route: Route;
-}
-
-/** What one winning attempt leaves for the result: the consumed value and the body's figures. */
-export interface Consumed<T> {
-  value: T;
-  bytes: number;
-  sha256: string;
-  expectedBytes?: number | null;
-  /** The attempt's signal must live on (a stream still flowing); `release` is called when it ends. */
-  holdSignal?: (release: () => void) => void;
-}
-
-export type Consume<T> = (
-  response: AttemptResponse,
-  guard: BodyGuard,
-  signal: AbortSignal,
-) => Promise<Consumed<T>>;
-
-export interface Outcome<T> {
-  consumed: Consumed<T>;
-  info: Omit<FetchResultInfo, 'bytes' | 'sha256'>;
-  /** The winning response's headers (Cache-Control decides what the cache may keep). */
-  headers: Readonly<Record<string, HeaderValue>>;
+  /** How a failed attempt's error is classified (default `classifyError`; plugins may add hooks). */
+  classify?: ((error: unknown) => Classification) | undefined;
 }
 
 /** Whether a strategy is worth trying after the failures seen so far in this fetch. */
@@ -80,52 +48,55 @@ export function canRescue(rescues: Rescues, seen: ReadonlySet<FailureClass>): bo
   return false;
 }
 
-export async function runStrategies<T>(
-  ctx: OrchestratorContext,
-  input: string | URL,
-  options: FetchOptions,
-  consume: Consume<T>,
-  /** Failures recorded before this run (e.g. an open circuit), which later strategies may rescue. */
-  prior: readonly AttemptRecord[] = [],
-): Promise<Outcome<T>> {
-  const url = parseTargetUrl(input);
-  checkHeaders(options.headers, 'fetch headers');
-  const maxBytes = options.maxBytes ?? ctx.options.maxBytes;
-  const timeoutMs = options.timeoutMs ?? ctx.options.timeoutMs;
-  for (const [name, value] of [
-    ['maxBytes', maxBytes],
-    ['timeoutMs', timeoutMs],
-  ] as const) {
-    if (!Number.isFinite(value) || value <= 0)
-      throw new DetourUsageError(`${name} must be a positive number`);
+/** One run's state: the headers every attempt sends, and what the attempts so far saw. */
+interface RunState {
+  readonly log: Logger;
+  readonly headers: Record<string, string>;
+  /** The Referer for one retry after a 403, when the request carries none. */
+  readonly referer: string | undefined;
+  readonly attempts: AttemptRecord[];
+  readonly seen: Set<FailureClass>;
+  lastError?: DetourError;
+}
+
+/** Try the call's plan in order until a strategy delivers a body; throws the last failure with every attempt. */
+export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>): Promise<Outcome<T>> {
+  const run = startRun(ctx, call);
+  for (const name of call.plan) {
+    const strategy = ctx.strategies.get(name)!;
+    const req = attemptRequest(ctx, call, run);
+    // The route this strategy really takes (direct-bypass: direct), for the attempt record.
+    const route = strategy.attemptRoute?.(req) ?? ctx.route;
+    const skip = skipReason(strategy, req, run.seen);
+    if (skip !== undefined) {
+      run.attempts.push({
+        strategy: name,
+        route: describeRoute(route),
+        outcome: 'skipped',
+        ms: 0,
+        message: skip,
+      });
+      run.log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
+      continue;
+    }
+    if (Date.now() >= call.deadline || call.options.signal.aborted) break;
+    const tried = await tryStrategy(ctx, call, run, strategy, req, route);
+    if (tried === 'terminal') break;
+    if (tried) return tried;
   }
-  const { expectedBytes } = options;
-  if (expectedBytes !== undefined && !(Number.isSafeInteger(expectedBytes) && expectedBytes >= 0)) {
-    throw new DetourUsageError(`expectedBytes must be a whole number of bytes, got ${expectedBytes}`);
-  }
-  if (expectedBytes !== undefined && expectedBytes > maxBytes) {
-    throw new DetourError(`the expected ${expectedBytes} bytes exceed the limit of ${maxBytes} bytes`, {
-      failureClass: 'too-large',
-      code: 'DETOUR_TOO_LARGE',
-      attempts: [...prior],
-    });
-  }
-  const maxResumes = ctx.options.maxResumes ?? DEFAULT_MAX_RESUMES;
+  throw finalError(call, run);
+}
+
+function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
+  const { url, options } = call;
   const presets = ctx.options.presets ?? [];
-  const expect = options.expect ?? 'any';
-  const { order, route } = ctx;
-  const deadline = Date.now() + timeoutMs;
-  const log = ctx.logger.child({ url: redactUrl(url) });
-  const attempts: AttemptRecord[] = [...prior];
-  const seen = new Set<FailureClass>(prior.flatMap((a) => (a.failureClass ? [a.failureClass] : [])));
-  let lastError: DetourError | undefined;
   const profile = resolveProfile(
     options.headersProfile ?? ctx.options.headersProfile,
     ctx.options.headerProfiles,
   );
   const headers: Record<string, string> = {
     'user-agent': DEFAULT_USER_AGENT,
-    ...(expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
+    ...(options.expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
     ...lowerCaseKeys(profile.headers),
     ...ctx.options.headers,
     ...lowerCaseKeys(options.headers ?? {}),
@@ -136,240 +107,197 @@ export async function runStrategies<T>(
     if (allowed === undefined) delete headers.referer;
     else headers.referer = allowed;
   }
-  const referer =
-    headers.referer === undefined ? presetReferer(presets, url, refererFor(profile, url)) : undefined;
+  return {
+    log: ctx.logger.child({ url: redactUrl(url) }),
+    headers,
+    referer:
+      headers.referer === undefined ? presetReferer(presets, url, refererFor(profile, url)) : undefined,
+    attempts: [...call.prior],
+    seen: new Set(call.prior.flatMap((a) => (a.failureClass ? [a.failureClass] : []))),
+  };
+}
 
-  for (const name of order) {
-    const strategy = ctx.strategies.get(name)!;
-    const req: AttemptRequest = {
-      url,
-      headers,
-      route,
-      tls: ctx.options.tls,
-      limits: {
-        maxBytes,
-        maxRedirects: ctx.options.maxRedirects,
-        maxRetries: ctx.options.maxRetries,
-        maxRetryAfterMs: ctx.options.maxRetryAfterMs,
-        maxResumes,
-      },
-      expect,
-      deadline: Math.min(deadline, Date.now() + ctx.options.attemptTimeoutMs),
-      allowPrivateNetwork: ctx.options.allowPrivateNetwork,
-      failures: attempts.filter((a) => a.outcome === 'failed'),
-      logger: log,
-      transport: ctx.transport,
-      timeouts: ctx.options.timeouts,
-      pinResolvedAddress: ctx.options.pinResolvedAddress,
-    };
-    // The route this strategy really takes (direct-bypass: direct), for the attempt record.
-    const attemptRoute = strategy.attemptRoute?.(req) ?? route;
-    const skip = !canRescue(strategy.rescues, seen)
-      ? `cannot rescue ${[...seen].join(', ')}`
-      : (() => {
-          const applies = strategy.applies?.(req) ?? true;
-          return applies === true ? undefined : applies;
-        })();
-    if (skip !== undefined) {
-      attempts.push({
-        strategy: name,
-        route: describeRoute(attemptRoute),
-        outcome: 'skipped',
-        ms: 0,
-        message: skip,
-      });
-      log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
-      continue;
+function attemptRequest<T>(ctx: OrchestratorContext, call: Call<T>, run: RunState): AttemptRequest {
+  const { options } = ctx;
+  return {
+    url: call.url,
+    headers: run.headers,
+    route: ctx.route,
+    tls: options.tls,
+    limits: {
+      maxBytes: call.options.maxBytes,
+      maxRedirects: options.maxRedirects,
+      maxRetries: options.maxRetries,
+      maxRetryAfterMs: options.maxRetryAfterMs,
+      maxResumes: options.maxResumes ?? DEFAULT_MAX_RESUMES,
+    },
+    expect: call.options.expect ?? 'any',
+    deadline: Math.min(call.deadline, Date.now() + options.attemptTimeoutMs),
+    allowPrivateNetwork: options.allowPrivateNetwork,
+    failures: run.attempts.filter((a) => a.outcome === 'failed'),
+    logger: run.log,
+    transport: ctx.transport,
+    timeouts: options.timeouts,
+    pinResolvedAddress: options.pinResolvedAddress,
+  };
+}
+
+/** Why a strategy is skipped (cannot rescue what failed, or says it does not apply), or undefined. */
+function skipReason(
+  strategy: Strategy,
+  req: AttemptRequest,
+  seen: ReadonlySet<FailureClass>,
+): string | undefined {
+  if (!canRescue(strategy.rescues, seen)) return `cannot rescue ${[...seen].join(', ')}`;
+  const applies = strategy.applies?.(req) ?? true;
+  return applies === true ? undefined : applies;
+}
+
+/** One attempt: its outcome on success, `'terminal'` when nothing may try after it, else undefined. */
+async function tryStrategy<T>(
+  ctx: OrchestratorContext,
+  call: Call<T>,
+  run: RunState,
+  strategy: Strategy,
+  req: AttemptRequest,
+  route: Route,
+): Promise<Outcome<T> | 'terminal' | undefined> {
+  const started = performance.now();
+  const attemptSignal = new AttemptSignal(req.deadline, call.options.signal);
+  const attempt: Attempt<T> = {
+    strategy,
+    req,
+    signal: attemptSignal.signal,
+    log: run.log,
+    referer: run.referer,
+    presets: ctx.options.presets ?? [],
+    options: call.options,
+    maxResumes: req.limits.maxResumes ?? DEFAULT_MAX_RESUMES,
+    consume: call.sink.consume,
+  };
+  let held = false;
+  try {
+    const won = await runAttempt(attempt);
+    const outcome = succeeded(call, run, strategy.name, won, Math.round(performance.now() - started));
+    if (won.consumed.holdSignal) {
+      held = true;
+      won.consumed.holdSignal(() => attemptSignal.dispose());
     }
-    if (Date.now() >= deadline || options.signal?.aborted) break;
-
-    const started = performance.now();
-    const attemptSignal = new AttemptSignal(req.deadline, options.signal);
-    let response: AttemptResponse | undefined;
-    let verdict: ResponseVerdict | undefined;
-    let held = false;
-    try {
-      response = await strategy.attempt(req, attemptSignal.signal);
-      let sentHeaders = headers;
-      if (response.status === 403 && referer !== undefined) {
-        // Tencent's CDN and others refuse hot-linking: one retry with the profile's Referer.
-        response.body.destroy();
-        log.debug({ strategy: name }, '403: retrying once with the profile Referer');
-        sentHeaders = { ...headers, referer };
-        response = await strategy.attempt({ ...req, headers: sentHeaders }, attemptSignal.signal);
-        response = { ...response, retries: (response.retries ?? 0) + 1 };
-      }
-      if (!response.degraded && presets.length) {
-        const finalUrl = new URL(response.finalUrl);
-        if (presetsFor(presets, finalUrl).length) {
-          const peeked = await peekBody(response.body, PEEK_BYTES, attemptSignal.signal);
-          response = { ...response, body: peeked.body };
-          verdict = classifyResponse(presets, { ...response, url: finalUrl, head: peeked.head });
-          if (verdict) {
-            response.body.destroy();
-            throw new DetourError(verdict.message, {
-              failureClass: verdict.failureClass,
-              code: verdict.code,
-              status: response.status,
-              retcode: verdict.retcode,
-              retmsg: verdict.retmsg,
-            });
+    return outcome;
+  } catch (error) {
+    attempt.response?.body.destroy();
+    const classified = attemptSignal.callerAborted
+      ? { failureClass: 'aborted' as const, terminal: true, ...abortedBy(call.options.signal.reason) }
+      : attemptSignal.timedOut
+        ? {
+            failureClass: 'timeout' as const,
+            code: 'DETOUR_DEADLINE',
+            terminal: false,
+            message: 'attempt deadline passed',
           }
-        }
-      }
-      if (response.status >= 400) {
-        response.body.destroy();
-        throw statusError(response.status, redactUrl(response.finalUrl));
-      }
-      const rules = { maxBytes, expect, expectedBytes, onBytes: progressReporter(options, response) };
-      const rangeReq: AttemptRequest = { ...req, url: new URL(response.finalUrl), headers: sentHeaders };
-      let resumes = 0;
-      let restarts = 0;
-      let consumed: Consumed<T> | undefined;
-      let guard!: BodyGuard;
-      // One pass per full body: a range request answered with 200 restarts it (BodyRestart).
-      while (!consumed) {
-        const expectedLength = checkDeclaredLength(response, rules);
-        guard = new BodyGuard(rules, expectedLength);
-        let handedOver = false;
-        const budget = maxResumes - resumes - restarts;
-        const resumable = isResumable(response, expectedLength, budget)
-          ? resumableBody(response.body, {
-              total: expectedLength,
-              maxResumes: budget,
-              validator: rangeValidator(response.headers),
-              canRestart: () => !handedOver,
-              signal: attemptSignal.signal,
-              fetchRange: (start, validator) => {
-                log.debug({ strategy: name, start }, 'body cut short: resuming with a range request');
-                return strategy.attempt(
-                  {
-                    ...rangeReq,
-                    headers: {
-                      ...sentHeaders,
-                      'accept-encoding': 'identity',
-                      range: `bytes=${start}-`,
-                      ...(validator ? { 'if-range': validator } : {}),
-                    },
-                  },
-                  attemptSignal.signal,
-                );
-              },
-            })
-          : undefined;
-        try {
-          consumed = await consume(
-            resumable ? { ...response, body: resumable.body } : response,
-            guard,
-            attemptSignal.signal,
-          );
-          handedOver = true;
-          resumes += resumable?.resumes ?? 0;
-        } catch (error) {
-          if (!(error instanceof BodyRestart)) throw error;
-          resumes += resumable?.resumes ?? 0;
-          restarts++;
-          log.debug({ strategy: name, restarts }, 'range request answered with the whole file: restarting');
-          response = error.response;
-        }
-      }
-      const record: AttemptRecord = {
-        strategy: name,
-        route: response.degraded ? 'none' : describeRoute(response.route),
-        outcome: 'ok',
-        ms: Math.round(performance.now() - started),
-        status: response.status,
-        ...(response.retries ? { retries: response.retries } : {}),
-        ...(resumes ? { resumes } : {}),
-        ...(restarts ? { restarts } : {}),
-        ...(response.insecure ? { insecure: true } : {}),
-        ...(response.downgraded ? { downgraded: true } : {}),
-      };
-      attempts.push(record);
-      log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
-      if (consumed.holdSignal) {
-        held = true;
-        consumed.holdSignal(() => attemptSignal.dispose());
-      }
-      return {
-        consumed,
-        info: {
-          ok: true,
-          url: url.toString(),
-          finalUrl: response.finalUrl,
-          strategy: name,
-          degraded: !!response.degraded,
-          ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
-          fromCache: false,
-          contentType: headerString(response.headers['content-type']) ?? null,
-          attempts,
-          insecure: !!response.insecure,
-          downgraded: !!response.downgraded,
-          status: response.status,
-          format: guard.format,
-        },
-        headers: response.headers,
-      };
-    } catch (error) {
-      response?.body.destroy();
-      const classified = attemptSignal.callerAborted
-        ? { failureClass: 'aborted' as const, terminal: true, ...abortedBy(options.signal?.reason) }
-        : attemptSignal.timedOut
-          ? {
-              failureClass: 'timeout' as const,
-              code: 'DETOUR_DEADLINE',
-              terminal: false,
-              message: 'attempt deadline passed',
-            }
-          : classifyError(error);
-      const record: AttemptRecord = {
-        strategy: name,
-        route: describeRoute(response?.route ?? attemptRoute),
-        outcome: 'failed',
-        failureClass: classified.failureClass,
-        code: classified.code,
-        ms: Math.round(performance.now() - started),
-        // Records are logged, printed and cached: no URL secret in them.
-        message: redactText(classified.message),
-        ...(response ? { status: response.status } : {}),
-        ...(verdict?.retcode !== undefined ? { retcode: verdict.retcode } : {}),
-        ...(verdict?.retmsg !== undefined ? { retmsg: verdict.retmsg } : {}),
-      };
-      attempts.push(record);
-      seen.add(classified.failureClass);
-      log.warn(record, 'attempt failed');
-      lastError = new DetourError(classified.message, {
-        failureClass: classified.failureClass,
-        code: classified.code,
-        status: response?.status,
-        cause: error,
-        retcode: verdict?.retcode,
-        retmsg: verdict?.retmsg,
-      });
-      if (classified.terminal) break;
-    } finally {
-      if (!held) attemptSignal.dispose();
-    }
+        : (ctx.classify ?? classifyError)(error);
+    failed(run, attempt, route, error, classified, Math.round(performance.now() - started));
+    return classified.terminal ? 'terminal' : undefined;
+  } finally {
+    if (!held) attemptSignal.dispose();
   }
+}
 
+function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, ms: number): Outcome<T> {
+  const { response, consumed, resumes, restarts } = won;
+  const record: AttemptRecord = {
+    strategy: name,
+    route: response.degraded ? 'none' : describeRoute(response.route),
+    outcome: 'ok',
+    ms,
+    status: response.status,
+    ...(response.retries ? { retries: response.retries } : {}),
+    ...(resumes ? { resumes } : {}),
+    ...(restarts ? { restarts } : {}),
+    ...(response.insecure ? { insecure: true } : {}),
+    ...(response.downgraded ? { downgraded: true } : {}),
+  };
+  run.attempts.push(record);
+  run.log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
+  return {
+    consumed,
+    info: {
+      ok: true,
+      url: call.input.toString(),
+      finalUrl: response.finalUrl,
+      strategy: name,
+      degraded: !!response.degraded,
+      ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
+      fromCache: false,
+      contentType: headerString(response.headers['content-type']) ?? null,
+      attempts: run.attempts,
+      insecure: !!response.insecure,
+      downgraded: !!response.downgraded,
+      status: response.status,
+      format: won.guard.format,
+    },
+    headers: response.headers,
+  };
+}
+
+function failed<T>(
+  run: RunState,
+  attempt: Attempt<T>,
+  route: Route,
+  error: unknown,
+  classified: Omit<Classification, 'terminal'>,
+  ms: number,
+): void {
+  const { response } = attempt;
+  // A preset's verdict on the response carries Tencent's retcode/retmsg.
+  const verdict = error instanceof DetourError ? error : undefined;
+  const record: AttemptRecord = {
+    strategy: attempt.strategy.name,
+    route: describeRoute(response?.route ?? route),
+    outcome: 'failed',
+    failureClass: classified.failureClass,
+    code: classified.code,
+    ms,
+    // Records are logged, printed and cached: no URL secret in them.
+    message: redactText(classified.message),
+    ...(response ? { status: response.status } : {}),
+    ...(verdict?.retcode !== undefined ? { retcode: verdict.retcode } : {}),
+    ...(verdict?.retmsg !== undefined ? { retmsg: verdict.retmsg } : {}),
+  };
+  run.attempts.push(record);
+  run.seen.add(classified.failureClass);
+  run.log.warn(record, 'attempt failed');
+  run.lastError = new DetourError(classified.message, {
+    failureClass: classified.failureClass,
+    code: classified.code,
+    status: response?.status,
+    cause: error,
+    retcode: verdict?.retcode,
+    retmsg: verdict?.retmsg,
+  });
+}
+
+/** The error a run ends with when no strategy delivered: the last failure, else why none could try. */
+function finalError<T>(call: Call<T>, run: RunState): DetourError {
+  const { signal, timeoutMs } = call.options;
   const error =
-    lastError ??
-    (options.signal?.aborted
+    run.lastError ??
+    (signal.aborted
       ? (({ code, message }) => new DetourError(message, { failureClass: 'aborted', code }))(
-          abortedBy(options.signal.reason),
+          abortedBy(signal.reason),
         )
-      : Date.now() >= deadline
+      : Date.now() >= call.deadline
         ? new DetourError(`deadline of ${timeoutMs} ms passed`, {
             failureClass: 'timeout',
             code: 'DETOUR_DEADLINE',
           })
-        : new DetourError(`no strategy could try ${redactUrl(url)}`, {
+        : new DetourError(`no strategy could try ${redactUrl(call.url)}`, {
             failureClass: 'unavailable',
             code: 'DETOUR_NO_STRATEGY',
           }));
-  error.attempts = attempts;
-  log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
-  throw error;
+  error.attempts = run.attempts;
+  run.log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
+  return error;
 }
 
 /** Code and message of an abort: the reason's when it is one of ours (close() gives `DETOUR_CLOSED`). */
@@ -378,26 +306,4 @@ function abortedBy(reason: unknown): { code: string; message: string } {
     return { code: reason.code, message: reason.message };
   }
   return { code: 'ABORT_ERR', message: 'aborted by the caller' };
-}
-
-/** A throttled `onProgress` for one response, or undefined when the caller did not ask. */
-function progressReporter(
-  options: FetchOptions,
-  response: AttemptResponse,
-): ((received: number, done: boolean) => void) | undefined {
-  const onProgress = options.onProgress;
-  if (!onProgress) return undefined;
-  const interval = options.progressIntervalMs ?? 100;
-  const total = declaredLength(response) ?? options.expectedBytes ?? null;
-  let last = 0;
-  return (received, done) => {
-    const now = performance.now();
-    if (!done && now - last < interval) return;
-    last = now;
-    try {
-      onProgress({ received, total });
-    } catch {
-      // a progress display must never break a download
-    }
-  };
 }

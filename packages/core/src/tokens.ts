@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { InjectionToken } from 'tsyringe';
 import type { Cache } from './cache/cache.js';
 import type { EnvironmentProvider } from './environment.js';
+import type { Layer } from './layers/types.js';
 import type { ConcurrencyLimiter } from './limiter.js';
 import type { CircuitBreaker } from './memory/circuit.js';
 import type { RouteMemory } from './memory/route-memory.js';
@@ -23,3 +24,5 @@ export const CACHE: InjectionToken<Cache> = Symbol.for('detour.Cache');
 export const LIMITER: InjectionToken<ConcurrencyLimiter> = Symbol.for('detour.Limiter');
 /** Per-host circuit breaker (absent: never short-circuits). */
 export const CIRCUIT: InjectionToken<CircuitBreaker> = Symbol.for('detour.Circuit');
+/** Your layers around core's (multi-registration, outermost first): they see every fetch, cache hits included. */
+export const LAYER: InjectionToken<Layer> = Symbol.for('detour.Layer');

@@ -7,36 +7,38 @@
  * A refresh that yields another expired link fails with `url-expired`: never a loop.
  */
 import type { Logger } from 'pino';
-import { DetourError } from './errors.js';
-import type { Outcome } from './orchestrator.js';
-import { alternateUrl, type Preset } from './preset.js';
-import { redactUrl } from './redact.js';
-import type { AttemptRecord, FetchOptions, RefreshUrl } from './types.js';
+import { DetourError } from '../errors.js';
+import { alternateUrl, type Preset } from '../preset.js';
+import { redactUrl } from '../redact.js';
+import type { AttemptRecord, RefreshUrl } from '../types.js';
+import type { Call, Layer, Outcome, Run } from './types.js';
 
-export interface RecoverUrlOptions<T> {
-  url: URL;
-  options: FetchOptions;
+export interface RecoverUrlOptions {
   presets: readonly Preset[];
+  /** The pipeline's `refreshUrl` (a fetch's own wins). */
   refreshUrl: RefreshUrl | undefined;
   logger: Logger;
-  /** What the presets make of a new URL (rewrite, expected size); may refuse it. */
-  prepare(url: string): { url: URL; options: FetchOptions };
-  /** One run of the plan for `url` (a fresh run: earlier failures do not decide which strategies may try). */
-  run(url: URL, options: FetchOptions): Promise<Outcome<T>>;
+  /** The call for another URL: what the presets make of it (rewrite, expected size); may refuse it. */
+  retarget<T>(call: Call<T>, url: string): Call<T>;
 }
 
 /** Codes of `url-expired` that a fresh signature cannot help (the file itself is past its retention). */
 const BEYOND_REFRESH = new Set(['DETOUR_URL_GONE']);
 
-export async function recoverUrl<T>(o: RecoverUrlOptions<T>): Promise<Outcome<T>> {
-  let url = o.url;
-  let options = o.options;
+export function recoverUrl(o: RecoverUrlOptions): Layer {
+  return (next) => (call) => recover(o, next, call);
+}
+
+/** Each run is a fresh run of the plan: earlier failures do not decide which strategies may try. */
+async function recover<T>(o: RecoverUrlOptions, next: Run, first: Call<T>): Promise<Outcome<T>> {
+  const refreshUrl = first.options.refreshUrl ?? o.refreshUrl;
+  let call = first;
   let prior: AttemptRecord[] = [];
   let refreshed = false;
   let rewritten = false;
   for (;;) {
     try {
-      const outcome = await o.run(url, options);
+      const outcome = await next(call);
       if (prior.length) outcome.info.attempts = [...prior, ...outcome.info.attempts];
       return outcome;
     } catch (error) {
@@ -45,38 +47,34 @@ export async function recoverUrl<T>(o: RecoverUrlOptions<T>): Promise<Outcome<T>
       error.attempts = attempts;
       if (
         !refreshed &&
-        o.refreshUrl &&
+        refreshUrl &&
         error.failureClass === 'url-expired' &&
         !BEYOND_REFRESH.has(error.code)
       ) {
         refreshed = true;
-        const next = await refresh(o.refreshUrl, url, error, o.logger);
-        error.attempts = [...attempts, next.record];
-        if (next.url === undefined) throw error;
-        const prepared = o.prepare(next.url);
-        ({ url, options } = prepared);
+        const fresh = await refresh(refreshUrl, call.url, error, o.logger);
+        error.attempts = [...attempts, fresh.record];
+        if (fresh.url === undefined) throw error;
+        call = o.retarget(call, fresh.url);
         prior = error.attempts;
         continue;
       }
-      const alternate = rewritten ? undefined : alternateUrl(o.presets, url, error);
-      if (alternate) {
-        rewritten = true;
-        const record: AttemptRecord = {
-          strategy: 'rewrite',
-          route: 'none',
-          outcome: 'ok',
-          ms: 0,
-          message: `${error.code}: trying ${redactUrl(alternate)} instead`,
-        };
-        o.logger.debug(
-          { from: redactUrl(url), to: redactUrl(alternate) },
-          'trying the alternate URL a preset offers',
-        );
-        prior = [...attempts, record];
-        ({ url, options } = o.prepare(alternate.toString()));
-        continue;
-      }
-      throw error;
+      const alternate = rewritten ? undefined : alternateUrl(o.presets, call.url, error);
+      if (!alternate) throw error;
+      rewritten = true;
+      const record: AttemptRecord = {
+        strategy: 'rewrite',
+        route: 'none',
+        outcome: 'ok',
+        ms: 0,
+        message: `${error.code}: trying ${redactUrl(alternate)} instead`,
+      };
+      o.logger.debug(
+        { from: redactUrl(call.url), to: redactUrl(alternate) },
+        'trying the alternate URL a preset offers',
+      );
+      prior = [...attempts, record];
+      call = o.retarget(call, alternate.toString());
     }
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * A fetch's input, checked once before any layer runs: the URL parsed and shown to the presets,
+ * the options validated and resolved, one absolute deadline, the cache and single-flight keys.
+ */
+import type { Cache } from './cache/cache.js';
+import { defaultCacheKey } from './cache/key.js';
+import type { EnvironmentProvider } from './environment.js';
+import { DetourError, DetourUsageError } from './errors.js';
+import { checkHeaders } from './headers.js';
+import { CREDENTIAL_HEADERS } from './kit/headers.js';
+import type { CacheKeys, Call, CallOptions } from './layers/types.js';
+import { lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
+import { prepareUrl } from './preset.js';
+import { stripCredentials } from './redact.js';
+import type { FetchOptions } from './types.js';
+import { parseTargetUrl } from './url.js';
+
+/** A call before its sink is chosen (a file target is opened only once the input passed its checks). */
+export type PreparedCall = Omit<Call<unknown>, 'sink'>;
+
+/** Check a fetch's input and resolve it against the pipeline's options; throws usage errors for bad input. */
+export function prepareCall(
+  input: string | URL,
+  options: FetchOptions & { signal: AbortSignal },
+  defaults: ResolvedPipelineOptions,
+  cache: Cache | undefined,
+): PreparedCall {
+  const parsed = parseTargetUrl(input);
+  const { url, cacheKey, expectedBytes } = prepareUrl(defaults.presets, parsed);
+  const merged =
+    expectedBytes !== undefined && options.expectedBytes === undefined
+      ? { ...options, expectedBytes }
+      : options;
+  const checked = checkOptions(merged, defaults);
+  const target = url === parsed ? parsed : parseTargetUrl(url);
+  return {
+    input: parsed,
+    url: target,
+    options: checked,
+    deadline: Date.now() + checked.timeoutMs,
+    keys: keysFor(target, merged, cacheKey, cache),
+    // Set by the plan layer (see pipeline.ts), which runs again after a URL is refreshed.
+    plan: [],
+    exact: false,
+    fingerprint: '',
+    prior: [],
+  };
+}
+
+/** The same call for another URL (a refreshed or alternate link): same input, options and deadline. */
+export function retargetCall<T>(call: Call<T>, next: string, defaults: ResolvedPipelineOptions): Call<T> {
+  const { url, expectedBytes } = prepareUrl(defaults.presets, parseTargetUrl(next));
+  const options =
+    expectedBytes !== undefined && call.options.expectedBytes === undefined
+      ? checkOptions({ ...call.options, expectedBytes }, defaults)
+      : call.options;
+  return { ...call, url: parseTargetUrl(url), options };
+}
+
+/** Resolve and check the limits a fetch runs under (once per fetch). */
+export function checkOptions(
+  options: FetchOptions & { signal: AbortSignal },
+  defaults: ResolvedPipelineOptions,
+): CallOptions {
+  checkHeaders(options.headers, 'fetch headers');
+  const maxBytes = options.maxBytes ?? defaults.maxBytes;
+  const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+  for (const [name, value] of [
+    ['maxBytes', maxBytes],
+    ['timeoutMs', timeoutMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new DetourUsageError(`${name} must be a positive number`);
+  }
+  const { expectedBytes } = options;
+  if (expectedBytes !== undefined && !(Number.isSafeInteger(expectedBytes) && expectedBytes >= 0)) {
+    throw new DetourUsageError(`expectedBytes must be a whole number of bytes, got ${expectedBytes}`);
+  }
+  if (expectedBytes !== undefined && expectedBytes > maxBytes) {
+    throw new DetourError(`the expected ${expectedBytes} bytes exceed the limit of ${maxBytes} bytes`, {
+      failureClass: 'too-large',
+      code: 'DETOUR_TOO_LARGE',
+    });
+  }
+  return { ...options, maxBytes, timeoutMs };
+}
+
+/**
+ * Where a fetch looks in the cache and which download in flight it may share: the same URL (or
+ * preset cache key) with the same body rules and headers. `noCache` and personal headers
+ * (Authorization, Cookie) skip both.
+ */
+function keysFor(
+  url: URL,
+  options: FetchOptions,
+  cacheKey: string | undefined,
+  cache: Cache | undefined,
+): CacheKeys | undefined {
+  const perFetch = lowerCaseKeys(options.headers ?? {});
+  if (options.noCache || CREDENTIAL_HEADERS.some((name) => name in perFetch)) return undefined;
+  const key = cacheKey ?? (cache ? cache.key(url) : defaultCacheKey(url));
+  const flight = JSON.stringify([
+    key,
+    options.expect ?? 'any',
+    options.expectedBytes ?? null,
+    options.maxBytes ?? null,
+    options.headersProfile ?? null,
+    options.strategies ?? null,
+    perFetch,
+  ]);
+  return { cache: key, flight };
+}
+
+/**
+ * The network environment as the circuit and route memory key it: an explicit proxy option, else
+ * the environment provider's fingerprint (proxy/TUN/fake-IP state), else `none`.
+ */
+export function fingerprintOf(
+  proxy: ResolvedPipelineOptions['proxy'],
+  environment: EnvironmentProvider | undefined,
+): string {
+  if (typeof proxy === 'string') return `proxy=${stripCredentials(proxy)}`;
+  if (proxy === false || proxy === null) return 'proxy=none';
+  try {
+    return environment?.fingerprint() ?? 'none';
+  } catch {
+    return 'unknown';
+  }
+}

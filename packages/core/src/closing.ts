@@ -1,0 +1,69 @@
+/**
+ * How close() reaches every fetch in flight: each public call runs under a signal that also fires
+ * on close(), and an abort close() caused is reported as `aborted` / `DETOUR_CLOSED`.
+ */
+import { setMaxListeners } from 'node:events';
+import { DetourError } from './errors.js';
+import type { FetchOptions } from './types.js';
+
+const noop = () => {};
+
+/** How a fetch in flight ends when its pipeline is closed. */
+export function closedError(cause?: unknown): DetourError {
+  return new DetourError('the pipeline was closed', {
+    failureClass: 'aborted',
+    code: 'DETOUR_CLOSED',
+    cause,
+  });
+}
+
+export class Closing {
+  readonly #controller = new AbortController();
+
+  constructor() {
+    setMaxListeners(0, this.#controller.signal); // one listener per fetch in flight, by design
+  }
+
+  get closed(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  close(): void {
+    this.#controller.abort(closedError());
+  }
+
+  /**
+   * The options a public call runs under: its signal also fires on close(). Without a caller
+   * signal the pipeline's own is used as is (no allocation on the hot path).
+   */
+  scope(options: FetchOptions): { options: FetchOptions & { signal: AbortSignal }; dispose: () => void } {
+    const closing = this.#controller.signal;
+    const caller = options.signal;
+    if (!caller) return { options: { ...options, signal: closing }, dispose: noop };
+    if (caller.aborted || closing.aborted) {
+      return { options: { ...options, signal: caller.aborted ? caller : closing }, dispose: noop };
+    }
+    const controller = new AbortController();
+    const onCaller = () => controller.abort(caller.reason);
+    const onClose = () => controller.abort(closing.reason);
+    caller.addEventListener('abort', onCaller, { once: true });
+    closing.addEventListener('abort', onClose, { once: true });
+    return {
+      options: { ...options, signal: controller.signal },
+      dispose: () => {
+        caller.removeEventListener('abort', onCaller);
+        closing.removeEventListener('abort', onClose);
+      },
+    };
+  }
+
+  /** An abort caused by close() (and not by the caller's own signal) is reported as `DETOUR_CLOSED`. */
+  closedInstead(error: unknown, caller: FetchOptions): unknown {
+    if (!this.closed || caller.signal?.aborted) return error;
+    if (!(error instanceof DetourError) || error.failureClass !== 'aborted' || error.code === 'DETOUR_CLOSED')
+      return error;
+    const closed = closedError(error);
+    closed.attempts = error.attempts;
+    return closed;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The circuit breaker: a host that keeps failing is refused without network for a while. An open
+ * circuit still gives a bot that enabled a last resort (the placeholder) its stand-in, flagged
+ * `degraded`, with a `circuit` record saying why. Outcomes are counted per origin and environment.
+ */
+import { DetourError } from '../errors.js';
+import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../memory/circuit.js';
+import { routeKey } from '../memory/key.js';
+import { routeWinner } from '../memory/route-memory.js';
+import type { AttemptRecord, Stage } from '../types.js';
+import type { Layer } from './types.js';
+
+export function circuitLayer(
+  circuit: CircuitBreaker,
+  stageOf: (strategy: string) => Stage | undefined,
+): Layer {
+  return (next) => async (call) => {
+    const key = routeKey(call.url, call.fingerprint);
+    let ticket: CircuitTicket;
+    try {
+      ticket = circuit.shared ? await circuit.admit(key) : circuit.enter(key);
+    } catch (error) {
+      const lastResort = call.plan.filter((name) => stageOf(name) === 'last-resort');
+      if (!(error instanceof CircuitOpenError) || lastResort.length === 0) throw error;
+      return next({ ...call, plan: lastResort, exact: true, prior: [...call.prior, openRecord(error)] });
+    }
+    const outcome = await next(call).catch(async (error: unknown) => {
+      judge(circuit, ticket, error);
+      if (circuit.shared) await circuit.flush();
+      throw error;
+    });
+    // A placeholder means every real strategy failed: the host did not answer.
+    if (outcome.info.degraded) circuit.failure(ticket);
+    else circuit.success(ticket);
+    if (circuit.shared) await circuit.flush(); // other instances see it before we answer
+    return outcome;
+  };
+}
+
+function openRecord(error: CircuitOpenError): AttemptRecord {
+  return {
+    strategy: 'circuit',
+    route: 'none',
+    outcome: 'failed',
+    failureClass: error.failureClass,
+    code: error.code,
+    ms: 0,
+    message: error.message,
+  };
+}
+
+/** Whether a failed fetch says the host is unreachable (counts toward opening its circuit). */
+function judge(circuit: CircuitBreaker, ticket: CircuitTicket, error: unknown): void {
+  const attempts = error instanceof DetourError ? error.attempts : [];
+  const failureClass = error instanceof DetourError ? error.failureClass : 'unknown';
+  const tried = attempts.some((a) => a.outcome === 'failed');
+  // An expired link says nothing about whether the host is reachable, nor does our own disk.
+  if (
+    !tried ||
+    failureClass === 'aborted' ||
+    failureClass === 'blocked' ||
+    failureClass === 'url-expired' ||
+    failureClass === 'local-io'
+  )
+    circuit.neutral(ticket);
+  else if (
+    routeWinner(attempts) !== undefined ||
+    failureClass === 'too-large' ||
+    failureClass === 'content-invalid'
+  )
+    circuit.success(ticket); // the host answered; the answer was not what we wanted
+  else circuit.failure(ticket);
+}

@@ -1,0 +1,52 @@
+/**
+ * Route memory: the strategy that last won for this origin in this network environment is tried
+ * first; the outcome is learned. An exact plan (the caller's list, the circuit's last resort) is
+ * neither reordered nor learned from. A failing memory store costs only the memory, never the fetch.
+ */
+import type { Logger } from 'pino';
+import { DetourError } from '../errors.js';
+import { type RouteMemory, type RoutePlan, routeWinner } from '../memory/route-memory.js';
+import type { AttemptRecord } from '../types.js';
+import type { Call, Layer } from './types.js';
+
+export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
+  return (next) => async (call) => {
+    if (call.exact) return next(call);
+    const route = await order(memory, call, logger);
+    if (!route) return next(call);
+    const outcome = await next({ ...call, plan: route.order }).catch(async (error: unknown) => {
+      const attempts = error instanceof DetourError ? error.attempts : [];
+      await learn(memory, call, route, attempts, false, logger);
+      throw error;
+    });
+    await learn(memory, call, route, outcome.info.attempts, outcome.info.degraded, logger);
+    return outcome;
+  };
+}
+
+async function order<T>(memory: RouteMemory, call: Call<T>, logger: Logger): Promise<RoutePlan | undefined> {
+  try {
+    return await memory.order(call.url, call.fingerprint, [...call.plan]);
+  } catch (error) {
+    logger.warn({ err: (error as Error)?.message }, 'route memory unavailable; using the plan as is');
+    return undefined;
+  }
+}
+
+async function learn<T>(
+  memory: RouteMemory,
+  call: Call<T>,
+  route: RoutePlan,
+  attempts: readonly AttemptRecord[],
+  degraded: boolean,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await memory.record(call.url, call.fingerprint, route, {
+      winner: routeWinner(attempts, degraded),
+      attempts,
+    });
+  } catch (error) {
+    logger.warn({ err: (error as Error)?.message }, 'route memory could not record the outcome');
+  }
+}
