@@ -20,4 +20,11 @@ describe('examples', () => {
     const { stdout } = await run(tsx, ['examples/custom-strategy.ts'], { cwd: root, timeout: 60_000 });
     expect(stdout).toMatch(/with "mirror"/);
   });
+
+  it('metrics-layer.ts: a layer added without touching core sees network runs, cache hits and failures', async () => {
+    const { stdout } = await run(tsx, ['examples/metrics-layer.ts'], { cwd: root, timeout: 60_000 });
+    expect(stdout).toMatch(/^ok direct +1 fetches/m);
+    expect(stdout).toMatch(/^ok direct \(cache\) +2 fetches/m);
+    expect(stdout).toMatch(/^failed http-status +1 fetches/m);
+  });
 });
