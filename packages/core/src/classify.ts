@@ -291,3 +291,73 @@ export function statusError(status: number, url: string): DetourError {
     status,
   });
 }
+
+/** A classifier: a failed attempt's raw error in, its class, code, terminal verdict and message out. */
+export type Classifier = (error: unknown) => Classification;
+
+/**
+ * What a classifier hook says about a failed attempt. Only `failureClass` is required: `code` and
+ * `message` default to the built-in classifier's, `terminal` to `isTerminal(failureClass)`.
+ */
+export interface ClassifierVerdict {
+  failureClass: FailureClass;
+  code?: string | undefined;
+  terminal?: boolean | undefined;
+  message?: string | undefined;
+}
+
+/**
+ * Sees a failed attempt's raw error (whatever the strategy threw: a Node/got error, a DetourError
+ * from core or a strategy) before `classifyError` does. Return a verdict to decide the attempt's
+ * class, or `undefined` to leave it to the next hook and finally to the built-in classifier.
+ */
+export type ClassifierHook = (error: unknown) => ClassifierVerdict | undefined;
+
+export interface ClassifierWithOptions {
+  /** What runs when no hook has a verdict, and fills what a verdict leaves out (default `classifyError`). */
+  base?: Classifier;
+  /** Told when a hook throws; that hook is then treated as having no verdict. */
+  onHookError?: (error: unknown, index: number) => void;
+}
+
+/**
+ * A classifier that asks `hooks` in order and takes the first verdict, else answers as `base`.
+ * A hook that throws is skipped (and reported to `onHookError`), so a faulty hook can never turn
+ * a failed attempt into an unclassified crash. A class outside `FAILURE_CLASSES` reads as `unknown`.
+ */
+export function classifierWith(
+  hooks: readonly ClassifierHook[],
+  options: ClassifierWithOptions = {},
+): Classifier {
+  const base = options.base ?? classifyError;
+  if (hooks.length === 0) return base;
+  return (error) => {
+    for (const [index, hook] of hooks.entries()) {
+      let verdict: ClassifierVerdict | undefined;
+      try {
+        verdict = hook(error);
+      } catch (hookError) {
+        options.onHookError?.(hookError, index);
+        continue;
+      }
+      if (verdict && typeof verdict === 'object') return completeVerdict(verdict, () => base(error));
+    }
+    return base(error);
+  };
+}
+
+/** A hook's verdict with the fields it left out taken from the built-in answer (computed only if needed). */
+function completeVerdict(verdict: ClassifierVerdict, builtIn: () => Classification): Classification {
+  let fallback: Classification | undefined;
+  const built = () => {
+    fallback ??= builtIn();
+    return fallback;
+  };
+  const failureClass = KNOWN_CLASSES.has(verdict.failureClass) ? verdict.failureClass : 'unknown';
+  return {
+    failureClass,
+    code: typeof verdict.code === 'string' && verdict.code ? verdict.code : built().code,
+    terminal: typeof verdict.terminal === 'boolean' ? verdict.terminal : isTerminal(failureClass),
+    message: typeof verdict.message === 'string' && verdict.message ? verdict.message : built().message,
+  };
+}

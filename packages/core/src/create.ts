@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
 import { Cache } from './cache/cache.js';
+import { type Classifier, classifierWith } from './classify.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
 import { CircuitBreaker } from './memory/circuit.js';
@@ -14,6 +15,7 @@ import { DirectBypassStrategy, DirectStrategy } from './strategies/direct.js';
 import {
   CACHE,
   CIRCUIT,
+  CLASSIFIER_HOOK,
   ENVIRONMENT,
   LAYER,
   LIMITER,
@@ -63,9 +65,10 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
 
 /** Build the Pipeline from whatever a container holds. */
 export function resolvePipeline(container: DependencyContainer): Pipeline {
+  const logger = container.resolve(LOGGER);
   return new Pipeline({
     options: container.resolve(OPTIONS),
-    logger: container.resolve(LOGGER),
+    logger,
     transport: container.resolve(TRANSPORT),
     strategies: container.isRegistered(STRATEGY, true) ? container.resolveAll(STRATEGY) : [],
     environment: container.isRegistered(ENVIRONMENT, true) ? container.resolve(ENVIRONMENT) : undefined,
@@ -74,6 +77,16 @@ export function resolvePipeline(container: DependencyContainer): Pipeline {
     limiter: container.isRegistered(LIMITER, true) ? container.resolve(LIMITER) : undefined,
     circuit: container.isRegistered(CIRCUIT, true) ? container.resolve(CIRCUIT) : undefined,
     layers: container.isRegistered(LAYER, true) ? container.resolveAll(LAYER) : [],
+    classify: resolveClassifier(container, logger),
+  });
+}
+
+/** `classifierWith` the hooks registered under `CLASSIFIER_HOOK` (none: undefined, the built-in classifier). */
+function resolveClassifier(container: DependencyContainer, logger: Logger): Classifier | undefined {
+  if (!container.isRegistered(CLASSIFIER_HOOK, true)) return undefined;
+  return classifierWith(container.resolveAll(CLASSIFIER_HOOK), {
+    onHookError: (error, index) =>
+      logger.warn({ hook: index, err: (error as Error)?.message }, 'classifier hook threw; ignored'),
   });
 }
 

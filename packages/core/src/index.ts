@@ -1,7 +1,13 @@
 export { BodyGuard, sizeMismatch } from './body.js';
 export * from './cache/index.js';
-export type { Classification } from './classify.js';
-export { classifyError, isTerminal, statusError } from './classify.js';
+export type {
+  Classification,
+  Classifier,
+  ClassifierHook,
+  ClassifierVerdict,
+  ClassifierWithOptions,
+} from './classify.js';
+export { classifierWith, classifyError, isTerminal, statusError } from './classify.js';
 export { createPipeline, registerCore, resolvePipeline } from './create.js';
 export type { EnvironmentProvider } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';
@@ -82,6 +88,7 @@ export {
 export {
   CACHE,
   CIRCUIT,
+  CLASSIFIER_HOOK,
   ENVIRONMENT,
   LAYER,
   LIMITER,

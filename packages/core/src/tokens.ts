@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { InjectionToken } from 'tsyringe';
 import type { Cache } from './cache/cache.js';
+import type { ClassifierHook } from './classify.js';
 import type { EnvironmentProvider } from './environment.js';
 import type { Layer } from './layers/types.js';
 import type { ConcurrencyLimiter } from './limiter.js';
@@ -26,3 +27,8 @@ export const LIMITER: InjectionToken<ConcurrencyLimiter> = Symbol.for('detour.Li
 export const CIRCUIT: InjectionToken<CircuitBreaker> = Symbol.for('detour.Circuit');
 /** Your layers around core's (multi-registration, outermost first): they see every fetch, cache hits included. */
 export const LAYER: InjectionToken<Layer> = Symbol.for('detour.Layer');
+/**
+ * Classifier hooks (multi-registration, asked in registration order): each sees a failed attempt's
+ * raw error before `classifyError` and may decide its class, code and terminal verdict.
+ */
+export const CLASSIFIER_HOOK: InjectionToken<ClassifierHook> = Symbol.for('detour.ClassifierHook');

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CACHE,
   Cache,
+  CLASSIFIER_HOOK,
+  type ClassifierHook,
+  classifyError,
   createPipeline,
+  DetourError,
   DIRECT,
   decorate,
   ENVIRONMENT,
@@ -97,6 +101,53 @@ describe('plugins replace or decorate core services through tokens', () => {
     const b = track(createPipeline({ allowPrivateNetwork: true, ca: lab.ca, use: [plugin] }));
     expect((await a.fetch(`${lab.https.url}/image.png?di=cache`)).fromCache).toBe(false);
     expect((await b.fetch(`${lab.https.url}/image.png?di=cache`)).fromCache).toBe(true);
+  });
+
+  it('CLASSIFIER_HOOK: a hook decides the class and code of a real failed attempt', async () => {
+    // lab.downgrade's HTTPS port answers every ClientHello with a handshake_failure alert.
+    const url = `${lab.downgrade.httpsUrl}/image.png`;
+    const seen: unknown[] = [];
+    const policyAlert: ClassifierHook = (error) => {
+      seen.push(error);
+      return classifyError(error).failureClass === 'tls-handshake'
+        ? { failureClass: 'blocked', code: 'TEST_POLICY_ALERT' }
+        : undefined;
+    };
+    const failure = (use: Parameters<typeof createPipeline>[0]) =>
+      track(createPipeline({ allowPrivateNetwork: true, ca: lab.ca, cache: false, ...use }))
+        .fetch(url)
+        .then(
+          () => expect.unreachable('the broken TLS origin cannot answer'),
+          (error: unknown) => error as DetourError,
+        );
+
+    // Without the hook: the built-in classifier's answer.
+    const plain = await failure({});
+    expect(plain.failureClass).toBe('tls-handshake');
+
+    const hooked = await failure({
+      use: [
+        (c) => c.register(CLASSIFIER_HOOK, { useValue: () => undefined }), // no opinion: asks the next
+        (c) => c.register(CLASSIFIER_HOOK, { useValue: policyAlert }),
+      ],
+    });
+    expect(hooked).toBeInstanceOf(DetourError);
+    expect(
+      seen.length,
+      'no hook was asked: PipelineDeps.classify does not reach the orchestrator',
+    ).toBeGreaterThan(0);
+    expect(seen[0]).not.toBeInstanceOf(DetourError); // the raw error the transport threw
+    expect({ failureClass: hooked.failureClass, code: hooked.code }).toEqual({
+      failureClass: 'blocked',
+      code: 'TEST_POLICY_ALERT',
+    });
+    const failed = hooked.attempts.filter((a) => a.outcome === 'failed');
+    expect(failed).toHaveLength(1); // blocked is terminal: nothing after it was tried
+    expect(failed[0]).toMatchObject({
+      strategy: 'direct',
+      failureClass: 'blocked',
+      code: 'TEST_POLICY_ALERT',
+    });
   });
 
   it('registerCore + resolvePipeline: the same pipeline from a DI user’s own container', async () => {
