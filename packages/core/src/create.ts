@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
-import { Cache } from './cache/cache.js';
+import { Cache, cacheTiers } from './cache/cache.js';
 import { type Classifier, classifierWith } from './classify.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
@@ -14,6 +14,7 @@ import { Pipeline } from './pipeline.js';
 import { DirectBypassStrategy, DirectStrategy } from './strategies/direct.js';
 import {
   CACHE,
+  CACHE_STORES,
   CIRCUIT,
   CLASSIFIER_HOOK,
   ENVIRONMENT,
@@ -53,8 +54,12 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
     container.register(ROUTE_MEMORY, { useValue: new StoreRouteMemory(options.routeMemory ?? {}) });
   }
   if (options.cache !== false) {
+    const cacheOptions = options.cache || {};
+    container.register(CACHE_STORES, { useFactory: instanceCachingFactory(() => cacheTiers(cacheOptions)) });
     container.register(CACHE, {
-      useFactory: instanceCachingFactory((c) => new Cache(options.cache || {}, c.resolve(LOGGER))),
+      useFactory: instanceCachingFactory(
+        (c) => new Cache({ ...cacheOptions, tiers: c.resolve(CACHE_STORES) }, c.resolve(LOGGER)),
+      ),
     });
   }
   container.register(LIMITER, { useValue: new ConcurrencyLimiter(options.concurrency ?? {}) });

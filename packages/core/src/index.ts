@@ -87,6 +87,7 @@ export {
 } from './strategies/direct.js';
 export {
   CACHE,
+  CACHE_STORES,
   CIRCUIT,
   CLASSIFIER_HOOK,
   ENVIRONMENT,

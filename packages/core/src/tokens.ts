@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { InjectionToken } from 'tsyringe';
 import type { Cache } from './cache/cache.js';
+import type { CacheStore } from './cache/types.js';
 import type { ClassifierHook } from './classify.js';
 import type { EnvironmentProvider } from './environment.js';
 import type { Layer } from './layers/types.js';
@@ -21,6 +22,12 @@ export const OPTIONS: InjectionToken<ResolvedPipelineOptions> = Symbol.for('deto
 export const ROUTE_MEMORY: InjectionToken<RouteMemory> = Symbol.for('detour.RouteMemory');
 /** The cache in front of the pipeline (absent: no cache). */
 export const CACHE: InjectionToken<Cache> = Symbol.for('detour.Cache');
+/**
+ * The cache's storage tiers, in lookup order (default: memory, then `cache.dir`, then
+ * `cache.store`). The default `CACHE` is built from them, so a plugin may replace the list or
+ * decorate each tier. Registered only while the cache is on; unused when a plugin replaces `CACHE`.
+ */
+export const CACHE_STORES: InjectionToken<readonly CacheStore[]> = Symbol.for('detour.CacheStores');
 /** Global and per-host concurrency limit (absent: no limit). */
 export const LIMITER: InjectionToken<ConcurrencyLimiter> = Symbol.for('detour.Limiter');
 /** Per-host circuit breaker (absent: never short-circuits). */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DetourError } from '../errors.js';
+import { DetourError, DetourUsageError } from '../errors.js';
 import { sniffFormat } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import { toKeyValueStore } from '../store/keyv-store.js';
@@ -11,7 +11,13 @@ import { cachePolicy, type FreshnessMode } from './freshness.js';
 import { type CacheKeyFn, defaultCacheKey, hashKey } from './key.js';
 import { type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
 import { KeyValueCacheStore } from './shared-cache.js';
-import type { CacheEntry, CacheMeta, CacheStore, NegativeEntry } from './types.js';
+import {
+  type CacheEntry,
+  type CacheMeta,
+  type CacheStore,
+  isCacheStore,
+  type NegativeEntry,
+} from './types.js';
 
 export interface CacheOptions {
   /** The in-process LRU tier (default on: 32 MiB, 256 entries); `false` turns it off. */
@@ -31,6 +37,41 @@ export interface CacheOptions {
   /** Largest body stored in any tier (default 50 MiB; the memory tier has its own, smaller bound). */
   maxEntryBytes?: number;
   now?: Clock;
+  /**
+   * The tiers themselves, in lookup order, instead of those `memory`, `dir` and `store` describe:
+   * what the `CACHE_STORES` token holds, so a plugin can replace or decorate the storage.
+   */
+  tiers?: readonly CacheStore[];
+}
+
+/**
+ * The cache's tiers in lookup order: `tiers` when given (checked), else those `memory`, `dir` and
+ * `store` describe: memory → disk → shared. What `CACHE_STORES` holds by default.
+ */
+export function cacheTiers(options: CacheOptions = {}): CacheStore[] {
+  if (options.tiers !== undefined) return checkTiers(options.tiers);
+  const now = options.now ?? Date.now;
+  const tiers: CacheStore[] = [];
+  if (options.memory !== false) tiers.push(new MemoryCacheStore({ now, ...options.memory }));
+  if (options.dir) tiers.push(new DiskCacheStore(options.dir, { now }));
+  if (options.store) tiers.push(new KeyValueCacheStore(toKeyValueStore(options.store), { now }));
+  return tiers;
+}
+
+/** Tiers handed in (a plugin's): each must be a CacheStore, refused at once otherwise. */
+function checkTiers(tiers: readonly CacheStore[]): CacheStore[] {
+  if (!Array.isArray(tiers)) {
+    throw new DetourUsageError('cache tiers must be an array of cache stores', 'DETOUR_BAD_OPTION');
+  }
+  for (const [index, tier] of tiers.entries()) {
+    if (!isCacheStore(tier)) {
+      throw new DetourUsageError(
+        `cache tier ${index} is not a cache store (name, shared, get, set, delete)`,
+        'DETOUR_BAD_OPTION',
+      );
+    }
+  }
+  return [...tiers];
 }
 
 export const CACHE_DEFAULTS = {
@@ -117,10 +158,7 @@ export class Cache {
     this.negativeTtlMs = Math.max(0, options.negativeTtlMs ?? CACHE_DEFAULTS.negativeTtlMs);
     this.freshness = options.freshness ?? 'http';
     this.#cacheKey = options.cacheKey ?? defaultCacheKey;
-    const tiers: CacheStore[] = [];
-    if (options.memory !== false) tiers.push(new MemoryCacheStore({ now: this.#now, ...options.memory }));
-    if (options.dir) tiers.push(new DiskCacheStore(options.dir, { now: this.#now }));
-    if (options.store) tiers.push(new KeyValueCacheStore(toKeyValueStore(options.store), { now: this.#now }));
+    const tiers = cacheTiers(options);
     this.tiers = tiers;
     // The largest body any tier would keep, capped by the option: a bigger download is never
     // read back into memory just to be refused.

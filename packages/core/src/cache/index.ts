@@ -5,6 +5,7 @@ export {
   CachedFailureError,
   type CacheHit,
   type CacheOptions,
+  cacheTiers,
   resultFromCache,
 } from './cache.js';
 export { DiskCacheStore } from './disk-cache.js';
@@ -21,3 +22,4 @@ export {
 export { MEMORY_CACHE_DEFAULTS, type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
 export { KeyValueCacheStore } from './shared-cache.js';
 export type { CacheEntry, CacheMeta, CacheStore, NegativeEntry } from './types.js';
+export { isCacheStore } from './types.js';

@@ -52,3 +52,16 @@ export interface CacheStore {
   delete(key: string): Promise<void>;
   close?(): Promise<void>;
 }
+
+export function isCacheStore(value: unknown): value is CacheStore {
+  const store = value as CacheStore;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof store.name === 'string' &&
+    typeof store.shared === 'boolean' &&
+    typeof store.get === 'function' &&
+    typeof store.set === 'function' &&
+    typeof store.delete === 'function'
+  );
+}
