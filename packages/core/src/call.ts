@@ -96,18 +96,17 @@ function keysFor(
   cacheKey: string | undefined,
   cache: Cache | undefined,
 ): CacheKeys | undefined {
-  const perFetch = lowerCaseKeys(options.headers ?? {});
-  if (options.noCache || CREDENTIAL_HEADERS.some((name) => name in perFetch)) return undefined;
+  const { headers, strategies, headersProfile } = options;
+  const perFetch = headers ? lowerCaseKeys(headers) : undefined;
+  if (options.noCache || (perFetch && CREDENTIAL_HEADERS.some((name) => name in perFetch))) return undefined;
   const key = cacheKey ?? (cache ? cache.key(url) : defaultCacheKey(url));
-  const flight = JSON.stringify([
-    key,
-    options.expect ?? 'any',
-    options.expectedBytes ?? null,
-    options.maxBytes ?? null,
-    options.headersProfile ?? null,
-    options.strategies ?? null,
-    perFetch,
-  ]);
+  const rules = `${options.expect ?? 'any'}\0${options.expectedBytes ?? ''}\0${options.maxBytes ?? ''}`;
+  // The common fetch (no headers, profile or strategy list of its own) needs no JSON; a JSON key
+  // starts with '[' and never holds a raw NUL, so the two forms cannot collide.
+  const flight =
+    perFetch || strategies || headersProfile
+      ? JSON.stringify([key, rules, headersProfile ?? null, strategies ?? null, perFetch ?? {}])
+      : `${key}\0${rules}`;
   return { cache: key, flight };
 }
 

@@ -8,7 +8,7 @@ import { type Attempt, runAttempt, type Won } from './attempt.js';
 import { AttemptSignal } from './attempt-signal.js';
 import { type Classification, classifyError } from './classify.js';
 import { DetourError } from './errors.js';
-import { IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
+import { type HeaderProfile, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 import { headerString } from './kit/headers.js';
 import type { Call, Outcome } from './layers/types.js';
 import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
@@ -18,6 +18,7 @@ import { DEFAULT_MAX_RESUMES } from './resume.js';
 import type {
   AttemptRecord,
   AttemptRequest,
+  ExpectKind,
   FailureClass,
   HttpTransport,
   Rescues,
@@ -33,8 +34,8 @@ export interface OrchestratorContext {
   logger: Logger;
   transport: HttpTransport;
   strategies: ReadonlyMap<string, Strategy>;
-  /** The route a strict request takes. */
-  route: Route;
+  /** The route a strict request to a URL takes. */
+  routeFor(url: URL): Route;
   /** How a failed attempt's error is classified (default `classifyError`; plugins may add hooks). */
   classify?: ((error: unknown) => Classification) | undefined;
 }
@@ -51,7 +52,7 @@ export function canRescue(rescues: Rescues, seen: ReadonlySet<FailureClass>): bo
 /** One run's state: the headers every attempt sends, and what the attempts so far saw. */
 interface RunState {
   readonly log: Logger;
-  readonly headers: Record<string, string>;
+  readonly headers: Readonly<Record<string, string>>;
   /** The Referer for one retry after a 403, when the request carries none. */
   readonly referer: string | undefined;
   readonly attempts: AttemptRecord[];
@@ -62,11 +63,12 @@ interface RunState {
 /** Try the call's plan in order until a strategy delivers a body; throws the last failure with every attempt. */
 export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>): Promise<Outcome<T>> {
   const run = startRun(ctx, call);
+  const strict = ctx.routeFor(call.url);
   for (const name of call.plan) {
     const strategy = ctx.strategies.get(name)!;
-    const req = attemptRequest(ctx, call, run);
+    const req = attemptRequest(ctx, call, run, strict);
     // The route this strategy really takes (direct-bypass: direct), for the attempt record.
-    const route = strategy.attemptRoute?.(req) ?? ctx.route;
+    const route = strategy.attemptRoute?.(req) ?? strict;
     const skip = skipReason(strategy, req, run.seen);
     if (skip !== undefined) {
       run.attempts.push({
@@ -94,21 +96,20 @@ function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
     options.headersProfile ?? ctx.options.headersProfile,
     ctx.options.headerProfiles,
   );
-  const headers: Record<string, string> = {
-    'user-agent': DEFAULT_USER_AGENT,
-    ...(options.expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
-    ...lowerCaseKeys(profile.headers),
-    ...ctx.options.headers,
-    ...lowerCaseKeys(options.headers ?? {}),
-  };
+  const base = baseHeaders(ctx.options, profile, options.headersProfile, options.expect);
+  const presetHosts = presets.length > 0 && presetsFor(presets, url).length > 0;
+  // The shared base is frozen; a fetch with headers of its own, or a preset's Referer rule, gets a copy.
+  const headers: Record<string, string> =
+    options.headers || presetHosts ? { ...base, ...lowerCaseKeys(options.headers ?? {}) } : base;
   // A preset may drop or replace a Referer for its hosts (Tencent's CDN answers a foreign one with a stand-in picture).
-  if (presetsFor(presets, url).length) {
+  if (presetHosts) {
     const allowed = presetReferer(presets, url, headers.referer);
     if (allowed === undefined) delete headers.referer;
     else headers.referer = allowed;
   }
   return {
-    log: ctx.logger.child({ url: redactUrl(url) }),
+    // A silent logger (the default) needs no per-fetch child.
+    log: ctx.logger.level === 'silent' ? ctx.logger : ctx.logger.child({ url: redactUrl(url) }),
     headers,
     referer:
       headers.referer === undefined ? presetReferer(presets, url, refererFor(profile, url)) : undefined,
@@ -117,12 +118,42 @@ function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
   };
 }
 
-function attemptRequest<T>(ctx: OrchestratorContext, call: Call<T>, run: RunState): AttemptRequest {
+/** The headers every fetch of one profile and kind sends, merged once per pipeline (frozen, shared). */
+const BASE_HEADERS = new WeakMap<ResolvedPipelineOptions, Map<string, Readonly<Record<string, string>>>>();
+
+function baseHeaders(
+  options: ResolvedPipelineOptions,
+  profile: HeaderProfile,
+  profileName: string | undefined,
+  expect: ExpectKind | undefined,
+): Readonly<Record<string, string>> {
+  let byKind = BASE_HEADERS.get(options);
+  if (!byKind) BASE_HEADERS.set(options, (byKind = new Map()));
+  const key = `${profileName ?? ''}\0${expect === 'image' ? 'image' : ''}`;
+  let headers = byKind.get(key);
+  if (!headers) {
+    headers = Object.freeze({
+      'user-agent': DEFAULT_USER_AGENT,
+      ...(expect === 'image' ? { accept: IMAGE_ACCEPT } : {}),
+      ...lowerCaseKeys(profile.headers),
+      ...options.headers,
+    });
+    byKind.set(key, headers);
+  }
+  return headers;
+}
+
+function attemptRequest<T>(
+  ctx: OrchestratorContext,
+  call: Call<T>,
+  run: RunState,
+  route: Route,
+): AttemptRequest {
   const { options } = ctx;
   return {
     url: call.url,
     headers: run.headers,
-    route: ctx.route,
+    route,
     tls: options.tls,
     limits: {
       maxBytes: call.options.maxBytes,

@@ -75,6 +75,11 @@ export class Pipeline {
   /** The layers, outermost first, around one run of the strategies. Each absent service is left out. */
   #compose(): Run {
     const { cache, circuit, routeMemory, limiter, logger } = this.#deps;
+    const context = {
+      ...this.#deps,
+      strategies: this.#strategies.map,
+      routeFor: (url: URL) => this.routeFor(url),
+    };
     return compose(
       [
         ...(this.#deps.layers ?? []),
@@ -94,10 +99,7 @@ export class Pipeline {
       ],
       async (call) => {
         if (this.#closing.closed) throw closedError();
-        return runStrategies(
-          { ...this.#deps, route: this.routeFor(call.url), strategies: this.#strategies.map },
-          call,
-        );
+        return runStrategies(context, call);
       },
     );
   }

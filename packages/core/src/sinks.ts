@@ -30,6 +30,7 @@ export const memorySink: Sink<Buffer> = {
 export function fileSink(target: FileTarget, signal: AbortSignal): Sink<string> {
   const { path } = target;
   return {
+    judgeFirst: true,
     consume: async (response, guard, attemptSignal) => {
       // Who failed first: the download (body, guard) or the file. pump() then destroys the
       // others with the same error, so the error alone does not tell. Listening before the

@@ -61,7 +61,8 @@ async function keep<T>(cache: Cache, call: Call<T>, outcome: Outcome<T>, logger:
   const { info, headers, consumed } = outcome;
   const debug = logger.isLevelEnabled('debug');
   const url = debug ? redactUrl(call.input) : '';
-  const refused = cache.refuses({ ...info, bytes: consumed.bytes, headers });
+  // cache.set judges the response itself; judging first saves a file sink's read-back.
+  const refused = sink.judgeFirst ? cache.refuses({ ...info, bytes: consumed.bytes, headers }) : undefined;
   if (refused !== undefined && debug) logger.debug({ url, stored: false, reason: refused }, 'not cached');
   const store: Store | undefined =
     refused === undefined

@@ -61,6 +61,8 @@ export interface Sink<T> {
    * sink that waits for this answer (a stream) must get it, so the cache layer always calls.
    */
   keep?(outcome: Outcome<T>, store: Store | undefined): Promise<void>;
+  /** Keeping costs work of its own (reading a file back): the cache judges the response first. */
+  readonly judgeFirst?: boolean;
 }
 
 /** Puts a successful run's whole body (and its SHA-256) into the cache. */
