@@ -128,7 +128,10 @@ function baseHeaders(
   expect: ExpectKind | undefined,
 ): Readonly<Record<string, string>> {
   let byKind = BASE_HEADERS.get(options);
-  if (!byKind) BASE_HEADERS.set(options, (byKind = new Map()));
+  if (!byKind) {
+    byKind = new Map();
+    BASE_HEADERS.set(options, byKind);
+  }
   const key = `${profileName ?? ''}\0${expect === 'image' ? 'image' : ''}`;
   let headers = byKind.get(key);
   if (!headers) {
