@@ -1,12 +1,10 @@
 import {
   DIRECT,
-  ENVIRONMENT,
   type EnvironmentProvider,
   type Route,
   routeFromProxyUrl,
   type StrategyInfo,
 } from '@detour/core';
-import type { DependencyContainer } from 'tsyringe';
 import { captured, type Plan, type PlanOptions, plan } from './plan.js';
 import { matchesNoProxy, parseNoProxy, proxyForUrl } from './proxy-env.js';
 import { type DetectOptions, type EnvironmentReport, type Sniffed, sniff } from './report.js';
@@ -122,9 +120,4 @@ export class DetectedEnvironment implements EnvironmentProvider {
 /** Detect the environment and wrap it for the pipeline: `createPipeline({ environment: await createEnvironment() })`. */
 export async function createEnvironment(options: EnvironmentOptions = {}): Promise<DetectedEnvironment> {
   return new DetectedEnvironment(await sniff(options), options);
-}
-
-/** Register a detected environment under core's ENVIRONMENT token (DI users). */
-export function register(container: DependencyContainer, environment: EnvironmentProvider): void {
-  container.register(ENVIRONMENT, { useValue: environment });
 }

@@ -1,4 +1,4 @@
-export { createEnvironment, DetectedEnvironment, type EnvironmentOptions, register } from './environment.js';
+export { createEnvironment, DetectedEnvironment, type EnvironmentOptions } from './environment.js';
 export {
   detectFakeIp,
   FAKE_IP_PROBE_NAMES,
