@@ -1,4 +1,4 @@
-export { BodyGuard, sizeMismatch } from './body.js';
+export { BodyGuard } from './body.js';
 export * from './cache/index.js';
 export type {
   Classification,
@@ -7,27 +7,19 @@ export type {
   ClassifierVerdict,
   ClassifierWithOptions,
 } from './classify.js';
-export { classifierWith, classifyError, isTerminal, statusError } from './classify.js';
+export { classifierWith, classifyError, isTerminal } from './classify.js';
 export { createPipeline, registerCore, resolvePipeline } from './create.js';
 export type { EnvironmentProvider } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';
 export { DetourError, DetourUsageError, isDetourError } from './errors.js';
 export {
-  abortedError,
   type FlightResult,
   type FlightWaitOptions,
   SingleFlight,
   type SingleFlightOptions,
 } from './flight.js';
 export type { HeaderProfile } from './headers.js';
-export {
-  checkHeader,
-  checkHeaders,
-  HEADER_PROFILES,
-  IMAGE_ACCEPT,
-  refererFor,
-  resolveProfile,
-} from './headers.js';
+export { checkHeader, checkHeaders, HEADER_PROFILES } from './headers.js';
 export { hostMatches } from './host-pattern.js';
 export * from './kit/index.js';
 export type {
@@ -67,24 +59,12 @@ export { DEFAULTS, resolveOptions } from './options.js';
 export { canRescue, Pipeline } from './pipeline.js';
 export { asPlugin, decorate, type Registrar } from './plugin.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
-export { PEEK_BYTES, peekBody, prepareUrl, presetReferer, presetsFor } from './preset.js';
+export { PEEK_BYTES } from './preset.js';
 export { describeRoute, redactText, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
-export {
-  BodyRestart,
-  DEFAULT_MAX_RESUMES,
-  parseContentRange,
-  RESUME_MIN_BYTES,
-  rangeValidator,
-} from './resume.js';
+export { BodyRestart, DEFAULT_MAX_RESUMES, RESUME_MIN_BYTES } from './resume.js';
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';
-export {
-  DirectBypassStrategy,
-  DirectStrategy,
-  direct,
-  directBypass,
-  PROXY_CAUSED,
-} from './strategies/direct.js';
+export { DirectBypassStrategy, DirectStrategy, direct, directBypass } from './strategies/direct.js';
 export {
   CACHE,
   CACHE_STORES,
@@ -101,7 +81,7 @@ export {
 } from './tokens.js';
 export { AgentPool, routeFromProxyUrl } from './transport/agents.js';
 export type { TransportOptions } from './transport/transport.js';
-export { assertHttpScheme, DEFAULT_TIMEOUTS, Transport } from './transport/transport.js';
+export { DEFAULT_TIMEOUTS, Transport } from './transport/transport.js';
 export type * from './types.js';
 export { DIRECT, FAILURE_CLASSES, STAGES } from './types.js';
 export { parseTargetUrl } from './url.js';
