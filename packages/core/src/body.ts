@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { sha256Hex } from './digest.js';
 import { DetourError } from './errors.js';
 import { type MediaFormat, matchesExpect, SNIFF_BYTES, sniffFormat } from './magic.js';
 import type { AttemptResponse, ExpectKind } from './types.js';
@@ -60,7 +61,11 @@ export function checkDeclaredLength(response: AttemptResponse, rules: BodyRules)
  */
 export class BodyGuard extends Transform {
   bytes = 0;
-  readonly #hash: Hash = createHash('sha256');
+  /** Made on the first chunk; never when the reader keeps the whole body (`check`, `checkEnd`). */
+  #hash: Hash | undefined;
+  /** The whole body, when the reader kept it: hashed once, at the end. */
+  #whole: Buffer | undefined;
+  #direct = false;
   readonly #rules: BodyRules;
   readonly #expectedLength: number | null;
   /** Held-back head while it is checked (expect other than `any`). */
@@ -94,8 +99,46 @@ export class BodyGuard extends Transform {
   }
 
   get sha256(): string {
-    this.#digest ??= this.#hash.digest('hex');
+    this.#digest ??= this.#whole
+      ? sha256Hex(this.#whole)
+      : (this.#hash ?? createHash('sha256')).digest('hex');
     return this.#digest;
+  }
+
+  /**
+   * The rules applied by a reader that keeps the whole body in memory (readBody), without the
+   * stream: what to keep of `chunk` (undefined while the head is held back for its check). Throws
+   * the rule's DetourError (and settles `verdict` with it). Hashing waits for `checkEnd`.
+   */
+  check(chunk: Buffer): Buffer | undefined {
+    this.#direct = true;
+    try {
+      return this.#accept(chunk);
+    } catch (error) {
+      this.#settle(error as Error);
+      throw error;
+    }
+  }
+
+  /**
+   * The end of a body read through `check`: the end-of-body checks, then `whole` (everything
+   * `check` and `checkEnd` returned, in order) is hashed once. Returns the held head, if any,
+   * which belongs at the end of `whole`: pass a function that builds it.
+   */
+  checkEnd(whole: (tail: Buffer | undefined) => Buffer): Buffer {
+    this.#direct = true;
+    try {
+      const tail = this.#head ? this.#releaseHead() : undefined;
+      this.#finishChecks();
+      const body = whole(tail);
+      this.#whole = body;
+      this.#rules.onBytes?.(this.bytes, true);
+      this.#settle();
+      return body;
+    } catch (error) {
+      this.#settle(error as Error);
+      throw error;
+    }
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -127,7 +170,10 @@ export class BodyGuard extends Transform {
     const expected = this.#rules.expectedBytes;
     if (expected !== undefined && this.bytes > expected)
       throw sizeMismatch(this.bytes, expected, 'body has at least');
-    this.#hash.update(chunk);
+    if (!this.#direct) {
+      this.#hash ??= createHash('sha256');
+      this.#hash.update(chunk);
+    }
     this.#rules.onBytes?.(this.bytes, false);
     if (!this.#head) {
       if (this.#sniffed.length < SNIFF_BYTES)
@@ -142,6 +188,13 @@ export class BodyGuard extends Transform {
 
   #finish(): void {
     if (this.#head) this.push(this.#releaseHead());
+    this.#finishChecks();
+    this.#rules.onBytes?.(this.bytes, true);
+    this.#settle();
+  }
+
+  /** Content-Length and the expected size, once the whole body was seen. */
+  #finishChecks(): void {
     if (this.#expectedLength !== null && this.bytes !== this.#expectedLength) {
       throw new DetourError(`body has ${this.bytes} bytes but Content-Length said ${this.#expectedLength}`, {
         failureClass: 'content-invalid',
@@ -151,8 +204,6 @@ export class BodyGuard extends Transform {
     const expected = this.#rules.expectedBytes;
     if (expected !== undefined && this.bytes !== expected)
       throw sizeMismatch(this.bytes, expected, 'body has');
-    this.#rules.onBytes?.(this.bytes, true);
-    this.#settle();
   }
 
   #releaseHead(): Buffer {

@@ -2,55 +2,102 @@ import type { Readable } from 'node:stream';
 import type { BodyGuard } from './body.js';
 
 /**
- * Read a whole body through its guard into one Buffer. Equivalent to `pipeline(body, guard,
- * collector, { signal })`, without the per-call AbortController and DOMException that
- * `stream.pipeline` creates (a measurable share of a small fetch). Every way out destroys both
- * streams and removes every listener.
+ * Read a whole body into one Buffer under its guard's rules. Equivalent to `pipeline(body, guard,
+ * collector, { signal })`, without what that costs a small fetch (measured, bench figure 1): the
+ * AbortController and DOMException of `stream.pipeline`, and the guard's own stream (the chunks go
+ * through `guard.check()`, and the body is hashed once at the end instead of chunk by chunk).
+ * Every way out destroys both streams and removes every listener.
  */
+export function readBody(body: Readable, guard: BodyGuard, signal: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => new BodyReader(body, guard, signal, resolve, reject).start());
+}
+
 const ignore = () => {};
 
-export function readBody(body: Readable, guard: BodyGuard, signal: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const cleanup = () => {
-      signal.removeEventListener('abort', onAbort);
-      body.off('error', fail);
-      body.off('close', onClose);
-      guard.off('error', fail);
-      guard.off('data', onData);
-      guard.off('end', onEnd);
-    };
-    const fail = (error: unknown) => {
-      cleanup();
-      // Streams torn down may still emit (got reports its own abort): swallow, the caller has the cause.
-      body.on('error', ignore);
-      guard.on('error', ignore);
-      body.destroy();
-      guard.destroy();
-      reject(error);
-    };
-    const onAbort = () => fail(signal.reason);
-    const onData = (chunk: Buffer) => chunks.push(chunk);
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    // A body that closes before it ended (and without an error of its own) is cut short.
-    const onClose = () => {
-      if (!body.readableEnded)
-        fail(
-          Object.assign(new Error('the response closed before its end'), {
-            code: 'ERR_STREAM_PREMATURE_CLOSE',
-          }),
-        );
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    body.once('error', fail);
-    body.once('close', onClose);
-    guard.once('error', fail);
-    guard.on('data', onData);
-    guard.once('end', onEnd);
-    body.pipe(guard);
-  });
+/** One whole body: what the body stream and the signal say, until it resolves or fails once. */
+class BodyReader {
+  readonly #chunks: Buffer[] = [];
+
+  constructor(
+    readonly body: Readable,
+    readonly guard: BodyGuard,
+    readonly signal: AbortSignal,
+    readonly resolve: (body: Buffer) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.signal.aborted) {
+      this.#fail(this.signal.reason);
+      return;
+    }
+    this.signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.body.once('error', this.#fail);
+    this.body.once('close', this.#onClose);
+    this.body.on('data', this.#onData);
+    this.body.once('end', this.#onEnd);
+  }
+
+  readonly #onAbort = () => this.#fail(this.signal.reason);
+
+  readonly #onData = (chunk: Buffer) => {
+    let kept: Buffer | undefined;
+    try {
+      kept = this.guard.check(chunk);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (kept) this.#chunks.push(kept);
+  };
+
+  readonly #onEnd = () => {
+    let whole: Buffer;
+    try {
+      whole = this.guard.checkEnd((tail) => this.#join(tail));
+    } catch (error) {
+      return this.#fail(error);
+    }
+    this.#cleanup();
+    this.resolve(whole);
+  };
+
+  /** A body that closes before it ended (and without an error of its own) is cut short. */
+  readonly #onClose = () => {
+    if (this.body.readableEnded) return;
+    const error = Object.assign(new Error('the response closed before its end'), {
+      code: 'ERR_STREAM_PREMATURE_CLOSE',
+    });
+    this.#fail(error);
+  };
+
+  readonly #fail = (error: unknown) => {
+    this.#cleanup();
+    // Streams torn down may still emit (got reports its own abort): swallow, the caller has the cause.
+    this.body.on('error', ignore);
+    this.guard.on('error', ignore);
+    this.body.destroy();
+    this.guard.destroy();
+    this.reject(error);
+  };
+
+  /**
+   * The chunks (and the held head, if any) as one Buffer. One chunk that owns its memory is the
+   * body as it is (no copy); a view into a larger allocation is copied, so the result never pins
+   * more memory than its length.
+   */
+  #join(tail: Buffer | undefined): Buffer {
+    if (tail) this.#chunks.push(tail);
+    const only = this.#chunks.length === 1 ? this.#chunks[0]! : undefined;
+    return only && only.byteOffset === 0 && only.buffer.byteLength === only.length
+      ? only
+      : Buffer.concat(this.#chunks);
+  }
+
+  #cleanup(): void {
+    this.signal.removeEventListener('abort', this.#onAbort);
+    this.body.off('error', this.#fail);
+    this.body.off('close', this.#onClose);
+    this.body.off('data', this.#onData);
+    this.body.off('end', this.#onEnd);
+  }
 }

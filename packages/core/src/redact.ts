@@ -31,6 +31,14 @@ export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([
 
 const MASK = '***';
 
+/**
+ * Text that cannot hold a secret parameter name: none of these substrings (every name in
+ * SECRET_QUERY_PARAMS contains one), and no escape (`%`, `+`) that could spell one.
+ */
+const MAYBE_SECRET = /key|token|auth|sig|pass|secret|session|credential|[%+]/i;
+/** The shortcut holds for the built-in names only (a name added to the set at run time disables it). */
+const BUILT_IN_NAMES = SECRET_QUERY_PARAMS.size;
+
 /** A parameter name as a server reads it: `+` is a space, percent-escapes decoded, any case. */
 function paramName(raw: string): string {
   const spaced = raw.replaceAll('+', ' ');
@@ -46,6 +54,7 @@ function paramName(raw: string): string {
  * servers split on `;`); everything else is kept byte for byte.
  */
 function maskParams(text: string): string {
+  if (SECRET_QUERY_PARAMS.size === BUILT_IN_NAMES && !MAYBE_SECRET.test(text)) return text;
   return text
     .split(/([&;])/)
     .map((part) => {
@@ -64,17 +73,27 @@ function maskParams(text: string): string {
  */
 export function redactUrl(input: string | URL): string {
   let url: URL;
-  try {
-    url = new URL(String(input));
-  } catch {
-    const text = String(input);
-    return text.trim() === '' || !/[:/?=@]/.test(text) ? '[invalid url]' : redactText(text);
+  if (input instanceof URL) url = input;
+  else {
+    try {
+      url = new URL(String(input));
+    } catch {
+      const text = String(input);
+      return text.trim() === '' || !/[:/?=@]/.test(text) ? '[invalid url]' : redactText(text);
+    }
   }
-  if (url.username) url.username = MASK;
-  if (url.password) url.password = MASK;
-  if (url.search) url.search = maskParams(url.search.slice(1));
-  if (url.hash.includes('=')) url.hash = maskParams(url.hash.slice(1));
-  return url.href;
+  const query = url.search.slice(1);
+  const search = query && maskParams(query);
+  const fragment = url.hash.includes('=') ? url.hash.slice(1) : '';
+  const hash = fragment && maskParams(fragment);
+  // Nothing to mask (the common case on a fetch's path): the href as it is, no copy of the URL.
+  if (!url.username && !url.password && search === query && hash === fragment) return url.href;
+  const copy = url === input ? new URL(url.href) : url;
+  if (copy.username) copy.username = MASK;
+  if (copy.password) copy.password = MASK;
+  if (search !== query) copy.search = search;
+  if (hash !== fragment) copy.hash = hash;
+  return copy.href;
 }
 
 /** URLs in free text (`scheme://…` up to a space or quote). */

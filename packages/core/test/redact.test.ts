@@ -41,6 +41,20 @@ describe('redaction', () => {
     expect(redactUrl(url)).toBe(new URL(url).href);
   });
 
+  it('takes a URL object without changing it, and masks it like its string', () => {
+    for (const href of [
+      'https://u:p@a.example/x?rkey=S3CRET&n=1#sig=S3CRET',
+      'https://a.example/x?r%6Bey=S3CRET',
+      'https://a.example/x?api+key=1&session+id=2',
+      'https://a.example/x?n=1&bytes=10240',
+    ]) {
+      const url = new URL(href);
+      expect(redactUrl(url)).toBe(redactUrl(href));
+      expect(url.href).toBe(new URL(href).href);
+    }
+    expect(redactUrl(new URL('https://a.example/x?n=1'))).toBe('https://a.example/x?n=1');
+  });
+
   it('masks URLs and secret pairs in free text (error messages, usage lines)', () => {
     const text = redactText(
       'not an http(s) URL: "ftp://bob:S3CRET@h.example/x?token=S3CRET2" (also rkey=S3CRET3, fileid=ok)',

@@ -7,7 +7,7 @@ import { MemoryStore } from '../store/memory-store.js';
 import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
 import type { AttemptRecord, FetchResultInfo, HeaderValue } from '../types.js';
 import { DiskCacheStore } from './disk-cache.js';
-import { cachePolicy, type FreshnessMode } from './freshness.js';
+import { type CachePolicy, cachePolicy, type FreshnessMode } from './freshness.js';
 import { type CacheKeyFn, defaultCacheKey, hashKey } from './key.js';
 import { type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
 import { KeyValueCacheStore } from './shared-cache.js';
@@ -193,20 +193,26 @@ export class Cache {
 
   /** Why this fetch would not be stored, or undefined when it would (checked before reading a body back). */
   refuses(candidate: Omit<CacheCandidate, 'url' | 'finalUrl' | 'sha256'>): string | undefined {
-    if (this.tiers.length === 0) return 'no cache tier';
+    return this.#judge(candidate, this.#now()).refused;
+  }
+
+  /** Whether (and for how long) a candidate may be stored: one reading of its headers. */
+  #judge(
+    candidate: Omit<CacheCandidate, 'url' | 'finalUrl' | 'sha256'>,
+    now: number,
+  ): { refused?: string; policy?: CachePolicy } {
+    if (this.tiers.length === 0) return { refused: 'no cache tier' };
     if (candidate.bytes > this.maxEntryBytes) {
-      return `${candidate.bytes} bytes: larger than any tier keeps (${this.maxEntryBytes})`;
+      return { refused: `${candidate.bytes} bytes: larger than any tier keeps (${this.maxEntryBytes})` };
     }
-    if (candidate.degraded) return 'degraded (placeholder) bodies are never cached';
-    if (candidate.status !== 200) return `status ${candidate.status}`;
-    const policy = cachePolicy(candidate.headers, {
-      ttlMs: this.ttlMs,
-      mode: this.freshness,
-      now: this.#now(),
-    });
-    if (!policy.store) return policy.reason ?? 'not cacheable';
-    if (policy.private && this.tiers.every((tier) => tier.shared)) return 'private, and only shared tiers';
-    return undefined;
+    if (candidate.degraded) return { refused: 'degraded (placeholder) bodies are never cached' };
+    if (candidate.status !== 200) return { refused: `status ${candidate.status}` };
+    const policy = cachePolicy(candidate.headers, { ttlMs: this.ttlMs, mode: this.freshness, now });
+    if (!policy.store) return { refused: policy.reason ?? 'not cacheable' };
+    if (policy.private && this.tiers.every((tier) => tier.shared)) {
+      return { refused: 'private, and only shared tiers' };
+    }
+    return { policy };
   }
 
   /** Store a successful fetch if the rules allow it; says why not otherwise. */
@@ -215,13 +221,12 @@ export class Cache {
     candidate: CacheCandidate,
     body: Buffer,
   ): Promise<{ stored: boolean; reason?: string }> {
-    const refused = this.refuses(candidate);
-    if (refused !== undefined) return { stored: false, reason: refused };
-    if (body.length !== candidate.bytes) return { stored: false, reason: 'body length does not match' };
     const now = this.#now();
-    const policy = cachePolicy(candidate.headers, { ttlMs: this.ttlMs, mode: this.freshness, now });
-    const finalUrl = redactUrl(candidate.finalUrl);
+    const { refused, policy } = this.#judge(candidate, now);
+    if (refused !== undefined || !policy) return { stored: false, reason: refused };
+    if (body.length !== candidate.bytes) return { stored: false, reason: 'body length does not match' };
     const url = redactUrl(candidate.url);
+    const finalUrl = candidate.finalUrl === candidate.url.href ? url : redactUrl(candidate.finalUrl);
     const meta: CacheMeta = {
       v: 1,
       url,

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import cacache from 'cacache';
+import { sha256Hex } from '../digest.js';
 import type { Clock } from '../store/types.js';
 import type { CacheEntry, CacheMeta, CacheStore } from './types.js';
 
@@ -39,7 +39,7 @@ export class DiskCacheStore implements CacheStore {
       await this.#remove(key, info.integrity);
       return undefined;
     }
-    if (createHash('sha256').update(body).digest('hex') !== meta.sha256) {
+    if (sha256Hex(body) !== meta.sha256) {
       await this.#remove(key, info.integrity);
       return undefined;
     }

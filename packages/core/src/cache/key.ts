@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 import { hostMatches } from '../host-pattern.js';
 
 /** Turns a request URL into the cache key (and the single-flight key). */
@@ -46,5 +46,5 @@ export const tencentCacheKey: CacheKeyFn = dropQueryParams(['rkey'], { hosts: TE
 
 /** What stores see: a hash, so URL secrets (tokens, signatures) never land on disk or in Redis. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }

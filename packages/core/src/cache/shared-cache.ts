@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.js';
 import type { Clock, KeyValueStore } from '../store/types.js';
 import type { CacheEntry, CacheMeta, CacheStore } from './types.js';
 
@@ -55,7 +55,7 @@ function decode(raw: string): CacheEntry | undefined {
     if (meta?.v !== 1 || typeof parsed.body !== 'string') return undefined;
     const body = Buffer.from(parsed.body, 'base64');
     if (body.length !== meta.bytes) return undefined;
-    if (createHash('sha256').update(body).digest('hex') !== meta.sha256) return undefined;
+    if (sha256Hex(body) !== meta.sha256) return undefined;
     return { meta, body };
   } catch {
     return undefined;

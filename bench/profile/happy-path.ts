@@ -1,0 +1,43 @@
+/**
+ * A profiling harness for the happy path (not part of `pnpm bench`): N sequential (or C in flight)
+ * 10 KiB fetches through one pipeline against a lab HTTPS origin in its own process. Run with
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile/happy-path.ts [client] [n] [c]
+ * (TSX_TSCONFIG_PATH=bench/tsconfig.json, NODE_EXTRA_CA_CERTS unset: the `ca` option is used).
+ * client: detour | detour-nocache | got | undici.
+ */
+import { gotClient, undiciClient } from '../lib/clients.js';
+import { detourClient, labPipeline } from '../lib/detour.js';
+import { startLabProcess } from '../lib/lab-process.js';
+import { runLoad } from '../lib/load.js';
+
+const [which = 'detour', n = '2000', c = '1', bytes = '10240'] = process.argv.slice(2);
+const lab = await startLabProcess({ origin: { kind: 'https' } });
+const origin = lab.servers.origin!;
+const limits = { concurrency: { global: 64, perHost: 64 } };
+const client =
+  which === 'got'
+    ? gotClient(lab.caPem)
+    : which === 'undici'
+      ? undiciClient(lab.caPem)
+      : detourClient(
+          await labPipeline(lab.caPem, which === 'detour-nocache' ? { ...limits, cache: false } : limits),
+          which,
+        );
+let serial = 0;
+const url = () => `${origin.ipUrl}/big?bytes=${bytes}&n=${serial++}`;
+await runLoad(200, Number(c), () => client.get(url()));
+const started = performance.now();
+const load = await runLoad(Number(n), Number(c), () => client.get(url()));
+const ms = performance.now() - started;
+console.log(
+  JSON.stringify({
+    client: which,
+    n: Number(n),
+    c: Number(c),
+    ms: Math.round(ms),
+    rps: Math.round((Number(n) / ms) * 1000),
+    failed: (load as { failed?: number }).failed,
+  }),
+);
+await client.close();
+await lab.close();
