@@ -93,6 +93,12 @@ export const figure: Figure = {
             met: sockets === 0,
           },
           {
+            name: `${labels[mode]}: throughput ÷ raw got (median over runs)`,
+            target: '≥ 0.85',
+            value: num(ratios(mode).rps.median),
+            met: Number.isFinite(ratios(mode).rps.median) ? ratios(mode).rps.median >= 0.85 : null,
+          },
+          {
             name: `${labels[mode]}: descriptors left open after close() (worst run)`,
             target: '= 0',
             value: num(fdsLeft),
