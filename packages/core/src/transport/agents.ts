@@ -6,9 +6,12 @@ import type { Route, TlsOptions } from '../types.js';
 import {
   DeadlineHttpProxyAgent,
   DeadlineHttpsProxyAgent,
-  DeadlineSocksAgent,
   type ProxyConnectSettings,
 } from './proxy-agents.js';
+
+type SocksAgentModule = typeof import('./socks-agent.js');
+let socksAgent: SocksAgentModule | undefined;
+let loadingSocks: Promise<SocksAgentModule> | undefined;
 
 export interface AgentPair {
   http: http.Agent;
@@ -87,7 +90,17 @@ export class AgentPool {
     this.#options = { maxSockets: options.maxSockets ?? 64, maxFreeSockets: options.maxFreeSockets ?? 16 };
   }
 
-  /** The agents for `route` and `tls`; `proxy` says how a proxy route treats its proxy. */
+  /**
+   * Load what `route` needs before `for()` builds its agents: the SOCKS agent is loaded on the
+   * first SOCKS route (it is heavy, and most processes never use one). A no-op for other routes.
+   */
+  async prepare(route: Route): Promise<void> {
+    if (route.kind !== 'socks' || socksAgent) return;
+    loadingSocks ??= import('./socks-agent.js');
+    socksAgent = await loadingSocks;
+  }
+
+  /** The agents for `route` and `tls` (a SOCKS route needs `await prepare(route)` once first); `proxy` says how a proxy route treats its proxy. */
   for(
     route: Route,
     tls?: Readonly<TlsOptions>,
@@ -126,7 +139,8 @@ export class AgentPool {
           https: new DeadlineHttpsProxyAgent({ ...common, proxy: route.url }, proxy),
         };
       case 'socks': {
-        const agent = new DeadlineSocksAgent(route.url, common, proxy);
+        if (!socksAgent) throw new Error('AgentPool: await prepare(route) before the first SOCKS route');
+        const agent = new socksAgent.DeadlineSocksAgent(route.url, common, proxy);
         return { http: agent as unknown as http.Agent, https: agent as unknown as https.Agent };
       }
     }

@@ -6,7 +6,7 @@
  *   accelerator) fails the attempt with `proxy` / `DETOUR_PROXY_TIMEOUT` so `direct-bypass` runs,
  *   instead of waiting for the attempt deadline. The socket to that proxy is destroyed at once,
  *   and `destroy()` tears down every tunnel still being set up: nothing keeps the process alive.
- * - SOCKS routes that resolve names locally (`socks4://`, `socks5://`) resolve the name once with
+ * - SOCKS routes (socks-agent.ts, loaded on first use) that resolve names locally (`socks4://`, `socks5://`) resolve the name once with
  *   the request's lookup (the private-address guard), and send that checked address to the proxy.
  *   With `pin`, routes where the proxy resolves names (HTTP CONNECT, `socks5h://`, `socks4a://`)
  *   do the same. The Host header and TLS SNI keep the name.
@@ -14,12 +14,9 @@
 import type { LookupAddress } from 'node:dns';
 import dns from 'node:dns';
 import type http from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
 import { HttpProxyAgent, type HttpProxyAgentOptions, HttpsProxyAgent } from 'hpagent';
-import { SocksClient, type SocksClientOptions } from 'socks';
-import { SocksProxyAgent, type SocksProxyAgentOptions } from 'socks-proxy-agent';
 import { DetourError } from '../errors.js';
 import { stripCredentials } from '../redact.js';
 
@@ -31,7 +28,7 @@ export interface ProxyConnectSettings {
   pin: boolean;
 }
 
-type Lookup = (
+export type Lookup = (
   hostname: string,
   options: dns.LookupOneOptions,
   callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
@@ -59,7 +56,7 @@ function closedError(): DetourError {
  * `begin` returns the signal to tear the tunnel down with and `settle`, which reports whether the
  * tunnel is still wanted (false once the deadline passed or the agent was destroyed).
  */
-class PendingTunnels {
+export class PendingTunnels {
   readonly #pending = new Set<AbortController>();
 
   constructor(
@@ -91,7 +88,7 @@ class PendingTunnels {
 }
 
 /** One address for `host` through `lookup` (the guarded one when the request has it): resolved once. */
-function resolveOnce(lookup: Lookup, host: string, family?: 4): Promise<string> {
+export function resolveOnce(lookup: Lookup, host: string, family?: 4): Promise<string> {
   const bare = host.replace(/^\[|\]$/g, '');
   if (isIP(bare)) return Promise.resolve(bare);
   return new Promise((resolve, reject) => {
@@ -105,7 +102,7 @@ function resolveOnce(lookup: Lookup, host: string, family?: 4): Promise<string> 
 }
 
 /** `promise`, or the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
@@ -229,103 +226,6 @@ export class DeadlineHttpsProxyAgent extends HttpsProxyAgent {
       (target, cb) => super.createConnection(target as http.ClientRequestArgs, cb as never),
     );
     return undefined;
-  }
-
-  override destroy(): void {
-    this.#tunnels.destroyAll();
-    super.destroy();
-  }
-}
-
-interface SocksConnectOptions extends Omit<tls.ConnectionOptions, 'host' | 'port' | 'lookup' | 'path'> {
-  host?: string | null;
-  port?: number | string | null;
-  lookup?: Lookup;
-  secureEndpoint?: boolean;
-  path?: string | null;
-  servername?: string;
-}
-
-/**
- * socks-proxy-agent's `connect`, rewritten for two reasons: its `timeout` option also kills an
- * established tunnel after that much idle time (a slow body), and its local lookup for
- * `socks5://` happened after — and apart from — our private-address check (a DNS rebinding
- * window). Here the name is resolved once with the request's lookup (the guard), and the checked
- * address goes to the proxy; the SOCKS handshake alone is under the tunnel deadline.
- */
-export class DeadlineSocksAgent extends SocksProxyAgent {
-  readonly #tunnels: PendingTunnels;
-  readonly #pin: boolean;
-
-  constructor(proxyUrl: string, options: SocksProxyAgentOptions, settings: ProxyConnectSettings) {
-    super(proxyUrl, options);
-    this.#tunnels = new PendingTunnels(proxyUrl, settings.timeoutMs);
-    this.#pin = settings.pin;
-  }
-
-  override async connect(_req: http.ClientRequest, opts: never): Promise<Socket> {
-    const options = opts as SocksConnectOptions;
-    if (!options.host) throw new Error('No `host` defined!');
-    const name = options.host;
-    const port = typeof options.port === 'number' ? options.port : Number.parseInt(String(options.port), 10);
-    const { signal, settle } = this.#tunnels.begin();
-    let socket: Socket;
-    try {
-      const destination =
-        this.shouldLookup || this.#pin
-          ? await untilAborted(
-              resolveOnce(
-                options.lookup ?? (dns.lookup as Lookup),
-                name,
-                this.proxy.type === 4 ? 4 : undefined,
-              ),
-              signal,
-            )
-          : name;
-      socket = await this.#handshake(
-        { proxy: this.proxy, destination: { host: destination, port }, command: 'connect' },
-        signal,
-      );
-    } catch (error) {
-      settle();
-      throw signal.aborted ? signal.reason : error;
-    }
-    if (!settle()) {
-      socket.destroy();
-      throw signal.reason;
-    }
-    if (!options.secureEndpoint) return socket;
-    const { host: _host, path: _path, port: _port, lookup: _lookup, secureEndpoint: _s, ...rest } = options;
-    return tls.connect({
-      ...rest,
-      ...(options.servername === undefined && !isIP(name) ? { servername: name } : {}),
-      socket,
-    });
-  }
-
-  /** The SOCKS handshake, torn down (socket destroyed) when `signal` aborts. */
-  #handshake(options: SocksClientOptions, signal: AbortSignal): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      // socks' own timer is a backstop only (unref'd); the tunnel deadline is `signal`.
-      const client = new SocksClient({ ...options, timeout: this.#tunnels.timeoutMs + 1_000 });
-      let settled = false;
-      const finish = (error: unknown, socket?: Socket) => {
-        if (settled) return void socket?.destroy();
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        if (socket) resolve(socket);
-        else reject(error);
-      };
-      const onAbort = () => {
-        finish(signal.reason);
-        (client as unknown as { socket?: Socket }).socket?.destroy();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      // Listeners stay attached: socks emits one 'error' when its socket closes, even after us.
-      client.on('established', ({ socket }) => finish(undefined, socket));
-      client.on('error', (error) => finish(error));
-      client.connect();
-    });
   }
 
   override destroy(): void {

@@ -55,6 +55,7 @@ export class Transport implements HttpTransport {
       if (resolvesHere) assertPublicHost(req.url);
       else await assertPublicName(req.url);
     }
+    if (req.route.kind === 'socks') await this.#agents.prepare(req.route);
     const agents = this.#agents.for(req.route, req.tls, {
       timeoutMs: req.timeouts?.proxy ?? this.#timeouts.proxy,
       pin: !!req.pinResolvedAddress,
