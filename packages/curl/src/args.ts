@@ -13,8 +13,10 @@ export interface CurlCall {
   connectTimeoutSec: number;
   /** Seconds without a byte before curl gives up (stalled body). */
   stallSec: number;
-  /** CA bundle (system roots + the caller's extra CAs). */
+  /** CA file: the caller's extra CAs (with `caPath`), or the system roots + them in one bundle. */
   caFile?: string | undefined;
+  /** The system's hashed CA directory, searched by curl for the roots a chain needs (`--capath`). */
+  caPath?: string | undefined;
   /** Certificate checks off: only for hosts in `insecureHosts`. */
   insecure?: boolean | undefined;
   /** Legacy TLS allowed: TLS 1.0+ with this cipher list. */
@@ -145,9 +147,13 @@ export function buildCurlInvocation(call: CurlCall): CurlInvocation {
     // An empty --noproxy overrides NO_PROXY from the environment: the route decides, nothing else.
     args.push('--proxy', proxy.url, '--noproxy', '');
     if (proxy.user !== undefined) config.push(`proxy-user = ${configString(proxy.user)}`);
-    if (call.caFile && proxy.url.startsWith('https:')) args.push('--proxy-cacert', call.caFile);
+    if (call.caFile && proxy.url.startsWith('https:')) {
+      args.push('--proxy-cacert', call.caFile);
+      if (call.caPath) args.push('--proxy-capath', call.caPath);
+    }
   }
   if (call.caFile) args.push('--cacert', call.caFile);
+  if (call.caFile && call.caPath) args.push('--capath', call.caPath);
   if (call.relaxedCiphers) args.push('--tlsv1', '--ciphers', call.relaxedCiphers);
   if (call.insecure) args.push('--insecure');
   if (call.resolve) args.push('--resolve', call.resolve);

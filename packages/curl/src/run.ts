@@ -12,8 +12,10 @@ export interface RunContext {
   curlPath: string;
   env: Record<string, string | undefined>;
   killGraceMs: number;
-  /** The CA bundle for `--cacert` (system bundle + extra CAs, written once per strategy), or undefined. */
+  /** The `--cacert` file (written once per strategy), or undefined: see `CurlCall.caFile`. */
   caFile: string | undefined;
+  /** The system's hashed CA directory for `--capath`, when `caFile` holds the extra CAs only. */
+  caPath?: string | undefined;
   /** The strategy's private temp dir (mode 0700): each run's header file goes here. */
   workDir: string;
   /** Live runs, so `close()` can end them: each stops its child and resolves once it is cleaned up. */
@@ -96,7 +98,7 @@ let runs = 0;
  * slow to start). A plain file, no FIFO: the same code runs on Linux, macOS and Windows.
  */
 export async function runCurl(
-  call: Omit<CurlCall, 'headerFile' | 'caFile'>,
+  call: Omit<CurlCall, 'headerFile' | 'caFile' | 'caPath'>,
   ctx: RunContext,
   signal: AbortSignal,
 ): Promise<CurlRun> {
@@ -104,7 +106,12 @@ export async function runCurl(
   const headerFile = join(ctx.workDir, `head-${process.pid}-${++runs}`);
   let child: ChildProcess;
   try {
-    const { args, config } = buildCurlInvocation({ ...call, headerFile, caFile: ctx.caFile });
+    const { args, config } = buildCurlInvocation({
+      ...call,
+      headerFile,
+      caFile: ctx.caFile,
+      caPath: ctx.caPath,
+    });
     child = spawn(ctx.curlPath, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: childEnv(ctx.env),

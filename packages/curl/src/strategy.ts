@@ -17,7 +17,7 @@ import {
 } from '@detour/core';
 import { pinnedRoute } from './args.js';
 import { guardTarget, type Lookup } from './guard.js';
-import { locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';
+import { findHashedCaDir, locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';
 import { type CurlRun, type RunContext, runCurl } from './run.js';
 
 export interface CurlOptions {
@@ -29,7 +29,11 @@ export interface CurlOptions {
   relaxTls?: boolean;
   /** Cipher list for `relaxTls` (default core's `RELAXED_CIPHERS`, the list tls-relaxed measured). */
   ciphers?: string;
-  /** System CA bundle combined with the caller's extra CAs (default: the first of `SYSTEM_CA_BUNDLES` that exists). */
+  /**
+   * System CA bundle combined with the caller's extra CAs. Default: the system's hashed CA
+   * directory (`--capath`, e.g. /etc/ssl/certs) beside a file of the extra CAs alone, else the
+   * first of `SYSTEM_CA_BUNDLES` that exists, combined with them. Giving a bundle always combines.
+   */
   caBundle?: string;
   /**
    * A stopped run's process group is killed at once (SIGKILL); this is how long to wait after that
@@ -73,6 +77,8 @@ export class CurlStrategy implements Strategy {
   #located: Located | undefined;
   #reported = false;
   #systemCa: string | null | undefined;
+  /** The hashed CA directory, looked for once (null: none, a bundle is combined instead). */
+  #systemCaDir: string | null | undefined;
   #work: Promise<WorkDir> | undefined;
 
   constructor(options: CurlOptions = {}) {
@@ -120,7 +126,7 @@ export class CurlStrategy implements Strategy {
       curlPath: located.curl,
       env: this.#env,
       killGraceMs: this.#options.killGraceMs ?? 250,
-      caFile: await this.#caFile(work, req),
+      ...(await this.#trust(work, req)),
       workDir: work.path,
       live: this.#live,
     };
@@ -217,12 +223,28 @@ export class CurlStrategy implements Strategy {
   }
 
   /**
-   * The `--cacert` file: the system bundle plus the caller's extra CAs, written once per strategy
-   * (per distinct PEM) and reused by every run until `close()`; undefined without extra CAs.
+   * What curl trusts when the caller has extra CAs (else curl's own default store): the system's
+   * hashed CA directory (`--capath`) plus a file of the extra CAs, or — without such a directory,
+   * or with a `caBundle` option — the system bundle and the extra CAs combined in one file. Each
+   * file is written once per strategy (per distinct PEM) and reused by every run until `close()`.
    */
-  #caFile(work: WorkDir, req: AttemptRequest): Promise<string | undefined> {
-    const pem = this.#caPem(req);
-    if (pem === undefined) return Promise.resolve(undefined);
+  async #trust(work: WorkDir, req: AttemptRequest): Promise<{ caFile: string | undefined; caPath?: string }> {
+    const extra = req.tls.extraCaPem;
+    if (!extra) return { caFile: undefined };
+    const caPath = this.#systemCaPath();
+    const pem = caPath ? `${extra}\n` : this.#caPem(req, extra);
+    return { caFile: await this.#caFile(work, pem), ...(caPath ? { caPath } : {}) };
+  }
+
+  /** The system's hashed CA directory (looked for once), unless a `caBundle` was given. */
+  #systemCaPath(): string | undefined {
+    if (this.#options.caBundle !== undefined) return undefined;
+    this.#systemCaDir ??= findHashedCaDir() ?? null;
+    return this.#systemCaDir ?? undefined;
+  }
+
+  /** The file holding `pem` in the strategy's dir (0600), written on first use. */
+  #caFile(work: WorkDir, pem: string): Promise<string> {
     let file = work.caFiles.get(pem);
     if (!file) {
       const path = join(work.path, `ca-${work.caFiles.size}.pem`);
@@ -232,10 +254,8 @@ export class CurlStrategy implements Strategy {
     return file;
   }
 
-  /** `--cacert` content: the system bundle plus the caller's extra CAs; undefined when there are none. */
-  #caPem(req: AttemptRequest): string | undefined {
-    const extra = req.tls.extraCaPem;
-    if (!extra) return undefined;
+  /** One bundle: the system's (or `caBundle`) plus the caller's extra CAs. */
+  #caPem(req: AttemptRequest, extra: string): string {
     if (this.#systemCa === undefined) {
       this.#systemCa = null;
       for (const path of this.#options.caBundle ? [this.#options.caBundle] : SYSTEM_CA_BUNDLES) {

@@ -15,6 +15,7 @@ import {
   parseFinalHead,
   resolvesLocally,
 } from '../src/index.js';
+import { findHashedCaDir } from '../src/locate.js';
 
 const DIRECT: Route = { kind: 'direct' };
 const PROXY: Route = { kind: 'http-proxy', url: 'http://127.0.0.1:3128' };
@@ -210,6 +211,37 @@ describe('buildCurlInvocation', () => {
     expect(args).toContain('--tlsv1');
     expect(args).toContain('--insecure');
     expect(flag('--resolve')).toBe('h.example:443:93.184.216.34,[2606:2800::1]');
+  });
+
+  it('TLS: the system CA directory goes with the CA file (--capath, --proxy-capath), never alone', () => {
+    const withDir = buildCurlInvocation({
+      ...base,
+      route: { kind: 'http-proxy', url: 'https://127.0.0.1:8443' },
+      caFile: '/tmp/d/extra.pem',
+      caPath: '/etc/ssl/certs',
+    }).args;
+    const flag = (args: string[], name: string) => args[args.indexOf(name) + 1];
+    expect(flag(withDir, '--cacert')).toBe('/tmp/d/extra.pem');
+    expect(flag(withDir, '--capath')).toBe('/etc/ssl/certs');
+    expect(flag(withDir, '--proxy-capath')).toBe('/etc/ssl/certs');
+    // Without extra CAs curl keeps its own default store: no --capath that would add to it.
+    const alone = buildCurlInvocation({ ...base, caPath: '/etc/ssl/certs' }).args;
+    expect(alone).not.toContain('--capath');
+    expect(alone).not.toContain('--cacert');
+  });
+
+  it('findHashedCaDir: the first directory holding hashed CA links (c_rehash layout)', () => {
+    const plain = mkdtempSync(join(tmpdir(), 'detour-ca-plain-'));
+    const hashed = mkdtempSync(join(tmpdir(), 'detour-ca-hashed-'));
+    try {
+      writeFileSync(join(plain, 'ca-certificates.crt'), '');
+      writeFileSync(join(hashed, '5ed36f99.0'), '');
+      expect(findHashedCaDir([join(plain, 'missing'), plain, hashed])).toBe(hashed);
+      expect(findHashedCaDir([plain])).toBeUndefined();
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+      rmSync(hashed, { recursive: true, force: true });
+    }
   });
 
   it('headers: identity encoding passes through, hop-by-hop dropped, empty values spelled `Name;`', () => {

@@ -1,5 +1,5 @@
 /** The curl strategy running the real curl binary against the lab's servers and proxies on 127.0.0.1. */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +13,8 @@ import {
   startLab,
 } from '@detour/lab';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CurlOptions, CurlStrategy } from '../src/index.js';
+import { type CurlOptions, CurlStrategy, SYSTEM_CA_BUNDLES } from '../src/index.js';
+import { findHashedCaDir } from '../src/locate.js';
 
 let lab: Lab;
 let silent: BrokenTlsServer;
@@ -105,6 +106,30 @@ describe('curl really runs', () => {
     expect(result.attempts).toEqual([
       expect.objectContaining({ strategy: 'curl', route: 'direct', outcome: 'ok', status: 200 }),
     ]);
+  });
+
+  it('extra CAs: a file of those alone beside the hashed system directory; with caBundle, one combined file', async () => {
+    const systemDir = findHashedCaDir();
+    const bundle = SYSTEM_CA_BUNDLES.find((path) => existsSync(path));
+    if (!systemDir || !bundle) return void console.warn('skipped: no hashed system CA dir or bundle here');
+    const certs = (pem: string) => pem.split('BEGIN CERTIFICATE').length - 1;
+    const caFiles = () =>
+      curlTempDirs().flatMap((dir) =>
+        readdirSync(join(scratch, dir))
+          .filter((name) => name.startsWith('ca-'))
+          .map((name) => readFileSync(join(scratch, dir, name), 'utf8')),
+      );
+    for (const [curl, expected] of [
+      [{}, certs(lab.ca)],
+      [{ caBundle: bundle }, certs(readFileSync(bundle, 'utf8')) + certs(lab.ca)],
+    ] as const) {
+      // env: {}: no NODE_EXTRA_CA_CERTS of this machine's in the extra CAs, only the lab's.
+      const { pipeline } = make(curl, { env: {} });
+      ok(await pipeline.fetch(`${lab.https.url}/image.png`));
+      expect(caFiles().map(certs)).toEqual([expected]);
+      await pipeline.close();
+      opened.splice(0);
+    }
   });
 
   it('without the lab CA the certificate is refused (CURL_E60)', async () => {
