@@ -20,6 +20,55 @@ const clients: Client[] = [
   detourClient(await labPipeline(lab.caPem, limits), 'detour'),
   detourClient(await labPipeline(lab.caPem, { ...limits, cache: false }), 'detour-nocache'),
 ];
+if (process.env.AB_TRANSPORT) {
+  // Detour's transport alone (no pipeline): got over the agent pool, the body read under a guard.
+  const { Transport } = await import('../../packages/core/src/transport/transport.js');
+  const { BodyGuard } = await import('../../packages/core/src/body.js');
+  const { readBody } = await import('../../packages/core/src/read-body.js');
+  const transport = new Transport({});
+  const tls = { rejectUnauthorized: true, ca: [...(await import('node:tls')).rootCertificates, lab.caPem] };
+  const { strictAttempt } = await import('../../packages/core/src/kit/strict-attempt.js');
+  clients.push({
+    name: 'kit',
+    async get(u: string) {
+      const signal = new AbortController().signal;
+      const req = {
+        url: new URL(u),
+        headers: { 'user-agent': 'x', 'accept-encoding': 'gzip, deflate, br' },
+        route: { kind: 'direct' },
+        tls,
+        allowPrivateNetwork: true,
+        transport,
+        limits: { maxBytes: 1e9, maxRedirects: 5, maxRetries: 1, maxRetryAfterMs: 1000 },
+      };
+      const res = await strictAttempt(req as never, signal);
+      const body = await readBody(res.body, new BodyGuard({ maxBytes: 1e9, expect: 'any' }, null), signal);
+      return body.length;
+    },
+    async close() {},
+  });
+  clients.push({
+    name: 'transport',
+    async get(u: string) {
+      const signal = new AbortController().signal;
+      const res = await transport.request(
+        {
+          url: new URL(u),
+          headers: { 'user-agent': 'x', 'accept-encoding': 'gzip, deflate, br' },
+          route: { kind: 'direct' },
+          tls,
+          allowPrivateNetwork: true,
+        } as never,
+        signal,
+      );
+      const body = await readBody(res.body, new BodyGuard({ maxBytes: 1e9, expect: 'any' }, null), signal);
+      return body.length;
+    },
+    async close() {
+      transport.close();
+    },
+  });
+}
 if (process.env.AB_BASE) {
   const base = (await import(
     pathToFileURL(`${process.env.AB_BASE}/packages/core/src/index.ts`).href

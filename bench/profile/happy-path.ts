@@ -3,7 +3,8 @@
  * 10 KiB fetches through one pipeline against a lab HTTPS origin in its own process. Run with
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile/happy-path.ts [client] [n] [c]
  * (TSX_TSCONFIG_PATH=bench/tsconfig.json, NODE_EXTRA_CA_CERTS unset: the `ca` option is used).
- * client: detour | detour-nocache | got | undici.
+ * client: detour | detour-nocache | got | undici. ORIGINS=100 spreads the fetches round-robin over
+ * that many origins (figure 5's shape; with c=256 set DETOUR_GLOBAL=256).
  */
 import { gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
@@ -11,9 +12,13 @@ import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 
 const [which = 'detour', n = '2000', c = '1', bytes = '10240'] = process.argv.slice(2);
-const lab = await startLabProcess({ origin: { kind: 'https' } });
-const origin = lab.servers.origin!;
-const limits = { concurrency: { global: 64, perHost: 64 } };
+const originCount = Number(process.env.ORIGINS ?? 1);
+const lab = await startLabProcess(
+  Object.fromEntries(Array.from({ length: originCount }, (_, i) => [`o${i}`, { kind: 'https' as const }])),
+);
+const origins = Object.values(lab.servers).map((server) => server.ipUrl);
+const global = Number(process.env.DETOUR_GLOBAL ?? 64);
+const limits = originCount > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
 const client =
   which === 'got'
     ? gotClient(lab.caPem)
@@ -24,7 +29,10 @@ const client =
           which,
         );
 let serial = 0;
-const url = () => `${origin.ipUrl}/big?bytes=${bytes}&n=${serial++}`;
+const url = () => {
+  const n = serial++;
+  return `${origins[n % origins.length]}/big?bytes=${bytes}&n=${n}`;
+};
 await runLoad(200, Number(c), () => client.get(url()));
 const started = performance.now();
 const load = await runLoad(Number(n), Number(c), () => client.get(url()));
