@@ -252,7 +252,7 @@ function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, m
     ...(response.downgraded ? { downgraded: true } : {}),
   };
   run.attempts.push(record);
-  run.log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
+  if (run.log.isLevelEnabled('info')) run.log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
   return {
     consumed,
     info: {
