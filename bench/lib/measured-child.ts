@@ -38,6 +38,8 @@ export function bundleChild(name: string): Promise<string> {
         outfile,
         tsconfig: BENCH_TSCONFIG,
         logLevel: 'error',
+        // A child that imports this module (figure 1's) never bundles children itself.
+        external: ['esbuild'],
         // CommonJS dependencies (pino, tsyringe, ...) call require() on Node built-ins.
         banner: {
           js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
