@@ -46,3 +46,30 @@ export class DetourUsageError extends DetourError {
 export function isDetourError(error: unknown): error is DetourError {
   return error instanceof DetourError;
 }
+
+/** The error of an aborted wait or fetch. */
+export function abortedError(reason?: unknown): DetourError {
+  // An abort Detour itself gave a reason for (close(): DETOUR_CLOSED) keeps its code and message.
+  if (reason instanceof DetourError && reason.failureClass === 'aborted') {
+    return new DetourError(reason.message, { failureClass: 'aborted', code: reason.code, cause: reason });
+  }
+  return new DetourError('aborted by the caller', {
+    failureClass: 'aborted',
+    code: 'ABORT_ERR',
+    cause: reason,
+  });
+}
+
+/**
+ * Failures that say nothing about the origin: the caller aborted, a policy blocked the request, the
+ * link expired, or our own disk failed. The circuit does not count them; the negative cache does not
+ * remember them.
+ */
+export function blamesNotTheOrigin(failureClass: FailureClass): boolean {
+  return (
+    failureClass === 'aborted' ||
+    failureClass === 'blocked' ||
+    failureClass === 'url-expired' ||
+    failureClass === 'local-io'
+  );
+}

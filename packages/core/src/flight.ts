@@ -1,4 +1,4 @@
-import { DetourError } from './errors.js';
+import { abortedError, DetourError } from './errors.js';
 
 export interface FlightWaitOptions {
   /** This caller's signal: aborting it ends this caller's wait only. */
@@ -22,18 +22,6 @@ interface Flight<T> {
 export interface SingleFlightOptions<T> {
   /** Gives each joining caller its own copy of the value (e.g. `Buffer.from`); the starter gets the original. */
   copy?: (value: T) => T;
-}
-
-export function abortedError(reason?: unknown): DetourError {
-  // An abort Detour itself gave a reason for (close(): DETOUR_CLOSED) keeps its code and message.
-  if (reason instanceof DetourError && reason.failureClass === 'aborted') {
-    return new DetourError(reason.message, { failureClass: 'aborted', code: reason.code, cause: reason });
-  }
-  return new DetourError('aborted by the caller', {
-    failureClass: 'aborted',
-    code: 'ABORT_ERR',
-    cause: reason,
-  });
 }
 
 function sharedDeadlineError(): DetourError {

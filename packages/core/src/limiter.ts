@@ -1,5 +1,4 @@
-import { DetourError, DetourUsageError } from './errors.js';
-import { abortedError } from './flight.js';
+import { abortedError, DetourError, DetourUsageError } from './errors.js';
 
 export interface ConcurrencyOptions {
   /** Fetches running at once in this pipeline (default 64; `Infinity` = no limit). */

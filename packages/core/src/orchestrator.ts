@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { type Attempt, runAttempt, type Won } from './attempt.js';
 import { AttemptSignal } from './attempt-signal.js';
 import { type Classification, classifyError } from './classify.js';
-import { DetourError } from './errors.js';
+import { abortedError, DetourError } from './errors.js';
 import { type HeaderProfile, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
 import { headerString } from './kit/headers.js';
 import type { Call, Outcome } from './layers/types.js';
@@ -221,7 +221,7 @@ async function tryStrategy<T>(
   } catch (error) {
     attempt.response?.body.destroy();
     const classified = attemptSignal.callerAborted
-      ? { failureClass: 'aborted' as const, terminal: true, ...abortedBy(call.options.signal.reason) }
+      ? callerAborted(call.options.signal.reason)
       : attemptSignal.timedOut
         ? {
             failureClass: 'timeout' as const,
@@ -317,9 +317,7 @@ function finalError<T>(call: Call<T>, run: RunState): DetourError {
   const error =
     run.lastError ??
     (signal.aborted
-      ? (({ code, message }) => new DetourError(message, { failureClass: 'aborted', code }))(
-          abortedBy(signal.reason),
-        )
+      ? abortedError(signal.reason)
       : Date.now() >= call.deadline
         ? new DetourError(`deadline of ${timeoutMs} ms passed`, {
             failureClass: 'timeout',
@@ -334,10 +332,8 @@ function finalError<T>(call: Call<T>, run: RunState): DetourError {
   return error;
 }
 
-/** Code and message of an abort: the reason's when it is one of ours (close() gives `DETOUR_CLOSED`). */
-function abortedBy(reason: unknown): { code: string; message: string } {
-  if (reason instanceof DetourError && reason.failureClass === 'aborted') {
-    return { code: reason.code, message: reason.message };
-  }
-  return { code: 'ABORT_ERR', message: 'aborted by the caller' };
+/** How an attempt the caller (or close()) aborted is recorded: the abort's own code and message. */
+function callerAborted(reason: unknown): Classification {
+  const { code, message } = abortedError(reason);
+  return { failureClass: 'aborted', terminal: true, code, message };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DetourError, DetourUsageError } from '../errors.js';
+import { blamesNotTheOrigin, DetourError, DetourUsageError } from '../errors.js';
 import { sniffFormat } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import { toKeyValueStore } from '../store/keyv-store.js';
@@ -271,13 +271,7 @@ export class Cache {
     if (!this.#negative) return false;
     if (error instanceof CachedFailureError || NOT_NEGATIVE_CODES.has(error.code)) return false;
     // An expired link says nothing about the file: a fresh link must be tried, not answered from memory.
-    if (
-      error.failureClass === 'aborted' ||
-      error.failureClass === 'blocked' ||
-      error.failureClass === 'url-expired' ||
-      error.failureClass === 'local-io'
-    )
-      return false;
+    if (blamesNotTheOrigin(error.failureClass)) return false;
     const now = this.#now();
     const entry: NegativeEntry = {
       v: 1,

@@ -3,7 +3,7 @@
  * circuit still gives a bot that enabled a last resort (the placeholder) its stand-in, flagged
  * `degraded`, with a `circuit` record saying why. Outcomes are counted per origin and environment.
  */
-import { DetourError } from '../errors.js';
+import { blamesNotTheOrigin, DetourError } from '../errors.js';
 import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../memory/circuit.js';
 import { routeKey } from '../memory/key.js';
 import { routeWinner } from '../memory/route-memory.js';
@@ -55,14 +55,7 @@ function judge(circuit: CircuitBreaker, ticket: CircuitTicket, error: unknown): 
   const failureClass = error instanceof DetourError ? error.failureClass : 'unknown';
   const tried = attempts.some((a) => a.outcome === 'failed');
   // An expired link says nothing about whether the host is reachable, nor does our own disk.
-  if (
-    !tried ||
-    failureClass === 'aborted' ||
-    failureClass === 'blocked' ||
-    failureClass === 'url-expired' ||
-    failureClass === 'local-io'
-  )
-    circuit.neutral(ticket);
+  if (!tried || blamesNotTheOrigin(failureClass)) circuit.neutral(ticket);
   else if (
     routeWinner(attempts) !== undefined ||
     failureClass === 'too-large' ||
