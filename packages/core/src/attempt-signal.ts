@@ -1,3 +1,4 @@
+import { onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 
 /**
@@ -9,7 +10,7 @@ export class AttemptSignal {
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #caller: AbortSignal | undefined;
-  readonly #onCallerAbort = () => this.#controller.abort(this.#caller?.reason);
+  readonly #stopListening: (() => void) | undefined;
 
   constructor(deadline: number, caller?: AbortSignal) {
     this.#caller = caller;
@@ -24,7 +25,7 @@ export class AttemptSignal {
       );
     }, ms);
     if (caller?.aborted) this.#controller.abort(caller.reason);
-    else caller?.addEventListener('abort', this.#onCallerAbort, { once: true });
+    else if (caller) this.#stopListening = onAbort(caller, () => this.#controller.abort(caller.reason));
   }
 
   /** Whether the deadline (not the caller) ended the attempt. */
@@ -38,6 +39,6 @@ export class AttemptSignal {
 
   dispose(): void {
     clearTimeout(this.#timer);
-    this.#caller?.removeEventListener('abort', this.#onCallerAbort);
+    this.#stopListening?.();
   }
 }

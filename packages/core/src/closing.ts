@@ -2,7 +2,7 @@
  * How close() reaches every fetch in flight: each public call runs under a signal that also fires
  * on close(), and an abort close() caused is reported as `aborted` / `DETOUR_CLOSED`.
  */
-import { setMaxListeners } from 'node:events';
+import { fanOut, onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 import type { FetchOptions } from './types.js';
 
@@ -21,7 +21,12 @@ export class Closing {
   readonly #controller = new AbortController();
 
   constructor() {
-    setMaxListeners(0, this.#controller.signal); // one listener per fetch in flight, by design
+    fanOut(this.#controller.signal); // heard by every fetch in flight
+  }
+
+  /** Fires on close(): the signal of every call made without a signal of its own. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
   }
 
   get closed(): boolean {
@@ -45,14 +50,13 @@ export class Closing {
     }
     const controller = new AbortController();
     const onCaller = () => controller.abort(caller.reason);
-    const onClose = () => controller.abort(closing.reason);
     caller.addEventListener('abort', onCaller, { once: true });
-    closing.addEventListener('abort', onClose, { once: true });
+    const stopClose = onAbort(closing, () => controller.abort(closing.reason));
     return {
       options: { ...options, signal: controller.signal },
       dispose: () => {
         caller.removeEventListener('abort', onCaller);
-        closing.removeEventListener('abort', onClose);
+        stopClose();
       },
     };
   }

@@ -1,3 +1,4 @@
+import { onAbort } from './abort.js';
 import { abortedError, DetourError } from './errors.js';
 
 export interface FlightWaitOptions {
@@ -14,7 +15,8 @@ export interface FlightResult<T> {
 }
 
 interface Flight<T> {
-  readonly controller: AbortController;
+  /** Aborts the work once every waiter gave up; none when the work runs under the `closing` signal. */
+  readonly controller: AbortController | undefined;
   readonly promise: Promise<T>;
   waiters: number;
 }
@@ -22,6 +24,13 @@ interface Flight<T> {
 export interface SingleFlightOptions<T> {
   /** Gives each joining caller its own copy of the value (e.g. `Buffer.from`); the starter gets the original. */
   copy?: (value: T) => T;
+  /**
+   * A signal that ends every caller at once (a pipeline's close()). A starter that waits under it
+   * alone, without a deadline, can only give up when it fires, and then every other caller gives up
+   * too: its work runs under this signal itself, and the flight makes no controller of its own
+   * and does not listen for that starter (the work's own end settles it).
+   */
+  closing?: AbortSignal;
 }
 
 function sharedDeadlineError(): DetourError {
@@ -40,9 +49,11 @@ function sharedDeadlineError(): DetourError {
 export class SingleFlight<T> {
   readonly #flights = new Map<string, Flight<T>>();
   readonly #copy: ((value: T) => T) | undefined;
+  readonly #closing: AbortSignal | undefined;
 
   constructor(options: SingleFlightOptions<T> = {}) {
     this.#copy = options.copy;
+    this.#closing = options.closing;
   }
 
   /** Keys with work in flight. */
@@ -67,7 +78,11 @@ export class SingleFlight<T> {
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal.reason));
     const flight = this.#flights.get(key);
     if (flight) return this.#wait(key, flight, true, options);
-    return this.#wait(key, this.#start(key, work), false, options);
+    const lends =
+      options.signal !== undefined && options.signal === this.#closing && options.deadline === undefined;
+    const started = this.#start(key, work, lends ? options.signal : undefined);
+    // A starter lending its signal waits for the work alone: the work ends when that signal fires.
+    return this.#wait(key, started, false, lends ? {} : options);
   }
 
   /** Join the work in flight for `key`; undefined when there is none (nothing is started then). */
@@ -90,16 +105,17 @@ export class SingleFlight<T> {
     return new Promise<FlightResult<T>>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
+      let stopListening: (() => void) | undefined;
       const finish = (leave: boolean, done: () => void, reason?: unknown) => {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
         joined.waiters--;
         if (leave) this.#leave(key, joined, reason);
         done();
       };
-      const onAbort = () => {
+      const onAborted = () => {
         const own = abortedError(signal?.reason);
         // The last one out aborts the work and reports how it ended (its own error, with the
         // attempts made so far), not a bare abort; the work listens to its signal, so this is prompt.
@@ -107,7 +123,7 @@ export class SingleFlight<T> {
         const settle = () => (last ? joined.promise.then(() => reject(own), reject) : reject(own));
         finish(true, settle, signal?.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) stopListening = onAbort(signal, onAborted);
       if (deadline !== undefined) {
         const ms = Math.max(0, deadline - Date.now());
         timer = setTimeout(() => finish(true, () => reject(sharedDeadlineError())), ms);
@@ -124,16 +140,17 @@ export class SingleFlight<T> {
   #leave(key: string, joined: Flight<T>, reason: unknown): void {
     if (joined.waiters !== 0) return;
     if (this.#flights.get(key) === joined) this.#flights.delete(key);
-    joined.controller.abort(
+    joined.controller?.abort(
       reason instanceof DetourError && reason.failureClass === 'aborted'
         ? reason
         : abortedError('every waiter gave up'),
     );
   }
 
-  #start(key: string, work: (signal: AbortSignal) => Promise<T>): Flight<T> {
-    const controller = new AbortController();
-    const promise = Promise.resolve().then(() => work(controller.signal));
+  #start(key: string, work: (signal: AbortSignal) => Promise<T>, lent: AbortSignal | undefined): Flight<T> {
+    const controller = lent ? undefined : new AbortController();
+    const signal = lent ?? controller!.signal;
+    const promise = Promise.resolve().then(() => work(signal));
     const flight: Flight<T> = { controller, promise, waiters: 0 };
     this.#flights.set(key, flight);
     const forget = () => {

@@ -1,3 +1,4 @@
+import { onAbort } from './abort.js';
 import { abortedError, DetourError, DetourUsageError } from './errors.js';
 
 export interface ConcurrencyOptions {
@@ -62,10 +63,11 @@ export class ConcurrencyLimiter {
 
     return new Promise<Release>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let stopListening: (() => void) | undefined;
       const ahead = this.#queue.length;
       const cleanup = () => {
         if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
       };
       const leave = (error: DetourError) => {
         const index = this.#queue.indexOf(waiter);
@@ -74,7 +76,6 @@ export class ConcurrencyLimiter {
         cleanup();
         reject(error);
       };
-      const onAbort = () => leave(abortedError(signal?.reason));
       const waiter: Waiter = {
         host,
         grant: () => {
@@ -83,7 +84,7 @@ export class ConcurrencyLimiter {
         },
       };
       this.#queue.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) stopListening = onAbort(signal, () => leave(abortedError(signal.reason)));
       if (deadline !== undefined) timer = setTimeout(() => leave(queueTimeout(ahead)), deadline - Date.now());
     });
   }

@@ -15,7 +15,7 @@ import { circuitLayer } from './layers/circuit.js';
 import { limiterLayer } from './layers/limiter.js';
 import { recoverUrl } from './layers/recover-url.js';
 import { routeMemoryLayer } from './layers/route-memory.js';
-import { singleFlight } from './layers/single-flight.js';
+import { sharedDownloads, singleFlight } from './layers/single-flight.js';
 import { compose, type Layer, type Outcome, type Run, type Sink } from './layers/types.js';
 import type { ConcurrencyLimiter } from './limiter.js';
 import type { CircuitBreaker } from './memory/circuit.js';
@@ -83,7 +83,7 @@ export class Pipeline {
     return compose(
       [
         ...(this.#deps.layers ?? []),
-        singleFlight(), // concurrent fetches of one key share a download
+        singleFlight(sharedDownloads(this.#closing.signal)), // concurrent fetches of one key share a download
         cache && cacheLayer(cache, logger), // answer from the cache, store what may be kept
         recoverUrl({
           // an expired link refreshed, a legacy one rewritten: the layers below run again

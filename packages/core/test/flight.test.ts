@@ -181,4 +181,53 @@ describe('SingleFlight', () => {
     await call;
     expect(timers()).toBe(before);
   });
+
+  it('a starter under the closing signal alone lends it to the work; a joiner leaving does not abort it', async () => {
+    const closing = new AbortController();
+    const flight = new SingleFlight<string>({ closing: closing.signal });
+    const { state, work } = gate<string>();
+    const starter = flight.run('k', work, { signal: closing.signal });
+    await tick();
+    expect(state.signal).toBe(closing.signal); // no controller of the flight's own
+    const own = new AbortController();
+    const joiner = flight.run('k', work, { signal: own.signal });
+    own.abort();
+    await expect(joiner).rejects.toMatchObject({ failureClass: 'aborted' });
+    expect(state.signal!.aborted).toBe(false);
+    expect(flight.waiters('k')).toBe(1);
+    state.resolve('body');
+    expect(await starter).toEqual({ value: 'body', shared: false });
+  });
+
+  it('close ends a lent work and every caller: the starter with the work’s own error', async () => {
+    const closing = new AbortController();
+    const flight = new SingleFlight<string>({ closing: closing.signal });
+    const { state, work } = gate<string>();
+    const starter = flight.run('k', work, { signal: closing.signal });
+    const joiner = flight.run('k', work, { signal: closing.signal, deadline: Date.now() + 60_000 });
+    await tick();
+    closing.abort(new Error('closed'));
+    await expect(starter).rejects.toThrow('closed');
+    await expect(joiner).rejects.toMatchObject({ failureClass: 'aborted' });
+    expect(flight.size).toBe(0);
+    expect(state.runs).toBe(1);
+  });
+
+  it('a starter with its own signal or a deadline still gets a controller of the flight’s own', async () => {
+    const closing = new AbortController();
+    const flight = new SingleFlight<string>({ closing: closing.signal });
+    const { state, work } = gate<string>();
+    const own = new AbortController();
+    const starter = flight.run('k', work, { signal: own.signal });
+    await tick();
+    expect(state.signal).not.toBe(closing.signal);
+    own.abort();
+    await expect(starter).rejects.toMatchObject({ failureClass: 'aborted' });
+    expect(state.signal!.aborted).toBe(true);
+    const again = gate<string>();
+    const timed = flight.run('k2', again.work, { signal: closing.signal, deadline: Date.now() + 20 });
+    await expect(timed).rejects.toMatchObject({ code: 'DETOUR_DEADLINE' });
+    expect(again.state.signal!.aborted).toBe(true);
+    expect(closing.signal.aborted).toBe(false);
+  });
 });

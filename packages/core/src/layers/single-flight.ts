@@ -28,9 +28,13 @@ export function singleFlight(flight: SingleFlight<Outcome<Buffer>> = sharedDownl
   };
 }
 
-/** A single-flight table whose joiners each get their own Buffer and attempt records. */
-export function sharedDownloads(): SingleFlight<Outcome<Buffer>> {
+/**
+ * A single-flight table whose joiners each get their own Buffer and attempt records. `closing`:
+ * the pipeline's close() signal, which a starter without a signal of its own lends to its download.
+ */
+export function sharedDownloads(closing?: AbortSignal): SingleFlight<Outcome<Buffer>> {
   return new SingleFlight<Outcome<Buffer>>({
+    closing,
     copy: (outcome) => ({
       ...outcome,
       consumed: { ...outcome.consumed, value: Buffer.from(outcome.consumed.value) },

@@ -1,0 +1,71 @@
+/**
+ * The pipeline's own cost per fetch, without a network: a strategy that answers from memory (a
+ * 10 KiB body in one chunk), N fetches of distinct URLs, sequential and C in flight. Compares the
+ * strategy + body read alone with pipeline.fetch (cache on and off). Not part of `pnpm bench`:
+ *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/overhead.ts [n] [c]
+ */
+import { Readable } from 'node:stream';
+import { type AttemptResponse, BodyGuard, createPipeline, type Strategy } from '@detour/core';
+import { readBody } from '../../packages/core/src/read-body.js';
+import { runLoad } from '../lib/load.js';
+
+const n = Number(process.argv[2] ?? 20000);
+const c = Number(process.argv[3] ?? 1);
+const body = Buffer.alloc(10240, 7);
+
+const memory: Strategy = {
+  name: 'memory',
+  stage: 'strict',
+  reason: 'answers from memory',
+  rescues: 'first',
+  async attempt(req): Promise<AttemptResponse> {
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+      body: Readable.from([body], { objectMode: false }),
+      finalUrl: req.url.toString(),
+      route: req.route,
+    };
+  },
+};
+
+type Get = (url: string) => Promise<unknown>;
+const clients: Record<string, Get> = {
+  strategy: async (url) => {
+    const signal = new AbortController().signal;
+    const res = await memory.attempt({ url: new URL(url), route: { kind: 'direct' } } as never, signal);
+    return readBody(res.body, new BodyGuard({ maxBytes: 1e9, expect: 'any' }, body.length), signal);
+  },
+};
+for (const [name, extra] of [
+  ['pipeline', {}],
+  ['pipeline-nocache', { cache: false as const }],
+] as const) {
+  const pipeline = createPipeline({
+    allowPrivateNetwork: true,
+    proxy: false,
+    use: [memory],
+    strategies: ['memory'],
+    concurrency: { global: 64, perHost: 64 },
+    ...extra,
+  });
+  clients[name] = (url) => pipeline.fetch(url);
+}
+
+let serial = 0;
+const only = process.env.ONLY?.split(',');
+for (let round = 0; round < 3; round++) {
+  for (const [name, get] of Object.entries(clients)) {
+    if (only && !only.includes(name)) continue;
+    const url = () => `https://cdn.example.test/f?n=${serial++}`;
+    await runLoad(500, c, () => get(url()));
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    await runLoad(n, c, () => get(url()));
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    console.log(
+      `round ${round} ${name.padEnd(17)} ${((ms * 1000) / n).toFixed(1).padStart(6)} µs/fetch wall, ${((used.user + used.system) / n).toFixed(1).padStart(6)} µs CPU`,
+    );
+  }
+}
