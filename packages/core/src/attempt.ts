@@ -4,7 +4,7 @@
  * then the body under its rules, finished with range requests when it is cut short.
  */
 import type { Logger } from 'pino';
-import { BodyGuard, type BodyRules, checkDeclaredLength, declaredLength } from './body.js';
+import { BodyCheck, type BodyRules, checkDeclaredLength, declaredLength } from './body.js';
 import { statusError } from './classify.js';
 import { DetourError } from './errors.js';
 import type { CallOptions, Consume, Consumed } from './layers/types.js';
@@ -32,7 +32,8 @@ export interface Attempt<T> {
 export interface Won<T> {
   response: AttemptResponse;
   consumed: Consumed<T>;
-  guard: BodyGuard;
+  /** The body rules it passed (its format, figures). */
+  check: BodyCheck;
   resumes: number;
   restarts: number;
 }
@@ -93,13 +94,18 @@ async function readBody<T>(a: Attempt<T>, sentHeaders: Record<string, string>): 
     expectedBytes: options.expectedBytes,
     onBytes: progressReporter(options, a.response!),
   };
-  const rangeReq: AttemptRequest = { ...a.req, url: new URL(a.response!.finalUrl), headers: sentHeaders };
+  // Built on the first range request only: most bodies arrive whole.
+  let rangeReq: AttemptRequest | undefined;
+  const ranges = () => {
+    rangeReq ??= { ...a.req, url: new URL(a.response!.finalUrl), headers: sentHeaders };
+    return rangeReq;
+  };
   let resumes = 0;
   let restarts = 0;
   for (;;) {
     const response = a.response!;
     const expectedLength = checkDeclaredLength(response, rules);
-    const guard = new BodyGuard(rules, expectedLength);
+    const check = new BodyCheck(rules, expectedLength);
     let handedOver = false;
     const budget = a.maxResumes - resumes - restarts;
     const resumable = isResumable(response, expectedLength, budget)
@@ -109,18 +115,18 @@ async function readBody<T>(a: Attempt<T>, sentHeaders: Record<string, string>): 
           validator: rangeValidator(response.headers),
           canRestart: () => !handedOver,
           signal: a.signal,
-          fetchRange: (start, validator) => fetchRange(a, rangeReq, start, validator),
+          fetchRange: (start, validator) => fetchRange(a, ranges(), start, validator),
         })
       : undefined;
     try {
       const consumed = await a.consume(
         resumable ? { ...response, body: resumable.body } : response,
-        guard,
+        check,
         a.signal,
       );
       handedOver = true;
       resumes += resumable?.resumes ?? 0;
-      return { response, consumed, guard, resumes, restarts };
+      return { response, consumed, check, resumes, restarts };
     } catch (error) {
       if (!(error instanceof BodyRestart)) throw error;
       resumes += resumable?.resumes ?? 0;

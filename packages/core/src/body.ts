@@ -55,38 +55,31 @@ export function checkDeclaredLength(response: AttemptResponse, rules: BodyRules)
 }
 
 /**
- * A pass-through that enforces the body rules while bytes flow: size limit, magic bytes of the
- * expected kind (checked on the first SNIFF_BYTES bytes, held back until then), Content-Length and
- * expected size at the end; it also counts, hashes and sniffs the format.
+ * The body rules, chunk by chunk, without a stream: size limit, magic bytes of the expected kind
+ * (checked on the first SNIFF_BYTES bytes, held back until then), Content-Length and expected size
+ * at the end; it also counts, hashes and sniffs the format. A reader that keeps the whole body in
+ * memory (readBody) calls `check` and `checkEnd`; `BodyGuard` is the same rules as a stream.
  */
-export class BodyGuard extends Transform {
+export class BodyCheck {
   bytes = 0;
-  /** Made on the first chunk; never when the reader keeps the whole body (`check`, `checkEnd`). */
+  /** Made on the first chunk by a streaming reader; never when the reader keeps the whole body. */
   #hash: Hash | undefined;
   /** The whole body, when the reader kept it: hashed once, at the end. */
   #whole: Buffer | undefined;
-  #direct = false;
   readonly #rules: BodyRules;
   readonly #expectedLength: number | null;
   /** Held-back head while it is checked (expect other than `any`). */
   #head: Buffer | null;
   /** A copy of the first bytes, for `format`. */
-  #sniffed: Buffer = Buffer.alloc(0);
+  #sniffed: Buffer | undefined;
   #digest: string | undefined;
-  #settle!: (error?: Error) => void;
-  /** Resolves once the head of the body passed the checks (or the body ended well); rejects on a failed check. */
-  readonly verdict: Promise<void>;
+  /** Told when the head passed the checks or the body ended well (`BodyGuard#verdict`). */
+  onPassed: (() => void) | undefined;
 
   constructor(rules: BodyRules, expectedLength: number | null) {
-    super();
     this.#rules = rules;
     this.#expectedLength = expectedLength;
     this.#head = rules.expect === 'any' ? null : Buffer.alloc(0);
-    this.verdict = new Promise<void>((resolve, reject) => {
-      this.#settle = (error) => (error ? reject(error) : resolve());
-    });
-    this.verdict.catch(() => {}); // the stream's own 'error' carries it too
-    this.once('error', (error) => this.#settle(error));
   }
 
   get expectedLength(): number | null {
@@ -95,7 +88,7 @@ export class BodyGuard extends Transform {
 
   /** The format the first bytes show, or null. */
   get format(): MediaFormat | null {
-    return sniffFormat(this.#head ?? this.#sniffed);
+    return sniffFormat(this.#head ?? this.#sniffed ?? this.#whole ?? EMPTY);
   }
 
   get sha256(): string {
@@ -106,18 +99,11 @@ export class BodyGuard extends Transform {
   }
 
   /**
-   * The rules applied by a reader that keeps the whole body in memory (readBody), without the
-   * stream: what to keep of `chunk` (undefined while the head is held back for its check). Throws
-   * the rule's DetourError (and settles `verdict` with it). Hashing waits for `checkEnd`.
+   * What to keep of `chunk` (undefined while the head is held back for its check), for a reader
+   * that keeps the whole body in memory. Throws the rule's DetourError. Hashing waits for `checkEnd`.
    */
   check(chunk: Buffer): Buffer | undefined {
-    this.#direct = true;
-    try {
-      return this.#accept(chunk);
-    } catch (error) {
-      this.#settle(error as Error);
-      throw error;
-    }
+    return this.accept(chunk, false);
   }
 
   /**
@@ -126,40 +112,14 @@ export class BodyGuard extends Transform {
    * which belongs at the end of `whole`: pass a function that builds it.
    */
   checkEnd(whole: (tail: Buffer | undefined) => Buffer): Buffer {
-    this.#direct = true;
-    try {
-      const tail = this.#head ? this.#releaseHead() : undefined;
-      this.#finishChecks();
-      const body = whole(tail);
-      this.#whole = body;
-      this.#rules.onBytes?.(this.bytes, true);
-      this.#settle();
-      return body;
-    } catch (error) {
-      this.#settle(error as Error);
-      throw error;
-    }
+    const tail = this.finish();
+    const body = whole(tail);
+    this.#whole = body;
+    return body;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      callback(null, this.#accept(chunk));
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.#finish();
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  /** Count, hash and check one chunk; returns what to pass on (the head is held until it is checked). */
-  #accept(chunk: Buffer): Buffer | undefined {
+  /** Count (and, for a streaming reader, hash) and check one chunk; returns what to pass on. */
+  accept(chunk: Buffer, hash: boolean): Buffer | undefined {
     this.bytes += chunk.length;
     if (this.bytes > this.#rules.maxBytes) {
       throw new DetourError(`body exceeds the limit of ${this.#rules.maxBytes} bytes`, {
@@ -170,15 +130,19 @@ export class BodyGuard extends Transform {
     const expected = this.#rules.expectedBytes;
     if (expected !== undefined && this.bytes > expected)
       throw sizeMismatch(this.bytes, expected, 'body has at least');
-    if (!this.#direct) {
+    if (hash) {
       this.#hash ??= createHash('sha256');
       this.#hash.update(chunk);
     }
     this.#rules.onBytes?.(this.bytes, false);
     if (!this.#head) {
-      if (this.#sniffed.length < SNIFF_BYTES)
-        this.#sniffed = Buffer.concat([this.#sniffed, chunk.subarray(0, SNIFF_BYTES - this.#sniffed.length)]);
-      this.#settle();
+      // A reader that keeps the whole body sniffs it at the end; a stream keeps its first bytes.
+      if (hash && (this.#sniffed?.length ?? 0) < SNIFF_BYTES)
+        this.#sniffed = Buffer.concat([
+          this.#sniffed ?? EMPTY,
+          chunk.subarray(0, SNIFF_BYTES - (this.#sniffed?.length ?? 0)),
+        ]);
+      this.onPassed?.();
       return chunk;
     }
     this.#head = Buffer.concat([this.#head, chunk]);
@@ -186,11 +150,13 @@ export class BodyGuard extends Transform {
     return this.#releaseHead();
   }
 
-  #finish(): void {
-    if (this.#head) this.push(this.#releaseHead());
+  /** The end of the body: the held head, if any, to pass on; then the end-of-body checks. */
+  finish(): Buffer | undefined {
+    const tail = this.#head ? this.#releaseHead() : undefined;
     this.#finishChecks();
     this.#rules.onBytes?.(this.bytes, true);
-    this.#settle();
+    this.onPassed?.();
+    return tail;
   }
 
   /** Content-Length and the expected size, once the whole body was seen. */
@@ -212,7 +178,7 @@ export class BodyGuard extends Transform {
     const head = this.#head!;
     this.#head = null;
     this.#sniffed = head.subarray(0, SNIFF_BYTES);
-    this.#settle();
+    this.onPassed?.();
     return head;
   }
 
@@ -231,5 +197,64 @@ export class BodyGuard extends Transform {
         code: NOT_A[expect],
       },
     );
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The body rules as a pass-through stream (a file, a stream to the caller): the chunks are hashed
+ * as they pass. `verdict` settles once the head of the body passed the checks (or the body ended
+ * well), and rejects on a failed check.
+ */
+export class BodyGuard extends Transform {
+  readonly check: BodyCheck;
+  /** Resolves once the head of the body passed the checks (or the body ended well); rejects on a failed check. */
+  readonly verdict: Promise<void>;
+
+  constructor(rules: BodyRules | BodyCheck, expectedLength: number | null = null) {
+    super();
+    this.check = rules instanceof BodyCheck ? rules : new BodyCheck(rules, expectedLength);
+    let settle!: (error?: Error) => void;
+    this.verdict = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
+    this.verdict.catch(() => {}); // the stream's own 'error' carries it too
+    this.check.onPassed = () => settle();
+    this.once('error', (error) => settle(error));
+  }
+
+  get bytes(): number {
+    return this.check.bytes;
+  }
+
+  get expectedLength(): number | null {
+    return this.check.expectedLength;
+  }
+
+  get format(): MediaFormat | null {
+    return this.check.format;
+  }
+
+  get sha256(): string {
+    return this.check.sha256;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      callback(null, this.check.accept(chunk, true));
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      const tail = this.check.finish();
+      if (tail) this.push(tail);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
   }
 }

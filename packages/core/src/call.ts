@@ -65,13 +65,8 @@ export function checkOptions(
   checkHeaders(options.headers, 'fetch headers');
   const maxBytes = options.maxBytes ?? defaults.maxBytes;
   const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
-  for (const [name, value] of [
-    ['maxBytes', maxBytes],
-    ['timeoutMs', timeoutMs],
-  ] as const) {
-    if (!Number.isFinite(value) || value <= 0)
-      throw new DetourUsageError(`${name} must be a positive number`);
-  }
+  positive('maxBytes', maxBytes);
+  positive('timeoutMs', timeoutMs);
   const { expectedBytes } = options;
   if (expectedBytes !== undefined && !(Number.isSafeInteger(expectedBytes) && expectedBytes >= 0)) {
     throw new DetourUsageError(`expectedBytes must be a whole number of bytes, got ${expectedBytes}`);
@@ -83,6 +78,10 @@ export function checkOptions(
     });
   }
   return { ...options, maxBytes, timeoutMs };
+}
+
+function positive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) throw new DetourUsageError(`${name} must be a positive number`);
 }
 
 /**

@@ -1,4 +1,4 @@
-export { BodyGuard } from './body.js';
+export { BodyCheck, BodyGuard } from './body.js';
 export * from './cache/index.js';
 export type {
   Classification,

@@ -245,33 +245,31 @@ function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, m
     outcome: 'ok',
     ms,
     status: response.status,
-    ...(response.retries ? { retries: response.retries } : {}),
-    ...(resumes ? { resumes } : {}),
-    ...(restarts ? { restarts } : {}),
-    ...(response.insecure ? { insecure: true } : {}),
-    ...(response.downgraded ? { downgraded: true } : {}),
   };
+  // Optional fields are set only when they say something (no temporary objects on the hot path).
+  if (response.retries) record.retries = response.retries;
+  if (resumes) record.resumes = resumes;
+  if (restarts) record.restarts = restarts;
+  if (response.insecure) record.insecure = true;
+  if (response.downgraded) record.downgraded = true;
   run.attempts.push(record);
   if (run.log.isLevelEnabled('info')) run.log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
-  return {
-    consumed,
-    info: {
-      ok: true,
-      url: call.input.toString(),
-      finalUrl: response.finalUrl,
-      strategy: name,
-      degraded: !!response.degraded,
-      ...(response.degraded ? { degradedReason: response.degradedReason ?? 'not the real file' } : {}),
-      fromCache: false,
-      contentType: headerString(response.headers['content-type']) ?? null,
-      attempts: run.attempts,
-      insecure: !!response.insecure,
-      downgraded: !!response.downgraded,
-      status: response.status,
-      format: won.guard.format,
-    },
-    headers: response.headers,
+  const info: Outcome<T>['info'] = {
+    ok: true,
+    url: call.input.href,
+    finalUrl: response.finalUrl,
+    strategy: name,
+    degraded: !!response.degraded,
+    fromCache: false,
+    contentType: headerString(response.headers['content-type']) ?? null,
+    attempts: run.attempts,
+    insecure: !!response.insecure,
+    downgraded: !!response.downgraded,
+    status: response.status,
+    format: won.check.format,
   };
+  if (response.degraded) info.degradedReason = response.degradedReason ?? 'not the real file';
+  return { consumed, info, headers: response.headers };
 }
 
 function failed<T>(

@@ -7,14 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import { type FileTarget, localIoError } from './atomic-write.js';
+import { BodyGuard } from './body.js';
 import type { Outcome, Sink, Store } from './layers/types.js';
 import { readBody } from './read-body.js';
 
 /** `fetch()`: the body in memory; the only sink whose download others may join. */
 export const memorySink: Sink<Buffer> = {
-  consume: async (response, guard, signal) => {
-    const value = await readBody(response.body, guard, signal);
-    return { value, bytes: guard.bytes, sha256: guard.sha256 };
+  consume: async (response, check, signal) => {
+    const value = await readBody(response.body, check, signal);
+    return { value, bytes: check.bytes, sha256: check.sha256 };
   },
   fromMemory: async (ready) => ready,
   toMemory: (outcome) => outcome,
@@ -31,7 +32,8 @@ export function fileSink(target: FileTarget, signal: AbortSignal): Sink<string> 
   const { path } = target;
   return {
     judgeFirst: true,
-    consume: async (response, guard, attemptSignal) => {
+    consume: async (response, check, attemptSignal) => {
+      const guard = new BodyGuard(check);
       // Who failed first: the download (body, guard) or the file. pump() then destroys the
       // others with the same error, so the error alone does not tell. Listening before the
       // sink is opened also keeps a reset during the open from being an unhandled 'error'.
@@ -84,7 +86,8 @@ export function streamSink(tapLimit: number): Sink<Readable> {
     decide = resolve;
   });
   return {
-    consume: async (response, guard, signal) => {
+    consume: async (response, check, signal) => {
+      const guard = new BodyGuard(check);
       const out = new PassThrough();
       const tap =
         tapLimit > 0 && (guard.expectedLength ?? 0) <= tapLimit

@@ -150,6 +150,8 @@ export class Cache {
   readonly #negative: MemoryStore | undefined;
   readonly #now: Clock;
   readonly #logger: Logger | undefined;
+  /** Keys hashed lately (bounded: cleared when full). */
+  readonly #recentKeys = new Map<string, string>();
 
   constructor(options: CacheOptions = {}, logger?: Logger) {
     this.#now = options.now ?? Date.now;
@@ -175,7 +177,7 @@ export class Cache {
 
   /** The first verified hit, copied into the tiers above the one that had it. */
   async get(key: string): Promise<CacheHit | undefined> {
-    const hashed = hashKey(key);
+    const hashed = this.#hashed(key);
     for (const [index, tier] of this.tiers.entries()) {
       let entry: CacheEntry | undefined;
       try {
@@ -242,7 +244,7 @@ export class Cache {
       expiresAt: now + policy.ttlMs,
       ...(policy.private ? { private: true } : {}),
     };
-    const hashed = hashKey(key);
+    const hashed = this.#hashed(key);
     let stored = false;
     for (const tier of this.tiers) {
       if (policy.private && tier.shared) continue;
@@ -290,6 +292,17 @@ export class Cache {
     for (const tier of this.tiers) await tier.close?.();
   }
 
+  /** The stores' key for `key`: a fetch hashes its key once for its lookup and its store. */
+  #hashed(key: string): string {
+    let hashed = this.#recentKeys.get(key);
+    if (hashed === undefined) {
+      if (this.#recentKeys.size >= RECENT_KEYS) this.#recentKeys.clear();
+      hashed = hashKey(key);
+      this.#recentKeys.set(key, hashed);
+    }
+    return hashed;
+  }
+
   async #put(tier: CacheStore, hashed: string, entry: CacheEntry): Promise<boolean> {
     try {
       await tier.set(hashed, entry);
@@ -307,6 +320,9 @@ export class Cache {
     );
   }
 }
+
+/** How many recent keys keep their hash (a lookup and the store after it are a fetch apart). */
+const RECENT_KEYS = 1024;
 
 /**
  * The result a cache hit answers with: the original strategy and flags, `fromCache: true`, and

@@ -6,9 +6,10 @@ export type CacheKeyFn = (url: URL) => string;
 
 /** The URL without its fragment: two spellings of the same resource share an entry. */
 export const defaultCacheKey: CacheKeyFn = (url) => {
-  const copy = new URL(url);
-  copy.hash = '';
-  return copy.href;
+  // What `hash = ''` on a copy gives: a '#' appears in an href only where the fragment starts.
+  const href = url.href;
+  const fragment = href.indexOf('#');
+  return fragment < 0 ? href : href.slice(0, fragment);
 };
 
 export interface DropQueryParamsOptions {

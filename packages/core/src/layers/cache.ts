@@ -49,6 +49,7 @@ async function lookup<T>(cache: Cache, call: Call<T>, logger: Logger): Promise<O
       return { consumed: { value: body, bytes, sha256 }, info, headers: {} };
     }
   }
+  if (cache.negativeTtlMs === 0) return undefined; // failures are not remembered (the default)
   const negative = await cache.getNegative(key);
   if (negative) throw negative;
   return undefined;

@@ -14,7 +14,9 @@ export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
     if (call.exact) return next(call);
     const route = await order(memory, call, logger);
     if (!route) return next(call);
-    const outcome = await next({ ...call, plan: route.order }).catch(async (error: unknown) => {
+    // Nothing remembered: the order is the plan as it was.
+    const ordered = route.source === 'plan' ? call : { ...call, plan: route.order };
+    const outcome = await next(ordered).catch(async (error: unknown) => {
       const attempts = error instanceof DetourError ? error.attempts : [];
       await learn(memory, call, route, attempts, false, logger);
       throw error;

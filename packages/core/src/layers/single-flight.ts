@@ -20,7 +20,11 @@ export function singleFlight(flight: SingleFlight<Outcome<Buffer>> = sharedDownl
     const joining = flight.has(keys.flight);
     const { value } = await flight.run(
       keys.flight,
-      async (shared) => toMemory(await next({ ...call, options: { ...call.options, signal: shared } })),
+      async (shared) =>
+        // A starter under close()'s signal alone lends it to the download: the call stays as it is.
+        toMemory(
+          await next(shared === signal ? call : { ...call, options: { ...call.options, signal: shared } }),
+        ),
       // The starter's deadline lives in the download itself; a joiner waits under its own.
       { signal, deadline: joining ? call.deadline : undefined },
     );

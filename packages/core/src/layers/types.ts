@@ -3,7 +3,7 @@
  * `Outcome`; a `Layer` wraps the next run (cache, single flight, circuit, route memory, limiter, or
  * yours). The pipeline composes them in one list (see pipeline.ts), around the orchestrator.
  */
-import type { BodyGuard } from '../body.js';
+import type { BodyCheck } from '../body.js';
 import type { AttemptRecord, AttemptResponse, FetchOptions, FetchResultInfo, HeaderValue } from '../types.js';
 
 /** What one winning attempt leaves for the result: the consumed value and the body's figures. */
@@ -16,10 +16,13 @@ export interface Consumed<T> {
   holdSignal?: (release: () => void) => void;
 }
 
-/** Reads the body of a winning response through its guard (the body rules), under the attempt's signal. */
+/**
+ * Reads the body of a winning response under its body rules (`check`; a stream wraps it in a
+ * `BodyGuard`), under the attempt's signal.
+ */
 export type Consume<T> = (
   response: AttemptResponse,
-  guard: BodyGuard,
+  check: BodyCheck,
   signal: AbortSignal,
 ) => Promise<Consumed<T>>;
 

@@ -1,0 +1,46 @@
+/**
+ * Sequential latency with the clients interleaved request by request (got, Detour's transport
+ * alone, pipeline variants), so that every client sees the same machine at the same moment:
+ *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/interleave.ts [n]
+ */
+import { type Client, gotClient } from '../lib/clients.js';
+import { detourClient, labPipeline } from '../lib/detour.js';
+import { startLabProcess } from '../lib/lab-process.js';
+
+const n = Number(process.argv[2] ?? 2000);
+const lab = await startLabProcess({ origin: { kind: 'https' } });
+const origin = lab.servers.origin!;
+const limits = { concurrency: { global: 64, perHost: 64 } };
+const clients: Client[] = [
+  gotClient(lab.caPem),
+  detourClient(await labPipeline(lab.caPem, limits), 'detour'),
+  detourClient(await labPipeline(lab.caPem, { ...limits, cache: false }), 'detour-nocache'),
+];
+if (process.env.AB_BASE) {
+  const { pathToFileURL } = await import('node:url');
+  const base = (await import(
+    pathToFileURL(`${process.env.AB_BASE}/packages/core/src/index.ts`).href
+  )) as typeof import('@detour/core');
+  const options = { allowPrivateNetwork: true, ca: lab.caPem, proxy: false as const, ...limits };
+  clients.push(detourClient(base.createPipeline(options), 'base'));
+}
+let serial = 0;
+const url = () => `${origin.ipUrl}/big?bytes=10240&n=${serial++}`;
+const times: Record<string, number[]> = Object.fromEntries(clients.map((c) => [c.name, []]));
+for (let i = 0; i < n + 200; i++) {
+  for (const client of clients) {
+    const started = performance.now();
+    await client.get(url());
+    if (i >= 200) times[client.name]!.push((performance.now() - started) * 1000);
+  }
+}
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)]!;
+const gotMedian = pct(times.got!, 0.5);
+for (const client of clients) {
+  const t = times[client.name]!;
+  console.log(
+    `${client.name.padEnd(16)} median ${pct(t, 0.5).toFixed(0).padStart(5)} µs  p25 ${pct(t, 0.25).toFixed(0).padStart(5)}  p75 ${pct(t, 0.75).toFixed(0).padStart(5)}  × got ${(pct(t, 0.5) / gotMedian).toFixed(2)}`,
+  );
+}
+for (const client of clients) await client.close();
+await lab.close();
