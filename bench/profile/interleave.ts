@@ -16,6 +16,17 @@ const clients: Client[] = [
   detourClient(await labPipeline(lab.caPem, limits), 'detour'),
   detourClient(await labPipeline(lab.caPem, { ...limits, cache: false }), 'detour-nocache'),
 ];
+if (process.env.VARIANTS) {
+  // What the cache costs, part by part: its layer without a tier, and a memory tier of two entries.
+  clients.push(detourClient(await labPipeline(lab.caPem, { ...limits, cache: { memory: false } }), 'no-tier'));
+  for (const maxEntries of (process.env.VARIANTS === '1' ? '2' : process.env.VARIANTS).split(',').map(Number))
+    clients.push(
+      detourClient(
+        await labPipeline(lab.caPem, { ...limits, cache: { memory: { maxEntries } } }),
+        `tier-of-${maxEntries}`,
+      ),
+    );
+}
 if (process.env.AB_BASE) {
   const { pathToFileURL } = await import('node:url');
   const base = (await import(
@@ -28,7 +39,10 @@ let serial = 0;
 const url = () => `${origin.ipUrl}/big?bytes=10240&n=${serial++}`;
 const times: Record<string, number[]> = Object.fromEntries(clients.map((c) => [c.name, []]));
 for (let i = 0; i < n + 200; i++) {
-  for (const client of clients) {
+  // A new order each time: a request pays for what the one before it left behind (got settles
+  // before its socket is back in the pool), so no client may always follow the same one.
+  const order = clients.map((c) => [Math.random(), c] as const).sort((a, b) => a[0] - b[0]);
+  for (const [, client] of order) {
     const started = performance.now();
     await client.get(url());
     if (i >= 200) times[client.name]!.push((performance.now() - started) * 1000);

@@ -40,7 +40,7 @@ export interface Won<T> {
 
 export async function runAttempt<T>(a: Attempt<T>): Promise<Won<T>> {
   const sentHeaders = await respond(a);
-  return readBody(a, sentHeaders);
+  return await readBody(a, sentHeaders);
 }
 
 /** Ask the strategy, retry a 403 once with the Referer, let the presets judge; returns the headers sent. */

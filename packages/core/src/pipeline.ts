@@ -92,15 +92,12 @@ export class Pipeline {
           logger,
           retarget: (call, url) => retargetCall(call, url, this.#options),
         }),
-        (next) => async (call) => next(this.#planned(call)), // which strategies, in which order
+        (next) => (call) => next(this.#planned(call)), // which strategies, in which order
         circuit && circuitLayer(circuit, (name) => this.#strategies.stageOf(name)), // refuse a dead host
         routeMemory && routeMemoryLayer(routeMemory, logger), // last winner first
         limiter && limiterLayer(limiter), // a global and a per-origin slot
       ],
-      async (call) => {
-        if (this.#closing.closed) throw closedError();
-        return runStrategies(context, call);
-      },
+      (call) => (this.#closing.closed ? Promise.reject(closedError()) : runStrategies(context, call)),
     );
   }
 
@@ -215,7 +212,8 @@ export class Pipeline {
     let held = false;
     try {
       const prepared = prepareCall(input, options, this.#options, this.#deps.cache);
-      const sink = await sinkFor(prepared);
+      const made = sinkFor(prepared);
+      const sink = made instanceof Promise ? await made : made; // fetch's sink is there at once
       // Closed while this call was in flight (e.g. toFile opening its target): settles like the others.
       if (this.#closing.closed) throw closedError();
       const outcome = await this.#run({ ...prepared, sink });

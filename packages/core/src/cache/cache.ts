@@ -232,7 +232,6 @@ export class Cache {
     const meta: CacheMeta = {
       v: 1,
       url,
-      ...(finalUrl !== url ? { finalUrl } : {}),
       strategy: candidate.strategy,
       status: candidate.status,
       contentType: candidate.contentType,
@@ -242,8 +241,9 @@ export class Cache {
       downgraded: candidate.downgraded,
       storedAt: now,
       expiresAt: now + policy.ttlMs,
-      ...(policy.private ? { private: true } : {}),
     };
+    if (finalUrl !== url) meta.finalUrl = finalUrl;
+    if (policy.private) meta.private = true;
     const hashed = this.#hashed(key);
     let stored = false;
     for (const tier of this.tiers) {

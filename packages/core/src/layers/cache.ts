@@ -4,25 +4,29 @@
  * when the rules allow (see cache/cache.ts), before the fetch is answered.
  */
 import type { Logger } from 'pino';
-import { type Cache, resultFromCache } from '../cache/cache.js';
+import { type Cache, type CacheCandidate, resultFromCache } from '../cache/cache.js';
 import { DetourError } from '../errors.js';
 import { matchesExpect } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import type { Call, Layer, Outcome, Store } from './types.js';
 
 export function cacheLayer(cache: Cache, logger: Logger): Layer {
-  return (next) => async (call) => {
-    const { keys } = call;
-    if (!keys) return next(call);
-    const hit = await lookup(cache, call, logger);
-    if (hit) return call.sink.fromMemory(hit);
-    const outcome = await next(call).catch(async (error: unknown) => {
-      if (error instanceof DetourError) await cache.setNegative(keys.cache, error).catch(() => false);
-      throw error;
-    });
-    await keep(cache, call, outcome, logger);
-    return outcome;
-  };
+  return (next) =>
+    async <T>(call: Call<T>): Promise<Outcome<T>> => {
+      const { keys } = call;
+      if (!keys) return next(call);
+      const hit = await lookup(cache, call, logger);
+      if (hit) return await call.sink.fromMemory(hit);
+      let outcome: Outcome<T>;
+      try {
+        outcome = await next(call);
+      } catch (error) {
+        if (error instanceof DetourError) await cache.setNegative(keys.cache, error).catch(() => false);
+        throw error;
+      }
+      await keep(cache, call, outcome, logger);
+      return outcome;
+    };
 }
 
 /** A usable entry as an outcome; an entry this fetch would refuse (size, kind) is not served. */
@@ -68,7 +72,19 @@ async function keep<T>(cache: Cache, call: Call<T>, outcome: Outcome<T>, logger:
   const store: Store | undefined =
     refused === undefined
       ? async (body, sha256) => {
-          const candidate = { ...info, url: call.input, bytes: body.length, sha256, headers };
+          const candidate: CacheCandidate = {
+            url: call.input,
+            finalUrl: info.finalUrl,
+            strategy: info.strategy,
+            status: info.status,
+            contentType: info.contentType,
+            bytes: body.length,
+            sha256,
+            insecure: info.insecure,
+            downgraded: info.downgraded,
+            degraded: info.degraded,
+            headers,
+          };
           const { stored, reason } = await cache.set(keys.cache, candidate, body);
           if (debug) logger.debug({ url, stored, reason }, stored ? 'cached' : 'not cached');
         }

@@ -8,33 +8,37 @@ import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../me
 import { routeKey } from '../memory/key.js';
 import { routeWinner } from '../memory/route-memory.js';
 import type { AttemptRecord, Stage } from '../types.js';
-import type { Layer } from './types.js';
+import type { Call, Layer, Outcome } from './types.js';
 
 export function circuitLayer(
   circuit: CircuitBreaker,
   stageOf: (strategy: string) => Stage | undefined,
 ): Layer {
-  return (next) => async (call) => {
-    const key = routeKey(call.url, call.fingerprint);
-    let ticket: CircuitTicket;
-    try {
-      ticket = circuit.shared ? await circuit.admit(key) : circuit.enter(key);
-    } catch (error) {
-      const lastResort = call.plan.filter((name) => stageOf(name) === 'last-resort');
-      if (!(error instanceof CircuitOpenError) || lastResort.length === 0) throw error;
-      return next({ ...call, plan: lastResort, exact: true, prior: [...call.prior, openRecord(error)] });
-    }
-    const outcome = await next(call).catch(async (error: unknown) => {
-      judge(circuit, ticket, error);
-      if (circuit.shared) await circuit.flush();
-      throw error;
-    });
-    // A placeholder means every real strategy failed: the host did not answer.
-    if (outcome.info.degraded) circuit.failure(ticket);
-    else circuit.success(ticket);
-    if (circuit.shared) await circuit.flush(); // other instances see it before we answer
-    return outcome;
-  };
+  return (next) =>
+    async <T>(call: Call<T>): Promise<Outcome<T>> => {
+      const key = routeKey(call.url, call.fingerprint);
+      let ticket: CircuitTicket;
+      try {
+        ticket = circuit.shared ? await circuit.admit(key) : circuit.enter(key);
+      } catch (error) {
+        const lastResort = call.plan.filter((name) => stageOf(name) === 'last-resort');
+        if (!(error instanceof CircuitOpenError) || lastResort.length === 0) throw error;
+        return next({ ...call, plan: lastResort, exact: true, prior: [...call.prior, openRecord(error)] });
+      }
+      let outcome: Outcome<T>;
+      try {
+        outcome = await next(call);
+      } catch (error) {
+        judge(circuit, ticket, error);
+        if (circuit.shared) await circuit.flush();
+        throw error;
+      }
+      // A placeholder means every real strategy failed: the host did not answer.
+      if (outcome.info.degraded) circuit.failure(ticket);
+      else circuit.success(ticket);
+      if (circuit.shared) await circuit.flush(); // other instances see it before we answer
+      return outcome;
+    };
 }
 
 function openRecord(error: CircuitOpenError): AttemptRecord {

@@ -7,23 +7,27 @@ import type { Logger } from 'pino';
 import { DetourError } from '../errors.js';
 import { type RouteMemory, type RoutePlan, routeWinner } from '../memory/route-memory.js';
 import type { AttemptRecord } from '../types.js';
-import type { Call, Layer } from './types.js';
+import type { Call, Layer, Outcome } from './types.js';
 
 export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
-  return (next) => async (call) => {
-    if (call.exact) return next(call);
-    const route = await order(memory, call, logger);
-    if (!route) return next(call);
-    // Nothing remembered: the order is the plan as it was.
-    const ordered = route.source === 'plan' ? call : { ...call, plan: route.order };
-    const outcome = await next(ordered).catch(async (error: unknown) => {
-      const attempts = error instanceof DetourError ? error.attempts : [];
-      await learn(memory, call, route, attempts, false, logger);
-      throw error;
-    });
-    await learn(memory, call, route, outcome.info.attempts, outcome.info.degraded, logger);
-    return outcome;
-  };
+  return (next) =>
+    async <T>(call: Call<T>): Promise<Outcome<T>> => {
+      if (call.exact) return next(call);
+      const route = await order(memory, call, logger);
+      if (!route) return next(call);
+      // Nothing remembered: the order is the plan as it was.
+      const ordered = route.source === 'plan' ? call : { ...call, plan: route.order };
+      let outcome: Outcome<T>;
+      try {
+        outcome = await next(ordered);
+      } catch (error) {
+        const attempts = error instanceof DetourError ? error.attempts : [];
+        await learn(memory, call, route, attempts, false, logger);
+        throw error;
+      }
+      await learn(memory, call, route, outcome.info.attempts, outcome.info.degraded, logger);
+      return outcome;
+    };
 }
 
 async function order<T>(memory: RouteMemory, call: Call<T>, logger: Logger): Promise<RoutePlan | undefined> {

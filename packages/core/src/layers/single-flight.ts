@@ -28,7 +28,7 @@ export function singleFlight(flight: SingleFlight<Outcome<Buffer>> = sharedDownl
       // The starter's deadline lives in the download itself; a joiner waits under its own.
       { signal, deadline: joining ? call.deadline : undefined },
     );
-    return sink.fromMemory(value);
+    return await sink.fromMemory(value);
   };
 }
 
