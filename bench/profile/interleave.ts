@@ -18,7 +18,9 @@ const clients: Client[] = [
 ];
 if (process.env.VARIANTS) {
   // What the cache costs, part by part: its layer without a tier, and a memory tier of two entries.
-  clients.push(detourClient(await labPipeline(lab.caPem, { ...limits, cache: { memory: false } }), 'no-tier'));
+  clients.push(
+    detourClient(await labPipeline(lab.caPem, { ...limits, cache: { memory: false } }), 'no-tier'),
+  );
   for (const maxEntries of (process.env.VARIANTS === '1' ? '2' : process.env.VARIANTS).split(',').map(Number))
     clients.push(
       detourClient(

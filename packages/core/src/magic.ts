@@ -14,9 +14,12 @@ export type ExpectKind = 'image' | 'audio' | 'video' | 'media' | 'any';
 /** Bytes needed to recognise every format below (OggS page header + `OpusHead`: 36). */
 export const SNIFF_BYTES = 40;
 
-const ascii = (bytes: Uint8Array, start: number, text: string) =>
-  bytes.length >= start + text.length &&
-  text.split('').every((ch, i) => bytes[start + i] === ch.charCodeAt(0));
+/** Whether `bytes` holds `text` (one byte per character) at `start`. Runs on every body: no allocation. */
+function ascii(bytes: Uint8Array, start: number, text: string): boolean {
+  if (bytes.length < start + text.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
 
 /** The image format of a body from its first bytes, or null when it is not an image we know. */
 export function sniffImage(head: Uint8Array): ImageFormat | null {

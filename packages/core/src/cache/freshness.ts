@@ -11,9 +11,12 @@ export interface CachePolicy {
   reason?: string;
 }
 
-function directives(value: HeaderValue): Map<string, string | true> {
+const NONE: ReadonlyMap<string, string | true> = new Map();
+
+function directives(value: HeaderValue): ReadonlyMap<string, string | true> {
+  if (value === undefined || value === '') return NONE; // most responses: nothing to parse
   const out = new Map<string, string | true>();
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  const text = Array.isArray(value) ? value.join(',') : value;
   for (const part of text.split(',')) {
     const [rawName, ...rest] = part.split('=');
     const name = rawName?.trim().toLowerCase();
