@@ -3,10 +3,11 @@
  * 10 KiB fetches through one pipeline against a lab HTTPS origin in its own process. Run with
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile/happy-path.ts [client] [n] [c]
  * (TSX_TSCONFIG_PATH=bench/tsconfig.json, NODE_EXTRA_CA_CERTS unset: the `ca` option is used).
- * client: detour | detour-nocache | got | undici. ORIGINS=100 spreads the fetches round-robin over
+ * client: detour | detour-nocache | detour-bare (no cache, circuit, route memory, limits) | transport
+ * (Detour's transport alone, the body read under its rules) | got | undici. ORIGINS=100 spreads the fetches round-robin over
  * that many origins (figure 5's shape; with c=256 set DETOUR_GLOBAL=256).
  */
-import { gotClient, undiciClient } from '../lib/clients.js';
+import { type Client, gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
@@ -19,15 +20,30 @@ const lab = await startLabProcess(
 const origins = Object.values(lab.servers).map((server) => server.ipUrl);
 const global = Number(process.env.DETOUR_GLOBAL ?? 64);
 const limits = originCount > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
+const bare = {
+  cache: false,
+  circuit: false,
+  routeMemory: false,
+  concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY },
+} as const;
 const client =
   which === 'got'
     ? gotClient(lab.caPem)
     : which === 'undici'
       ? undiciClient(lab.caPem)
-      : detourClient(
-          await labPipeline(lab.caPem, which === 'detour-nocache' ? { ...limits, cache: false } : limits),
-          which,
-        );
+      : which === 'transport'
+        ? await transportClient(lab.caPem)
+        : detourClient(
+            await labPipeline(
+              lab.caPem,
+              which === 'detour-nocache'
+                ? { ...limits, cache: false }
+                : which === 'detour-bare'
+                  ? bare
+                  : limits,
+            ),
+            which,
+          );
 let serial = 0;
 const url = () => {
   const n = serial++;
@@ -49,3 +65,32 @@ console.log(
 );
 await client.close();
 await lab.close();
+
+/** Detour's transport alone (no pipeline): got over the agent pool, the body read and hashed under its rules. */
+async function transportClient(caPem: string): Promise<Client> {
+  const { Transport } = await import('../../packages/core/src/transport/transport.js');
+  const { BodyCheck } = await import('../../packages/core/src/body.js');
+  const { readBody } = await import('../../packages/core/src/read-body.js');
+  const { rootCertificates } = await import('node:tls');
+  const transport = new Transport({});
+  const tls = { rejectUnauthorized: true, ca: [...rootCertificates, caPem] };
+  return {
+    name: 'transport',
+    async get(u: string) {
+      const signal = new AbortController().signal;
+      const req = {
+        url: new URL(u),
+        headers: { 'user-agent': 'detour/0.1' },
+        route: { kind: 'direct' },
+        tls,
+      };
+      const res = await transport.request({ ...req, allowPrivateNetwork: true } as never, signal);
+      const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
+      const body = await readBody(res.body, check, signal);
+      return check.sha256 ? body.length : 0;
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}

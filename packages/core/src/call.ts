@@ -15,13 +15,18 @@ import { stripCredentials } from './redact.js';
 import type { FetchOptions } from './types.js';
 import { parseTargetUrl } from './url.js';
 
-/** A call before its sink is chosen (a file target is opened only once the input passed its checks). */
-export type PreparedCall = Omit<Call<unknown>, 'sink'>;
+/**
+ * A call before its sink is chosen (a file target is opened only once the input passed its checks).
+ * `sink` is there, undefined: giving it a value then replaces a key instead of adding one (V8 adds
+ * a key to a spread copy through a slow path, ~1 µs a key on Node 20).
+ */
+export type PreparedCall = Omit<Call<unknown>, 'sink'> & { readonly sink: undefined };
 
 /** Check a fetch's input and resolve it against the pipeline's options; throws usage errors for bad input. */
 export function prepareCall(
   input: string | URL,
-  options: FetchOptions & { signal: AbortSignal },
+  options: FetchOptions,
+  signal: AbortSignal,
   defaults: ResolvedPipelineOptions,
   cache: Cache | undefined,
 ): PreparedCall {
@@ -31,7 +36,7 @@ export function prepareCall(
     expectedBytes !== undefined && options.expectedBytes === undefined
       ? { ...options, expectedBytes }
       : options;
-  const checked = checkOptions(merged, defaults);
+  const checked = checkOptions(merged, signal, defaults);
   const target = url === parsed ? parsed : parseTargetUrl(url);
   return {
     input: parsed,
@@ -44,6 +49,7 @@ export function prepareCall(
     exact: false,
     fingerprint: '',
     prior: [],
+    sink: undefined,
   };
 }
 
@@ -52,14 +58,15 @@ export function retargetCall<T>(call: Call<T>, next: string, defaults: ResolvedP
   const { url, expectedBytes } = prepareUrl(defaults.presets, parseTargetUrl(next));
   const options =
     expectedBytes !== undefined && call.options.expectedBytes === undefined
-      ? checkOptions({ ...call.options, expectedBytes }, defaults)
+      ? checkOptions({ ...call.options, expectedBytes }, call.options.signal, defaults)
       : call.options;
   return { ...call, url: parseTargetUrl(url), options };
 }
 
 /** Resolve and check the limits a fetch runs under (once per fetch). */
 export function checkOptions(
-  options: FetchOptions & { signal: AbortSignal },
+  options: FetchOptions,
+  signal: AbortSignal,
   defaults: ResolvedPipelineOptions,
 ): CallOptions {
   checkHeaders(options.headers, 'fetch headers');
@@ -77,7 +84,13 @@ export function checkOptions(
       code: 'DETOUR_TOO_LARGE',
     });
   }
-  return { ...options, maxBytes, timeoutMs };
+  // The keys set here come first and are then given their values: a spread copy with keys added
+  // after it costs ~1 µs a key on Node 20, a copy into a literal's keys does not.
+  const checked: CallOptions = { signal, maxBytes, timeoutMs, ...options };
+  checked.signal = signal;
+  checked.maxBytes = maxBytes;
+  checked.timeoutMs = timeoutMs;
+  return checked;
 }
 
 function positive(name: string, value: number): void {

@@ -38,22 +38,21 @@ export class Closing {
   }
 
   /**
-   * The options a public call runs under: its signal also fires on close(). Without a caller
-   * signal the pipeline's own is used as is (no allocation on the hot path).
+   * The signal a public call runs under: the caller's, and also close(). Without a caller signal
+   * the pipeline's own is used as is (no allocation on the hot path).
    */
-  scope(options: FetchOptions): { options: FetchOptions & { signal: AbortSignal }; dispose: () => void } {
+  scope(options: FetchOptions): { signal: AbortSignal; dispose: () => void } {
     const closing = this.#controller.signal;
     const caller = options.signal;
-    if (!caller) return { options: { ...options, signal: closing }, dispose: noop };
-    if (caller.aborted || closing.aborted) {
-      return { options: { ...options, signal: caller.aborted ? caller : closing }, dispose: noop };
-    }
+    if (!caller) return { signal: closing, dispose: noop };
+    if (caller.aborted || closing.aborted)
+      return { signal: caller.aborted ? caller : closing, dispose: noop };
     const controller = new AbortController();
     const onCaller = () => controller.abort(caller.reason);
     caller.addEventListener('abort', onCaller, { once: true });
     const stopClose = onAbort(closing, () => controller.abort(closing.reason));
     return {
-      options: { ...options, signal: controller.signal },
+      signal: controller.signal,
       dispose: () => {
         caller.removeEventListener('abort', onCaller);
         stopClose();

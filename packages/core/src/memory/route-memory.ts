@@ -121,26 +121,26 @@ export class StoreRouteMemory implements RouteMemory {
   }
 
   async order(url: URL, fingerprint: string, plan: readonly string[]): Promise<RoutePlan> {
-    const base = { plan: [...plan] };
     const key = PREFIX + routeKey(url, fingerprint);
     const entry = await this.#read(key);
-    if (!entry || !plan.includes(entry.winner)) return { ...base, order: [...plan], source: 'plan' };
+    // Literals, not `{ ...base, order }`: a key added after a spread costs ~1 µs on Node 20.
+    if (!entry || !plan.includes(entry.winner)) return { plan: [...plan], order: [...plan], source: 'plan' };
     const now = this.#now();
-    if (entry.winner === plan[0])
-      return { ...base, order: [...plan], source: 'remembered', winner: entry.winner };
+    const winner = entry.winner;
+    if (winner === plan[0]) return { plan: [...plan], order: [...plan], source: 'remembered', winner };
     const dueByTime = this.reprobeAfterMs > 0 && now - entry.probedAt >= this.reprobeAfterMs;
     const dueByCount = this.reprobeEvery > 0 && entry.uses + 1 >= this.reprobeEvery;
     if (dueByTime || dueByCount) {
       // Claim the probe, so that concurrent requests keep using the winner meanwhile.
       await this.#write(key, { ...entry, probedAt: now, uses: 0 });
-      return { ...base, order: [...plan], source: 'reprobe', winner: entry.winner };
+      return { plan: [...plan], order: [...plan], source: 'reprobe', winner };
     }
     if (this.reprobeEvery > 0) await this.#write(key, { ...entry, uses: entry.uses + 1 });
     return {
-      ...base,
-      order: [entry.winner, ...plan.filter((name) => name !== entry.winner)],
+      plan: [...plan],
+      order: [winner, ...plan.filter((name) => name !== winner)],
       source: 'remembered',
-      winner: entry.winner,
+      winner,
     };
   }
 
