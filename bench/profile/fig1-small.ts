@@ -5,7 +5,7 @@
  *   node bench/profile/bundle.mjs fig1-small.ts [runs] [concurrency]   (BUNDLE_NODE_FLAGS=--expose-gc)
  */
 import type { PipelineOptions } from '@detour/core';
-import { type Client, gotClient } from '../lib/clients.js';
+import { type Client, gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';

@@ -247,9 +247,15 @@ export class Cache {
     if (policy.private) meta.private = true;
     const hashed = this.#hashed(key);
     let stored = false;
+    const entry: CacheEntry = { meta, body };
     for (const tier of this.tiers) {
       if (policy.private && tier.shared) continue;
-      stored = (await this.#put(tier, hashed, { meta, body })) || stored;
+      try {
+        await tier.set(hashed, entry);
+        stored = true;
+      } catch (error) {
+        this.#warn(error, tier, 'write');
+      }
     }
     return stored ? { stored } : { stored, reason: 'store failed' };
   }

@@ -11,6 +11,8 @@ export interface MemoryCacheOptions {
   now?: Clock;
 }
 
+const DONE = Promise.resolve();
+
 export const MEMORY_CACHE_DEFAULTS = { maxBytes: 32 * 1024 * 1024, maxEntries: 256 } as const;
 
 /**
@@ -43,7 +45,18 @@ export class MemoryCacheStore implements CacheStore {
     return this.#entries.size;
   }
 
-  async get(key: string): Promise<CacheEntry | undefined> {
+  // Plain functions returning settled promises, not `async` ones: every fetch through the cache
+  // calls both, and an async frame is one more promise and microtask each.
+  get(key: string): Promise<CacheEntry | undefined> {
+    return Promise.resolve(this.#get(key));
+  }
+
+  set(key: string, entry: CacheEntry): Promise<void> {
+    this.#set(key, entry);
+    return DONE;
+  }
+
+  #get(key: string): CacheEntry | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     this.#remove(key);
@@ -53,14 +66,15 @@ export class MemoryCacheStore implements CacheStore {
     return { meta: { ...entry.meta }, body: Buffer.from(entry.body) };
   }
 
-  async set(key: string, entry: CacheEntry): Promise<void> {
+  #set(key: string, entry: CacheEntry): void {
     this.#remove(key);
     if (entry.body.length > this.maxEntryBytes || this.maxEntries === 0) return;
     this.#entries.set(key, { meta: { ...entry.meta }, body: Buffer.from(entry.body) });
     this.#bytes += entry.body.length;
-    for (const oldest of this.#entries.keys()) {
-      if (this.#bytes <= this.maxBytes && this.#entries.size <= this.maxEntries) break;
-      this.#remove(oldest);
+    while (this.#bytes > this.maxBytes || this.#entries.size > this.maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#remove(oldest.value);
     }
   }
 
