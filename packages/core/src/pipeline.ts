@@ -23,13 +23,13 @@ import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
 import { canRescue, runStrategies } from './orchestrator.js';
 import { StrategyRegistry } from './registry.js';
+import { resultOf } from './result.js';
 import { fileSink, memorySink, streamSink } from './sinks.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import {
   DIRECT,
   type FetchOptions,
   type FetchResult,
-  type FetchResultInfo,
   type FileResult,
   type HttpTransport,
   type Route,
@@ -237,28 +237,4 @@ export class Pipeline {
       if (!held) dispose();
     }
   }
-}
-
-/**
- * A result's fields, written out: on Node 20, `{ ...info, bytes, sha256, body }` costs ~1 µs for
- * each key added after the spread (a slow path of V8's); a literal, then keys set on it, costs
- * ~50 ns. A key added to FetchResultInfo must be added here too (the type checks required ones).
- */
-function resultOf(info: Outcome<unknown>['info']): Omit<FetchResultInfo, 'bytes' | 'sha256'> {
-  const result: Omit<FetchResultInfo, 'bytes' | 'sha256'> = {
-    ok: info.ok,
-    url: info.url,
-    finalUrl: info.finalUrl,
-    strategy: info.strategy,
-    degraded: info.degraded,
-    fromCache: info.fromCache,
-    contentType: info.contentType,
-    attempts: info.attempts,
-    insecure: info.insecure,
-    downgraded: info.downgraded,
-    status: info.status,
-    format: info.format,
-  };
-  if (info.degradedReason !== undefined) result.degradedReason = info.degradedReason;
-  return result;
 }
