@@ -6,7 +6,8 @@ import { type BodyCheck, BodyGuard } from './body.js';
  * collector, { signal })`, without what that costs a small fetch (measured, bench figure 1): the
  * AbortController and DOMException of `stream.pipeline`, and a guard stream (the chunks go
  * through `BodyCheck#check()`, and the body is hashed once at the end instead of chunk by chunk).
- * Every way out destroys both streams and removes every listener.
+ * Every way out destroys the body (and a guard stream given instead of a check) and removes every
+ * listener.
  */
 export function readBody(body: Readable, rules: BodyCheck | BodyGuard, signal: AbortSignal): Promise<Buffer> {
   // A BodyGuard given here is used for its rules only (its verdict still settles), not as a stream.

@@ -15,8 +15,8 @@ export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
       if (call.exact) return next(call);
       const route = await order(memory, call, logger);
       if (!route) return next(call);
-      // Nothing remembered: the order is the plan as it was.
-      const ordered = route.source === 'plan' ? call : { ...call, plan: route.order };
+      // Nothing remembered (the order is the plan as it was): the call as it is.
+      const ordered = sameOrder(route.order, call.plan) ? call : { ...call, plan: route.order };
       let outcome: Outcome<T>;
       try {
         outcome = await next(ordered);
@@ -28,6 +28,10 @@ export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
       await learn(memory, call, route, outcome.info.attempts, outcome.info.degraded, logger);
       return outcome;
     };
+}
+
+function sameOrder(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 async function order<T>(memory: RouteMemory, call: Call<T>, logger: Logger): Promise<RoutePlan | undefined> {
