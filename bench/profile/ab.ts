@@ -4,29 +4,21 @@
  *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/ab.ts [rounds]
  * AB_BASE=<another checkout of the repo> adds that tree's Detour (e.g. main) to the same run.
  */
-import { pathToFileURL } from 'node:url';
-import { type Client, gotClient } from '../lib/clients.js';
-import { detourClient, labPipeline } from '../lib/detour.js';
+import { BodyCheck } from '../../packages/core/src/body.js';
+import { readBody } from '../../packages/core/src/read-body.js';
+import type { Client } from '../lib/clients.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { summarize } from '../stats.js';
+import { baseClients, checkoutClients, labTransport, transportClient } from './clients.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const lab = await startLabProcess({ origin: { kind: 'https' } });
 const origin = lab.servers.origin!;
-const limits = { concurrency: { global: 64, perHost: 64 } };
-const clients: Client[] = [
-  gotClient(lab.caPem),
-  detourClient(await labPipeline(lab.caPem, limits), 'detour'),
-  detourClient(await labPipeline(lab.caPem, { ...limits, cache: false }), 'detour-nocache'),
-];
+const clients: Client[] = await baseClients(lab.caPem);
 if (process.env.AB_TRANSPORT) {
-  // Detour's transport alone (no pipeline): got over the agent pool, the body read under a guard.
-  const { Transport } = await import('../../packages/core/src/transport/transport.js');
-  const { BodyGuard } = await import('../../packages/core/src/body.js');
-  const { readBody } = await import('../../packages/core/src/read-body.js');
-  const transport = new Transport({});
-  const tls = { rejectUnauthorized: true, ca: [...(await import('node:tls')).rootCertificates, lab.caPem] };
+  // Detour's transport alone, and under the kit (strictAttempt: redirects, retries): no pipeline.
+  const { transport, tls } = labTransport(lab.caPem);
   const { strictAttempt } = await import('../../packages/core/src/kit/strict-attempt.js');
   clients.push({
     name: 'kit',
@@ -34,7 +26,7 @@ if (process.env.AB_TRANSPORT) {
       const signal = new AbortController().signal;
       const req = {
         url: new URL(u),
-        headers: { 'user-agent': 'x', 'accept-encoding': 'gzip, deflate, br' },
+        headers: { 'user-agent': 'detour/0.1' },
         route: { kind: 'direct' },
         tls,
         allowPrivateNetwork: true,
@@ -42,41 +34,17 @@ if (process.env.AB_TRANSPORT) {
         limits: { maxBytes: 1e9, maxRedirects: 5, maxRetries: 1, maxRetryAfterMs: 1000 },
       };
       const res = await strictAttempt(req as never, signal);
-      const body = await readBody(res.body, new BodyGuard({ maxBytes: 1e9, expect: 'any' }, null), signal);
-      return body.length;
-    },
-    async close() {},
-  });
-  clients.push({
-    name: 'transport',
-    async get(u: string) {
-      const signal = new AbortController().signal;
-      const res = await transport.request(
-        {
-          url: new URL(u),
-          headers: { 'user-agent': 'x', 'accept-encoding': 'gzip, deflate, br' },
-          route: { kind: 'direct' },
-          tls,
-          allowPrivateNetwork: true,
-        } as never,
-        signal,
-      );
-      const body = await readBody(res.body, new BodyGuard({ maxBytes: 1e9, expect: 'any' }, null), signal);
-      return body.length;
+      const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
+      const body = await readBody(res.body, check, signal);
+      return check.sha256 ? body.length : 0;
     },
     async close() {
       transport.close();
     },
   });
+  clients.push(transportClient(lab.caPem));
 }
-if (process.env.AB_BASE) {
-  const base = (await import(
-    pathToFileURL(`${process.env.AB_BASE}/packages/core/src/index.ts`).href
-  )) as typeof import('@detour/core');
-  const options = { allowPrivateNetwork: true, ca: lab.caPem, proxy: false as const, ...limits };
-  clients.push(detourClient(base.createPipeline(options), 'base'));
-  clients.push(detourClient(base.createPipeline({ ...options, cache: false }), 'base-nocache'));
-}
+if (process.env.AB_BASE) clients.push(...(await checkoutClients(lab.caPem, process.env.AB_BASE)));
 const push = (into: Record<string, number[]>, name: string, value: number) => {
   into[name] = [...(into[name] ?? []), value];
 };

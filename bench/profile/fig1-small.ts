@@ -11,12 +11,13 @@ import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { collectGarbage } from '../lib/proc.js';
 import { summarize } from '../stats.js';
+import { PROFILE_LIMITS, transportClient } from './clients.js';
 
 const runs = Number(process.argv[2] ?? 9);
 const c = Number(process.argv[3] ?? 64);
 const total = c === 1 ? 300 : 1280;
 const lab = await startLabProcess({ origin: { kind: 'https' } });
-const limits = { concurrency: { global: 64, perHost: 64 } };
+const limits = PROFILE_LIMITS;
 const variants: Array<[string, PipelineOptions]> = [
   ['detour', limits],
   ['detour, no cache', { ...limits, cache: false }],
@@ -44,37 +45,10 @@ const variants: Array<[string, PipelineOptions]> = [
 const clients: Client[] = [gotClient(lab.caPem)];
 for (const [name, options] of variants)
   clients.push(detourClient(await labPipeline(lab.caPem, options), name));
-if (process.env.TRANSPORT) {
-  // Detour's transport alone (no pipeline): got over the agent pool, the body read under its rules.
-  const { Transport } = await import('../../packages/core/src/transport/transport.js');
-  const { BodyCheck } = await import('../../packages/core/src/body.js');
-  const { readBody } = await import('../../packages/core/src/read-body.js');
-  const { rootCertificates } = await import('node:tls');
-  const transport = new Transport({});
-  const tls = { rejectUnauthorized: true, ca: [...rootCertificates, lab.caPem] };
-  clients.push({
-    name: 'transport alone',
-    async get(u: string) {
-      const signal = new AbortController().signal;
-      const res = await transport.request(
-        {
-          url: new URL(u),
-          headers: { 'user-agent': 'detour/0.1', 'accept-encoding': 'gzip, deflate, br' },
-          route: { kind: 'direct' },
-          tls,
-          allowPrivateNetwork: true,
-        } as never,
-        signal,
-      );
-      const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
-      const body = await readBody(res.body, check, signal);
-      return body.length + check.sha256.length * 0;
-    },
-    async close() {
-      transport.close();
-    },
-  });
-}
+// UNDICI=1: undici takes its turn too, as in figure 1 (the client after it pays for what it leaves).
+if (process.env.UNDICI) clients.push(undiciClient(lab.caPem));
+// Detour's transport alone (no pipeline): got over the agent pool, the body read under its rules.
+if (process.env.TRANSPORT) clients.push(transportClient(lab.caPem, 'transport alone'));
 let serial = 0;
 const url = () => `${lab.servers.origin!.ipUrl}/big?bytes=10240&n=${serial++}`;
 const lat: Record<string, number[]> = Object.fromEntries(clients.map((x) => [x.name, []]));

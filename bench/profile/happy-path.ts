@@ -7,10 +7,11 @@
  * (Detour's transport alone, the body read under its rules) | got | undici. ORIGINS=100 spreads the fetches round-robin over
  * that many origins (figure 5's shape; with c=256 set DETOUR_GLOBAL=256).
  */
-import { type Client, gotClient, undiciClient } from '../lib/clients.js';
+import { gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
+import { transportClient } from './clients.js';
 
 const [which = 'detour', n = '2000', c = '1', bytes = '10240'] = process.argv.slice(2);
 const originCount = Number(process.env.ORIGINS ?? 1);
@@ -32,7 +33,7 @@ const client =
     : which === 'undici'
       ? undiciClient(lab.caPem)
       : which === 'transport'
-        ? await transportClient(lab.caPem)
+        ? transportClient(lab.caPem)
         : detourClient(
             await labPipeline(
               lab.caPem,
@@ -65,32 +66,3 @@ console.log(
 );
 await client.close();
 await lab.close();
-
-/** Detour's transport alone (no pipeline): got over the agent pool, the body read and hashed under its rules. */
-async function transportClient(caPem: string): Promise<Client> {
-  const { Transport } = await import('../../packages/core/src/transport/transport.js');
-  const { BodyCheck } = await import('../../packages/core/src/body.js');
-  const { readBody } = await import('../../packages/core/src/read-body.js');
-  const { rootCertificates } = await import('node:tls');
-  const transport = new Transport({});
-  const tls = { rejectUnauthorized: true, ca: [...rootCertificates, caPem] };
-  return {
-    name: 'transport',
-    async get(u: string) {
-      const signal = new AbortController().signal;
-      const req = {
-        url: new URL(u),
-        headers: { 'user-agent': 'detour/0.1' },
-        route: { kind: 'direct' },
-        tls,
-      };
-      const res = await transport.request({ ...req, allowPrivateNetwork: true } as never, signal);
-      const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
-      const body = await readBody(res.body, check, signal);
-      return check.sha256 ? body.length : 0;
-    },
-    async close() {
-      transport.close();
-    },
-  };
-}

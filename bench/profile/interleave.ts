@@ -3,19 +3,16 @@
  * alone, pipeline variants), so that every client sees the same machine at the same moment:
  *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/interleave.ts [n]
  */
-import { type Client, gotClient } from '../lib/clients.js';
+import type { Client } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
+import { baseClients, checkoutClients, PROFILE_LIMITS } from './clients.js';
 
 const n = Number(process.argv[2] ?? 2000);
 const lab = await startLabProcess({ origin: { kind: 'https' } });
 const origin = lab.servers.origin!;
-const limits = { concurrency: { global: 64, perHost: 64 } };
-const clients: Client[] = [
-  gotClient(lab.caPem),
-  detourClient(await labPipeline(lab.caPem, limits), 'detour'),
-  detourClient(await labPipeline(lab.caPem, { ...limits, cache: false }), 'detour-nocache'),
-];
+const limits = PROFILE_LIMITS;
+const clients: Client[] = await baseClients(lab.caPem);
 if (process.env.VARIANTS) {
   // What the cache costs, part by part: its layer without a tier, and a memory tier of two entries.
   clients.push(
@@ -29,14 +26,7 @@ if (process.env.VARIANTS) {
       ),
     );
 }
-if (process.env.AB_BASE) {
-  const { pathToFileURL } = await import('node:url');
-  const base = (await import(
-    pathToFileURL(`${process.env.AB_BASE}/packages/core/src/index.ts`).href
-  )) as typeof import('@detour/core');
-  const options = { allowPrivateNetwork: true, ca: lab.caPem, proxy: false as const, ...limits };
-  clients.push(detourClient(base.createPipeline(options), 'base'));
-}
+if (process.env.AB_BASE) clients.push(...(await checkoutClients(lab.caPem, process.env.AB_BASE)));
 let serial = 0;
 const url = () => `${origin.ipUrl}/big?bytes=10240&n=${serial++}`;
 const times: Record<string, number[]> = Object.fromEntries(clients.map((c) => [c.name, []]));

@@ -137,11 +137,9 @@ export class BodyCheck {
     this.#rules.onBytes?.(this.bytes, false);
     if (!this.#head) {
       // A reader that keeps the whole body sniffs it at the end; a stream keeps its first bytes.
-      if (hash && (this.#sniffed?.length ?? 0) < SNIFF_BYTES)
-        this.#sniffed = Buffer.concat([
-          this.#sniffed ?? EMPTY,
-          chunk.subarray(0, SNIFF_BYTES - (this.#sniffed?.length ?? 0)),
-        ]);
+      const sniffed = this.#sniffed ?? EMPTY;
+      if (hash && sniffed.length < SNIFF_BYTES)
+        this.#sniffed = Buffer.concat([sniffed, chunk.subarray(0, SNIFF_BYTES - sniffed.length)]);
       this.onPassed?.();
       return chunk;
     }

@@ -1,0 +1,70 @@
+/**
+ * The clients the profiling scripts share (not part of `pnpm bench`): got and Detour as figure 1
+ * sets them up, Detour's transport alone, and Detour from another checkout (`AB_BASE`).
+ */
+import { rootCertificates } from 'node:tls';
+import { pathToFileURL } from 'node:url';
+import { BodyCheck } from '../../packages/core/src/body.js';
+import { readBody } from '../../packages/core/src/read-body.js';
+import { Transport } from '../../packages/core/src/transport/transport.js';
+import { type Client, gotClient } from '../lib/clients.js';
+import { detourClient, labPipeline } from '../lib/detour.js';
+
+/** Figure 1's limits: the clients' 64 in flight never queue in Detour's limiter. */
+export const PROFILE_LIMITS = { concurrency: { global: 64, perHost: 64 } };
+
+/** Raw got, Detour with its defaults, and Detour without its cache. */
+export async function baseClients(caPem: string): Promise<Client[]> {
+  return [
+    gotClient(caPem),
+    detourClient(await labPipeline(caPem, PROFILE_LIMITS), 'detour'),
+    detourClient(await labPipeline(caPem, { ...PROFILE_LIMITS, cache: false }), 'detour-nocache'),
+  ];
+}
+
+/** Detour's transport over the agent pool, trusting the lab CA besides Node's roots. */
+export function labTransport(caPem: string): { transport: Transport; tls: object } {
+  return {
+    transport: new Transport({}),
+    tls: { rejectUnauthorized: true, ca: [...rootCertificates, caPem] },
+  };
+}
+
+/** Detour's transport alone (no pipeline): the body read and hashed under its rules, as `fetch()` does. */
+export function transportClient(caPem: string, name = 'transport'): Client {
+  const { transport, tls } = labTransport(caPem);
+  return {
+    name,
+    async get(u: string) {
+      const signal = new AbortController().signal;
+      const req = {
+        url: new URL(u),
+        headers: { 'user-agent': 'detour/0.1' },
+        route: { kind: 'direct' },
+        tls,
+      };
+      const res = await transport.request({ ...req, allowPrivateNetwork: true } as never, signal);
+      const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
+      const body = await readBody(res.body, check, signal);
+      return check.sha256 ? body.length : 0;
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}
+
+/**
+ * Detour from another checkout of the repo (`AB_BASE`, its TypeScript sources: run under tsx, not
+ * bundled), with and without its cache, in the same run as this tree's.
+ */
+export async function checkoutClients(caPem: string, checkout: string): Promise<Client[]> {
+  const base = (await import(
+    pathToFileURL(`${checkout}/packages/core/src/index.ts`).href
+  )) as typeof import('@detour/core');
+  const options = { allowPrivateNetwork: true, ca: caPem, proxy: false as const, ...PROFILE_LIMITS };
+  return [
+    detourClient(base.createPipeline(options), 'base'),
+    detourClient(base.createPipeline({ ...options, cache: false }), 'base-nocache'),
+  ];
+}
