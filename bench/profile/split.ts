@@ -1,0 +1,78 @@
+/**
+ * Where a client's sequential latency goes: wall time, this process's CPU and GC pause per fetch,
+ * the clients interleaved in blocks (random order each round).
+ *   BUNDLE_NODE_FLAGS=--expose-gc node bench/profile/bundle.mjs split.ts [rounds] [per block] [c]
+ * MORE=1 adds Detour without its memory tier and Detour bare (no cache, circuit, memory, limits).
+ * CPU ≈ wall here means the client, not the network, sets the pace.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { gotClient } from '../lib/clients.js';
+import { detourClient, labPipeline } from '../lib/detour.js';
+import { startLabProcess } from '../lib/lab-process.js';
+import { runLoad } from '../lib/load.js';
+import { collectGarbage } from '../lib/proc.js';
+import { summarize } from '../stats.js';
+import { PROFILE_LIMITS, transportClient } from './clients.js';
+
+const rounds = Number(process.argv[2] ?? 10);
+const block = Number(process.argv[3] ?? 300);
+const c = Number(process.argv[4] ?? 1);
+const lab = await startLabProcess({ origin: { kind: 'https' } });
+const clients = [
+  gotClient(lab.caPem),
+  transportClient(lab.caPem, 'transport'),
+  detourClient(await labPipeline(lab.caPem, PROFILE_LIMITS), 'detour'),
+  detourClient(await labPipeline(lab.caPem, { ...PROFILE_LIMITS, cache: false }), 'detour-nocache'),
+  ...(process.env.MORE
+    ? [
+        detourClient(
+          await labPipeline(lab.caPem, { ...PROFILE_LIMITS, cache: { memory: false } }),
+          'detour-notier',
+        ),
+        detourClient(
+          await labPipeline(lab.caPem, {
+            cache: false,
+            circuit: false,
+            routeMemory: false,
+            concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY },
+          }),
+          'detour-bare',
+        ),
+      ]
+    : []),
+];
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+let serial = 0;
+const url = () => `${lab.servers.origin!.ipUrl}/big?bytes=10240&n=${serial++}`;
+const acc: Record<string, { med: number[]; wall: number; cpu: number; gc: number; n: number }> = {};
+for (const client of clients) acc[client.name] = { med: [], wall: 0, cpu: 0, gc: 0, n: 0 };
+for (let round = 0; round < rounds; round++) {
+  const order = [...clients].sort(() => Math.random() - 0.5);
+  for (const client of order) {
+    await runLoad(50, c, () => client.get(url()));
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 20));
+    gcMs = 0;
+    const cpu = process.cpuUsage();
+    const load = await runLoad(block, c, () => client.get(url()));
+    const used = process.cpuUsage(cpu);
+    await new Promise((r) => setImmediate(r));
+    const a = acc[client.name]!;
+    a.med.push(summarize(load.latencies).median);
+    a.wall += load.wallMs;
+    a.cpu += (used.user + used.system) / 1000;
+    a.gc += gcMs;
+    a.n += block;
+  }
+}
+const base = acc.got!;
+const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+for (const [name, a] of Object.entries(acc))
+  console.log(
+    `${name.padEnd(15)} median ${(med(a.med) * 1000).toFixed(0).padStart(5)} µs (×${(med(a.med) / med(base.med)).toFixed(2)})  wall/fetch ${((a.wall / a.n) * 1000).toFixed(0).padStart(5)} µs  cpu/fetch ${((a.cpu / a.n) * 1000).toFixed(0).padStart(5)} µs  gc/fetch ${((a.gc / a.n) * 1000).toFixed(1).padStart(5)} µs`,
+  );
+for (const client of clients) await client.close();
+await lab.close();
