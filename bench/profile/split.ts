@@ -47,8 +47,11 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 let serial = 0;
 const url = () => `${lab.servers.origin!.ipUrl}/big?bytes=10240&n=${serial++}`;
-const acc: Record<string, { med: number[]; wall: number; cpu: number; gc: number; n: number }> = {};
-for (const client of clients) acc[client.name] = { med: [], wall: 0, cpu: 0, gc: 0, n: 0 };
+const acc: Record<
+  string,
+  { med: number[]; cpus: number[]; wall: number; cpu: number; gc: number; n: number }
+> = {};
+for (const client of clients) acc[client.name] = { med: [], cpus: [], wall: 0, cpu: 0, gc: 0, n: 0 };
 for (let round = 0; round < rounds; round++) {
   const order = [...clients].sort(() => Math.random() - 0.5);
   for (const client of order) {
@@ -64,15 +67,18 @@ for (let round = 0; round < rounds; round++) {
     a.med.push(summarize(load.latencies).median);
     a.wall += load.wallMs;
     a.cpu += (used.user + used.system) / 1000;
+    a.cpus.push((used.user + used.system) / block);
     a.gc += gcMs;
     a.n += block;
   }
 }
 const base = acc.got!;
 const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+// Paired: each round's ratio to got's block in the same round, then the median over rounds.
+const paired = (xs: number[], ys: number[]) => med(xs.map((x, i) => x / ys[i]!)).toFixed(2);
 for (const [name, a] of Object.entries(acc))
   console.log(
-    `${name.padEnd(15)} median ${(med(a.med) * 1000).toFixed(0).padStart(5)} µs (×${(med(a.med) / med(base.med)).toFixed(2)})  wall/fetch ${((a.wall / a.n) * 1000).toFixed(0).padStart(5)} µs  cpu/fetch ${((a.cpu / a.n) * 1000).toFixed(0).padStart(5)} µs  gc/fetch ${((a.gc / a.n) * 1000).toFixed(1).padStart(5)} µs`,
+    `${name.padEnd(15)} median ${(med(a.med) * 1000).toFixed(0).padStart(5)} µs (×${paired(a.med, base.med)})  wall/fetch ${((a.wall / a.n) * 1000).toFixed(0).padStart(5)} µs  cpu/fetch ${((a.cpu / a.n) * 1000).toFixed(0).padStart(5)} µs (×${paired(a.cpus, base.cpus)})  gc/fetch ${((a.gc / a.n) * 1000).toFixed(1).padStart(5)} µs`,
   );
 for (const client of clients) await client.close();
 await lab.close();

@@ -245,6 +245,36 @@ describe('Cache', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('the in-process memory tier takes the key as it is; a tier that may leave the process sees only its hash', async () => {
+    const seen: string[] = [];
+    const spy = {
+      name: 'spy',
+      shared: true,
+      get: async (key: string) => {
+        seen.push(`get ${key}`);
+        return undefined;
+      },
+      set: async (key: string) => {
+        seen.push(`set ${key}`);
+      },
+      delete: async (key: string) => {
+        seen.push(`delete ${key}`);
+      },
+    };
+    const memory = new MemoryCacheStore();
+    const cache = new Cache({ tiers: [memory, spy] });
+    const key = 'https://a.example/x?token=SECRET';
+    const body = Buffer.from('x');
+    expect(await cache.get(key)).toBeUndefined();
+    await cache.set(key, candidate(body), body);
+    expect((await memory.get(key))?.body).toEqual(body);
+    expect(await memory.get(hashKey(key))).toBeUndefined();
+    await cache.delete(key);
+    expect(await memory.get(key)).toBeUndefined();
+    expect(seen).toEqual([`get ${hashKey(key)}`, `set ${hashKey(key)}`, `delete ${hashKey(key)}`]);
+    expect(seen.join()).not.toContain('SECRET');
+  });
+
   describe('negative cache', () => {
     it('is off by default', async () => {
       const cache = new Cache();

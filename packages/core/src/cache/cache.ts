@@ -177,18 +177,17 @@ export class Cache {
 
   /** The first verified hit, copied into the tiers above the one that had it. */
   async get(key: string): Promise<CacheHit | undefined> {
-    const hashed = this.#hashed(key);
     for (let index = 0; index < this.tiers.length; index++) {
       const tier = this.tiers[index]!;
       let entry: CacheEntry | undefined;
       try {
-        entry = await tier.get(hashed);
+        entry = await tier.get(this.#keyFor(tier, key));
       } catch (error) {
         this.#warn(error, tier, 'read');
         continue;
       }
       if (!entry) continue;
-      for (const upper of this.tiers.slice(0, index)) await this.#put(upper, hashed, entry);
+      for (const upper of this.tiers.slice(0, index)) await this.#put(upper, this.#keyFor(upper, key), entry);
       return { entry, tier: tier.name };
     }
     return undefined;
@@ -245,13 +244,12 @@ export class Cache {
     };
     if (finalUrl !== url) meta.finalUrl = finalUrl;
     if (policy.private) meta.private = true;
-    const hashed = this.#hashed(key);
     let stored = false;
     const entry: CacheEntry = { meta, body };
     for (const tier of this.tiers) {
       if (policy.private && tier.shared) continue;
       try {
-        await tier.set(hashed, entry);
+        await tier.set(this.#keyFor(tier, key), entry);
         stored = true;
       } catch (error) {
         this.#warn(error, tier, 'write');
@@ -261,10 +259,9 @@ export class Cache {
   }
 
   async delete(key: string): Promise<void> {
-    const hashed = hashKey(key);
     for (const tier of this.tiers)
-      await tier.delete(hashed).catch((error: unknown) => this.#warn(error, tier, 'delete'));
-    await this.#negative?.delete(hashed);
+      await tier.delete(this.#keyFor(tier, key)).catch((error: unknown) => this.#warn(error, tier, 'delete'));
+    await this.#negative?.delete(hashKey(key));
   }
 
   /** A remembered failure for this key, as the error to throw. */
@@ -297,6 +294,11 @@ export class Cache {
 
   async close(): Promise<void> {
     for (const tier of this.tiers) await tier.close?.();
+  }
+
+  /** What `tier` is given for `key`: the key itself in process (`rawKeys`), else its hash. */
+  #keyFor(tier: CacheStore, key: string): string {
+    return tier.rawKeys === true ? key : this.#hashed(key);
   }
 
   /** The stores' key for `key`: a fetch hashes its key once for its lookup and its store. */

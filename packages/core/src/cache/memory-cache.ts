@@ -22,6 +22,8 @@ export const MEMORY_CACHE_DEFAULTS = { maxBytes: 32 * 1024 * 1024, maxEntries: 2
 export class MemoryCacheStore implements CacheStore {
   readonly name = 'memory';
   readonly shared = false;
+  /** In process: the cache key as it is (no hash per fetch). */
+  readonly rawKeys = true;
   readonly maxBytes: number;
   readonly maxEntries: number;
   readonly maxEntryBytes: number;

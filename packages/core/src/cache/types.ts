@@ -38,12 +38,20 @@ export interface NegativeEntry {
   expiresAt: number;
 }
 
-/** One tier of the cache: memory, disk or a shared store. Keys arrive already hashed. */
+/**
+ * One tier of the cache: memory, disk or a shared store. Keys arrive hashed (SHA-256 of the cache
+ * key), so that URL secrets never land on disk or in a shared store, unless the tier says `rawKeys`.
+ */
 export interface CacheStore {
   /** `memory`, `disk`, `shared` or a custom name: shown as the `route` of the cache attempt record. */
   readonly name: string;
   /** Seen by other processes or machines: `private` responses never go there. */
   readonly shared: boolean;
+  /**
+   * This tier keeps nothing outside the process (the in-process memory tier): it takes the cache
+   * key as it is, and a fetch through it hashes nothing. A decorator that does not say it gets hashed keys.
+   */
+  readonly rawKeys?: boolean;
   /** Largest body this tier keeps (undefined: no limit of its own). */
   readonly maxEntryBytes?: number;
   /** A verified entry, or undefined. A corrupt or expired entry is removed and reads as a miss. */

@@ -13,8 +13,13 @@ export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
   return (next) =>
     async <T>(call: Call<T>): Promise<Outcome<T>> => {
       if (call.exact) return next(call);
-      const route = await order(memory, call, logger);
-      if (!route) return next(call);
+      let route: RoutePlan;
+      try {
+        route = await memory.order(call.url, call.fingerprint, call.plan);
+      } catch (error) {
+        logger.warn({ err: (error as Error)?.message }, 'route memory unavailable; using the plan as is');
+        return next(call);
+      }
       // Nothing remembered (the order is the plan as it was): the call as it is.
       const ordered = sameOrder(route.order, call.plan) ? call : { ...call, plan: route.order };
       let outcome: Outcome<T>;
@@ -32,15 +37,6 @@ export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
 
 function sameOrder(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
-}
-
-async function order<T>(memory: RouteMemory, call: Call<T>, logger: Logger): Promise<RoutePlan | undefined> {
-  try {
-    return await memory.order(call.url, call.fingerprint, [...call.plan]);
-  } catch (error) {
-    logger.warn({ err: (error as Error)?.message }, 'route memory unavailable; using the plan as is');
-    return undefined;
-  }
 }
 
 async function learn<T>(
