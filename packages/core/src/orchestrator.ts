@@ -113,8 +113,11 @@ function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
     headers,
     referer:
       headers.referer === undefined ? presetReferer(presets, url, refererFor(profile, url)) : undefined,
-    attempts: [...call.prior],
-    seen: new Set(call.prior.flatMap((a) => (a.failureClass ? [a.failureClass] : []))),
+    attempts: call.prior.length === 0 ? [] : [...call.prior],
+    seen:
+      call.prior.length === 0
+        ? new Set()
+        : new Set(call.prior.flatMap((a) => (a.failureClass ? [a.failureClass] : []))),
   };
 }
 
@@ -146,6 +149,8 @@ function baseHeaders(
   return headers;
 }
 
+const NO_FAILURES: readonly AttemptRecord[] = Object.freeze([]);
+
 function attemptRequest<T>(
   ctx: OrchestratorContext,
   call: Call<T>,
@@ -168,7 +173,7 @@ function attemptRequest<T>(
     expect: call.options.expect ?? 'any',
     deadline: Math.min(call.deadline, Date.now() + options.attemptTimeoutMs),
     allowPrivateNetwork: options.allowPrivateNetwork,
-    failures: run.attempts.filter((a) => a.outcome === 'failed'),
+    failures: run.attempts.length === 0 ? NO_FAILURES : run.attempts.filter((a) => a.outcome === 'failed'),
     logger: run.log,
     transport: ctx.transport,
     timeouts: options.timeouts,

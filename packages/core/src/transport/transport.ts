@@ -39,6 +39,12 @@ export class Transport implements HttpTransport {
   readonly #timeouts: PhaseTimeouts;
   /** got instances with the per-route settings built in, per agent pair and settings key. */
   readonly #clients = new WeakMap<AgentPair, Map<string, Got>>();
+  /**
+   * The got instance of the last request and the settings objects it was chosen for: the fetches
+   * of one pipeline hand the same route, TLS and timeout objects every time, so the lookup (two
+   * keys built from a dozen fields) is skipped while they stay the same objects.
+   */
+  #last: { req: Pick<TransportRequest, 'route' | 'tls' | 'timeouts'> & Settings; client: Got } | undefined;
 
   constructor(options: TransportOptions = {}) {
     this.#agents = new AgentPool(options);
@@ -56,11 +62,7 @@ export class Transport implements HttpTransport {
       else await assertPublicName(req.url);
     }
     if (req.route.kind === 'socks') await this.#agents.prepare(req.route);
-    const agents = this.#agents.for(req.route, req.tls, {
-      timeoutMs: req.timeouts?.proxy ?? this.#timeouts.proxy,
-      pin: !!req.pinResolvedAddress,
-    });
-    const client = this.#client(agents, req, resolvesHere && !req.allowPrivateNetwork);
+    const client = this.#clientFor(req, resolvesHere && !req.allowPrivateNetwork);
     // Only what changes per request is merged here: got's option merging is a measurable share
     // of a small fetch (bench figure 1), the rest lives in the cached instance.
     const options: OptionsInit = { headers: req.headers, signal };
@@ -81,6 +83,33 @@ export class Transport implements HttpTransport {
       route: req.route,
       decoded: (req.decompress ?? true) && !!res.headers['content-encoding'],
     };
+  }
+
+  /** The got instance for this request's route, TLS and settings (the last one when they are the same). */
+  #clientFor(req: TransportRequest, guarded: boolean): Got {
+    const decompress = req.decompress ?? true;
+    const pin = !!req.pinResolvedAddress;
+    const last = this.#last?.req;
+    if (
+      last &&
+      last.route === req.route &&
+      last.tls === req.tls &&
+      last.timeouts === req.timeouts &&
+      last.decompress === decompress &&
+      last.pin === pin &&
+      last.guarded === guarded
+    )
+      return this.#last!.client;
+    const agents = this.#agents.for(req.route, req.tls, {
+      timeoutMs: req.timeouts?.proxy ?? this.#timeouts.proxy,
+      pin,
+    });
+    const client = this.#client(agents, req, guarded);
+    this.#last = {
+      req: { route: req.route, tls: req.tls, timeouts: req.timeouts, decompress, pin, guarded },
+      client,
+    };
+    return client;
   }
 
   /**
@@ -128,8 +157,16 @@ export class Transport implements HttpTransport {
   }
 
   close(): void {
+    this.#last = undefined;
     this.#agents.destroy();
   }
+}
+
+/** What else chooses a request's got instance besides its route, TLS and timeouts. */
+interface Settings {
+  decompress: boolean;
+  pin: boolean;
+  guarded: boolean;
 }
 
 /**

@@ -1,0 +1,58 @@
+import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
+import { Options } from 'got';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIRECT, type TransportRequest } from '../src/index.js';
+import { emptyCacheOptions, Transport } from '../src/transport/transport.js';
+
+// D35: got 14 spreads `cacheOptions` into every request's options for Node; a non-empty object
+// there sends V8 (Node 20) down a slow path (~45 µs a request). The transport empties it per request.
+describe('the transport and got 14', () => {
+  it('got still defaults cacheOptions to an object with keys (the reason for the hook)', () => {
+    const options = new Options('https://127.0.0.1/file');
+    expect(Object.keys(options.cacheOptions).length).toBeGreaterThan(0);
+  });
+
+  it('emptyCacheOptions replaces it with an empty object, and got builds its request options without them', () => {
+    const options = new Options('https://127.0.0.1/file', { https: { rejectUnauthorized: true } });
+    emptyCacheOptions(options as never);
+    expect(options.cacheOptions).toEqual({});
+    const native = options.createNativeRequestOptions() as Record<string, unknown>;
+    for (const key of ['shared', 'cacheHeuristic', 'immutableMinTimeToLive', 'ignoreCargoCult'])
+      expect(native).not.toHaveProperty(key);
+    expect(native.rejectUnauthorized).toBe(true);
+    expect(native.method).toBe('GET');
+  });
+});
+
+describe('the transport reuses the last got instance only for the same settings', () => {
+  let origin: Origin;
+  const transport = new Transport();
+  beforeAll(async () => {
+    origin = await startHttpsOrigin();
+  });
+  afterAll(async () => {
+    transport.close();
+    await origin.close();
+  });
+
+  const get = async (tls: TransportRequest['tls']): Promise<number> => {
+    const res = await transport.request(
+      { url: new URL(`${origin.url}/image.png`), headers: {}, route: DIRECT, tls, allowPrivateNetwork: true },
+      new AbortController().signal,
+    );
+    res.body.resume();
+    return res.status;
+  };
+
+  it('a strict request after a trusting one still verifies the certificate (real TLS origin)', async () => {
+    const trusting = { rejectUnauthorized: true, ca: [labCerts().ca.cert] };
+    const strict = { rejectUnauthorized: true };
+    const insecure = { rejectUnauthorized: false };
+    expect(await get(trusting)).toBe(200);
+    expect(await get(trusting)).toBe(200); // the same objects: the last instance
+    await expect(get(strict)).rejects.toThrow(/certificate/i); // the lab CA is not in Node's roots
+    expect(await get(insecure)).toBe(200);
+    await expect(get(strict)).rejects.toThrow(/certificate/i);
+    expect(await get(trusting)).toBe(200);
+  });
+});
