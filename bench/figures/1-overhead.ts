@@ -5,15 +5,16 @@
  *
  * The clients run in a process of their own started with NODE_EXTRA_CA_CERTS = the lab CA, so
  * that Detour can be measured both ways a caller trusts a CA: the `ca` option, and the process's
- * default trust store (what a public CDN certificate gets). Clients take turns in a rotating
- * order within each run; every ratio compares numbers of the same run, and the table shows the
+ * default trust store (what a public CDN certificate gets). In sequential rows the in-process
+ * clients take turns request by request; in concurrent rows each runs its block, in a rotating
+ * order; curl runs last. Every ratio compares numbers of the same run, and the table shows the
  * median (and spread) of those per-run ratios.
  */
 import { type Client, curlClient, curlVersion, gotClient, undiciClient } from '../lib/clients.js';
 import { type BenchConfig, KiB, MiB } from '../lib/config.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { type LabServerInfo, startLabProcess } from '../lib/lab-process.js';
-import { runLoad } from '../lib/load.js';
+import { describeError, type LoadResult, runLoad } from '../lib/load.js';
 import { runMeasuredChild } from '../lib/measured-child.js';
 import { collectGarbage } from '../lib/proc.js';
 import type { Cell, Figure, FigureOutput, Target } from '../lib/types.js';
@@ -79,6 +80,63 @@ export const figure: Figure = {
     return result;
   },
 };
+
+/**
+ * Each client alone, one after the other (rows with requests in flight, curl): `warmup` requests
+ * (enough to open the keep-alive sockets this concurrency needs), a forced GC, then `total`
+ * requests. Taking turns in slices instead was tried: every client's slice then starts with a burst
+ * of `concurrency` requests at once, which tripled the p95 and cut throughput for all.
+ */
+async function inBlocks(
+  clients: readonly Client[],
+  total: number,
+  concurrency: number,
+  warmup: number,
+  url: () => string,
+): Promise<Array<[Client, LoadResult]>> {
+  const out: Array<[Client, LoadResult]> = [];
+  for (const client of clients) {
+    await runLoad(warmup, concurrency, () => client.get(url()));
+    collectGarbage();
+    out.push([client, await runLoad(total, concurrency, () => client.get(url()))]);
+  }
+  return out;
+}
+
+/**
+ * Sequential rows: the clients take turns request by request, so that a machine that speeds up or
+ * slows down during the run (a 2-core VM does, by ±40% between blocks of 300) meets every client
+ * alike. A client's wall time is the sum of its own requests, as it is for a block of sequential
+ * requests.
+ */
+async function interleaved(
+  clients: readonly Client[],
+  total: number,
+  warmup: number,
+  url: () => string,
+): Promise<Array<[Client, LoadResult]>> {
+  for (const client of clients) await runLoad(warmup, 1, () => client.get(url()));
+  collectGarbage();
+  const loads = clients.map(
+    (): LoadResult => ({ latencies: [], wallMs: 0, ok: 0, failed: 0, bytes: 0, errors: [] }),
+  );
+  for (let i = 0; i < total; i++) {
+    for (const [k, client] of clients.entries()) {
+      const load = loads[k]!;
+      const started = performance.now();
+      try {
+        load.bytes += await client.get(url());
+        load.latencies.push(performance.now() - started);
+        load.ok++;
+      } catch (error) {
+        load.failed++;
+        if (load.errors.length < 5) load.errors.push(describeError(error));
+      }
+      load.wallMs += performance.now() - started;
+    }
+  }
+  return clients.map((client, k) => [client, loads[k]!]);
+}
 
 /** The measurement itself (runs in children/overhead.ts). */
 export async function measureOverhead(
@@ -149,16 +207,25 @@ export async function measureOverhead(
         // The in-process clients take turns; curl (a process per file, whose wake of closed
         // connections and exiting children lands on whoever runs next) goes last in every run.
         // Rotating it with the others put the same Detour row right after it in 4 runs of 5.
-        const inProcess = clients.filter((c) => c.name !== 'curl');
-        const order = [...rotate(inProcess, run), ...clients.filter((c) => c.name === 'curl')];
-        for (const client of order) {
-          const isCurl = client.name === 'curl';
-          const total = isCurl ? scenario.curlRequests : scenario.requests;
-          // Warm-up: open the keep-alive sockets this concurrency needs, let the JIT settle.
-          const warm = isCurl ? 1 : Math.max(overhead.warmup, scenario.concurrency);
-          await runLoad(warm, scenario.concurrency, () => client.get(url()));
-          collectGarbage();
-          const load = await runLoad(total, scenario.concurrency, () => client.get(url()));
+        const inProcess = rotate(
+          clients.filter((c) => c.name !== 'curl'),
+          run,
+        );
+        const curl = clients.filter((c) => c.name === 'curl');
+        const measured =
+          scenario.concurrency === 1
+            ? await interleaved(inProcess, scenario.requests, Math.max(overhead.warmup, 1), url)
+            : await inBlocks(
+                inProcess,
+                scenario.requests,
+                scenario.concurrency,
+                Math.max(overhead.warmup, scenario.concurrency),
+                url,
+              );
+        for (const [client, load] of [
+          ...measured,
+          ...(await inBlocks(curl, scenario.curlRequests, scenario.concurrency, 1, url)),
+        ]) {
           if (load.failed) log(`${client.name} ${scenario.label}: ${load.failed} failed: ${load.errors[0]}`);
           const lat = summarize(load.latencies);
           pushTo(byClient, client.name, {
@@ -238,6 +305,7 @@ export async function measureOverhead(
   notes.push(
     ...Object.entries(DETOUR_ROWS).map(([name, what]) => `${name}: ${what}.`),
     `Every Detour row runs with concurrency { global: ${limits.concurrency.global}, perHost: ${c} }, and every request has its own URL (\`&n=<i>\`), so the cache and the in-flight dedup never answer; rows with the cache pay its store on every miss.`,
+    "Sequential rows: the in-process clients take turns request by request (a client's latency and wall time are its own requests), so that a machine that speeds up or slows down meets them alike; rows with 64 in flight: each client runs its block, in a rotating order; curl runs last.",
     'latency × got: median / p95 over runs of (client median latency ÷ got median latency in the same run); throughput × got: median / p5 (the slow end) over runs of (client req/s ÷ got req/s). Targets use the medians.',
   );
   return {

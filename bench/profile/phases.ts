@@ -30,6 +30,10 @@ const variants: Array<[string, PipelineOptions]> = [
   ['detour', PROFILE_LIMITS],
   ['detour-nocache', { ...PROFILE_LIMITS, cache: false }],
   ['detour-bare', { ...off, ...unlimited }],
+  // NODE_EXTRA_CA_CERTS=<the lab CA's file>: Detour trusting the lab CA through the default store.
+  ...(process.env.NODE_EXTRA_CA_CERTS
+    ? ([['detour, system trust', { ...PROFILE_LIMITS, ca: undefined }]] as Array<[string, PipelineOptions]>)
+    : []),
   ...(process.env.SERVICES
     ? ([
         ['circuit only', { ...off, ...unlimited, circuit: undefined }],

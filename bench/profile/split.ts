@@ -42,16 +42,22 @@ const clients = [
     : []),
 ];
 let gcMs = 0;
+let majorGcs = 0;
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcMs += entry.duration;
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    // NODE_PERFORMANCE_GC_MAJOR = 4 (mark-sweep-compact)
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === 4) majorGcs++;
+  }
 }).observe({ entryTypes: ['gc'] });
 let serial = 0;
 const url = () => `${lab.servers.origin!.ipUrl}/big?bytes=10240&n=${serial++}`;
 const acc: Record<
   string,
-  { med: number[]; cpus: number[]; wall: number; cpu: number; gc: number; n: number }
+  { med: number[]; cpus: number[]; wall: number; cpu: number; gc: number; major: number; n: number }
 > = {};
-for (const client of clients) acc[client.name] = { med: [], cpus: [], wall: 0, cpu: 0, gc: 0, n: 0 };
+for (const client of clients)
+  acc[client.name] = { med: [], cpus: [], wall: 0, cpu: 0, gc: 0, major: 0, n: 0 };
 for (let round = 0; round < rounds; round++) {
   const order = [...clients].sort(() => Math.random() - 0.5);
   for (const client of order) {
@@ -59,6 +65,7 @@ for (let round = 0; round < rounds; round++) {
     collectGarbage();
     await new Promise((r) => setTimeout(r, 20));
     gcMs = 0;
+    majorGcs = 0;
     const cpu = process.cpuUsage();
     const load = await runLoad(block, c, () => client.get(url()));
     const used = process.cpuUsage(cpu);
@@ -69,6 +76,7 @@ for (let round = 0; round < rounds; round++) {
     a.cpu += (used.user + used.system) / 1000;
     a.cpus.push((used.user + used.system) / block);
     a.gc += gcMs;
+    a.major += majorGcs;
     a.n += block;
   }
 }
@@ -78,7 +86,7 @@ const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length
 const paired = (xs: number[], ys: number[]) => med(xs.map((x, i) => x / ys[i]!)).toFixed(2);
 for (const [name, a] of Object.entries(acc))
   console.log(
-    `${name.padEnd(15)} median ${(med(a.med) * 1000).toFixed(0).padStart(5)} µs (×${paired(a.med, base.med)})  wall/fetch ${((a.wall / a.n) * 1000).toFixed(0).padStart(5)} µs  cpu/fetch ${((a.cpu / a.n) * 1000).toFixed(0).padStart(5)} µs (×${paired(a.cpus, base.cpus)})  gc/fetch ${((a.gc / a.n) * 1000).toFixed(1).padStart(5)} µs`,
+    `${name.padEnd(15)} median ${(med(a.med) * 1000).toFixed(0).padStart(5)} µs (×${paired(a.med, base.med)})  wall/fetch ${((a.wall / a.n) * 1000).toFixed(0).padStart(5)} µs  cpu/fetch ${((a.cpu / a.n) * 1000).toFixed(0).padStart(5)} µs (×${paired(a.cpus, base.cpus)})  gc/fetch ${((a.gc / a.n) * 1000).toFixed(1).padStart(5)} µs, ${a.major} major`,
   );
 for (const client of clients) await client.close();
 await lab.close();
