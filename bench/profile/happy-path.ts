@@ -3,7 +3,8 @@
  * 10 KiB fetches through one pipeline against a lab HTTPS origin in its own process. Run with
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile/happy-path.ts [client] [n] [c]
  * (TSX_TSCONFIG_PATH=bench/tsconfig.json, NODE_EXTRA_CA_CERTS unset: the `ca` option is used).
- * client: detour | detour-nocache | detour-bare (no cache, circuit, route memory, limits) | transport
+ * client: detour | detour-nocache | detour-bare (no cache, circuit, route memory, limits) |
+ * detour-system-trust (no `ca` option; set NODE_EXTRA_CA_CERTS to the lab CA's file) | transport
  * (Detour's transport alone, the body read under its rules) | got | undici. ORIGINS=100 spreads the fetches round-robin over
  * that many origins (figure 5's shape; with c=256 set DETOUR_GLOBAL=256).
  */
@@ -41,7 +42,9 @@ const client =
                 ? { ...limits, cache: false }
                 : which === 'detour-bare'
                   ? bare
-                  : limits,
+                  : which === 'detour-system-trust'
+                    ? { ...limits, ca: undefined } // with NODE_EXTRA_CA_CERTS = the lab CA's file
+                    : limits,
             ),
             which,
           );

@@ -17,18 +17,21 @@ import { PROFILE_LIMITS, transportClient } from './clients.js';
 const rounds = Number(process.argv[2] ?? 10);
 const block = Number(process.argv[3] ?? 300);
 const c = Number(process.argv[4] ?? 1);
-const lab = await startLabProcess({ origin: { kind: 'https' } });
+// ORIGINS=100 (with c=256): figure 5's shape, the fetches round-robin over that many origins.
+const originCount = Number(process.env.ORIGINS ?? 1);
+const lab = await startLabProcess(
+  Object.fromEntries(Array.from({ length: originCount }, (_, i) => [`o${i}`, { kind: 'https' as const }])),
+);
+const origins = Object.values(lab.servers).map((server) => server.ipUrl);
+const LIMITS = originCount > 1 ? { concurrency: { global: c } } : PROFILE_LIMITS;
 const clients = [
   gotClient(lab.caPem),
   transportClient(lab.caPem, 'transport'),
-  detourClient(await labPipeline(lab.caPem, PROFILE_LIMITS), 'detour'),
-  detourClient(await labPipeline(lab.caPem, { ...PROFILE_LIMITS, cache: false }), 'detour-nocache'),
+  detourClient(await labPipeline(lab.caPem, LIMITS), 'detour'),
+  detourClient(await labPipeline(lab.caPem, { ...LIMITS, cache: false }), 'detour-nocache'),
   ...(process.env.MORE
     ? [
-        detourClient(
-          await labPipeline(lab.caPem, { ...PROFILE_LIMITS, cache: { memory: false } }),
-          'detour-notier',
-        ),
+        detourClient(await labPipeline(lab.caPem, { ...LIMITS, cache: { memory: false } }), 'detour-notier'),
         detourClient(
           await labPipeline(lab.caPem, {
             cache: false,
@@ -51,7 +54,10 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 let serial = 0;
-const url = () => `${lab.servers.origin!.ipUrl}/big?bytes=10240&n=${serial++}`;
+const url = () => {
+  const n = serial++;
+  return `${origins[n % origins.length]}/big?bytes=10240&n=${n}`;
+};
 const acc: Record<
   string,
   { med: number[]; cpus: number[]; wall: number; cpu: number; gc: number; major: number; n: number }
