@@ -65,8 +65,9 @@ export class Transport implements HttpTransport {
     const client = this.#clientFor(req, resolvesHere && !req.allowPrivateNetwork);
     // Only what changes per request is merged here: got's option merging is a measurable share
     // of a small fetch (bench figure 1), the rest lives in the cached instance.
-    const options: OptionsInit = { headers: req.headers, signal };
-    const stream = client.stream(req.url, options as never);
+    // `isStream` here, not `client.stream()`: that spreads the options into a copy with the key added.
+    const options: OptionsInit & { isStream: true } = { headers: req.headers, signal, isStream: true };
+    const stream = client(req.url, options as never) as unknown as ReturnType<Got['stream']>;
     // A stream that errors before anyone listens must not become an unhandled 'error'.
     const response = await (once(stream, 'response') as Promise<[IncomingMessage & { url?: string }]>).catch(
       (error: unknown) => {
