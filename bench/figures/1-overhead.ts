@@ -6,9 +6,9 @@
  * The clients run in a process of their own started with NODE_EXTRA_CA_CERTS = the lab CA, so
  * that Detour can be measured both ways a caller trusts a CA: the `ca` option, and the process's
  * default trust store (what a public CDN certificate gets). In sequential rows the in-process
- * clients take turns request by request; in concurrent rows each runs its block, in a rotating
- * order; curl runs last. Every ratio compares numbers of the same run, and the table shows the
- * median (and spread) of those per-run ratios.
+ * clients take turns request by request, in a new shuffled order every round; in concurrent rows
+ * each runs its block, in a shuffled order; curl runs last. Every ratio compares numbers of the
+ * same run, and the table shows the median (and spread) of those per-run ratios.
  */
 import { type Client, curlClient, curlVersion, gotClient, undiciClient } from '../lib/clients.js';
 import { type BenchConfig, KiB, MiB } from '../lib/config.js';
@@ -56,8 +56,32 @@ const DETOUR_ROWS: Record<string, string> = {
     'no `ca` option: the lab CA is in the default store (NODE_EXTRA_CA_CERTS), like a public CDN',
 };
 
-const rotate = <T>(items: readonly T[], by: number): T[] =>
-  items.map((_, i) => items[(i + by) % items.length]!);
+/**
+ * The clients in a shuffled order (a seeded Fisher-Yates: the same orders on every bench run).
+ * Not a rotation: rotating keeps every client's neighbours, so the same Detour row always ran
+ * right after undici, whose leftover work (socket and promise clean-up, keep-alive closes) then
+ * landed on it in every run and request: 0.05-0.08 of got's latency in the sequential rows.
+ */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** A small deterministic generator (mulberry32) for `shuffled`. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 export const figure: Figure = {
   id: 1,
@@ -114,14 +138,18 @@ async function interleaved(
   total: number,
   warmup: number,
   url: () => string,
+  random: () => number,
 ): Promise<Array<[Client, LoadResult]>> {
   for (const client of clients) await runLoad(warmup, 1, () => client.get(url()));
   collectGarbage();
   const loads = clients.map(
     (): LoadResult => ({ latencies: [], wallMs: 0, ok: 0, failed: 0, bytes: 0, errors: [] }),
   );
+  const indices = clients.map((_, k) => k);
   for (let i = 0; i < total; i++) {
-    for (const [k, client] of clients.entries()) {
+    // A new order every round: no client always follows the same one.
+    for (const k of shuffled(indices, random)) {
+      const client = clients[k]!;
       const load = loads[k]!;
       const started = performance.now();
       try {
@@ -196,6 +224,7 @@ export async function measureOverhead(
 
   const perRun: Record<string, Record<string, RunFigures[]>> = {};
   let serial = 0;
+  const random = seeded(1);
   try {
     for (const scenario of scenarios) {
       // A URL of its own per request: Detour's cache and in-flight dedup must not answer for the network.
@@ -204,17 +233,17 @@ export async function measureOverhead(
       const byClient: Record<string, RunFigures[]> = {};
       perRun[scenario.label] = byClient;
       for (let run = 0; run < runs; run++) {
-        // The in-process clients take turns; curl (a process per file, whose wake of closed
-        // connections and exiting children lands on whoever runs next) goes last in every run.
-        // Rotating it with the others put the same Detour row right after it in 4 runs of 5.
-        const inProcess = rotate(
+        // The in-process clients take turns in a shuffled order; curl (a process per file, whose
+        // wake of closed connections and exiting children lands on whoever runs next) goes last in
+        // every run. Rotating it with the others put the same Detour row right after it in 4 runs of 5.
+        const inProcess = shuffled(
           clients.filter((c) => c.name !== 'curl'),
-          run,
+          random,
         );
         const curl = clients.filter((c) => c.name === 'curl');
         const measured =
           scenario.concurrency === 1
-            ? await interleaved(inProcess, scenario.requests, Math.max(overhead.warmup, 1), url)
+            ? await interleaved(inProcess, scenario.requests, Math.max(overhead.warmup, 1), url, random)
             : await inBlocks(
                 inProcess,
                 scenario.requests,
@@ -305,7 +334,7 @@ export async function measureOverhead(
   notes.push(
     ...Object.entries(DETOUR_ROWS).map(([name, what]) => `${name}: ${what}.`),
     `Every Detour row runs with concurrency { global: ${limits.concurrency.global}, perHost: ${c} }, and every request has its own URL (\`&n=<i>\`), so the cache and the in-flight dedup never answer; rows with the cache pay its store on every miss.`,
-    "Sequential rows: the in-process clients take turns request by request (a client's latency and wall time are its own requests), so that a machine that speeds up or slows down meets them alike; rows with 64 in flight: each client runs its block, in a rotating order; curl runs last.",
+    "Sequential rows: the in-process clients take turns request by request (a client's latency and wall time are its own requests) in a new shuffled order every round, so that a machine that speeds up or slows down meets them alike; rows with 64 in flight: each client runs its block, in a shuffled order (seeded: the same on every bench run); curl runs last.",
     'latency × got: median / p95 over runs of (client median latency ÷ got median latency in the same run); throughput × got: median / p5 (the slow end) over runs of (client req/s ÷ got req/s). Targets use the medians.',
   );
   return {
