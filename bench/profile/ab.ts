@@ -4,13 +4,11 @@
  *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/ab.ts [rounds]
  * AB_BASE=<another checkout of the repo> adds that tree's Detour (e.g. main) to the same run.
  */
-import { BodyCheck } from '../../packages/core/src/body.js';
-import { readBody } from '../../packages/core/src/read-body.js';
 import type { Client } from '../lib/clients.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { summarize } from '../stats.js';
-import { baseClients, checkoutClients, labTransport, transportClient } from './clients.js';
+import { baseClients, belowPipelineClient, checkoutClients, transportClient } from './clients.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const lab = await startLabProcess({ origin: { kind: 'https' } });
@@ -18,30 +16,13 @@ const origin = lab.servers.origin!;
 const clients: Client[] = await baseClients(lab.caPem);
 if (process.env.AB_TRANSPORT) {
   // Detour's transport alone, and under the kit (strictAttempt: redirects, retries): no pipeline.
-  const { transport, tls } = labTransport(lab.caPem);
   const { strictAttempt } = await import('../../packages/core/src/kit/strict-attempt.js');
-  clients.push({
-    name: 'kit',
-    async get(u: string) {
-      const signal = new AbortController().signal;
-      const req = {
-        url: new URL(u),
-        headers: { 'user-agent': 'detour/0.1' },
-        route: { kind: 'direct' },
-        tls,
-        allowPrivateNetwork: true,
-        transport,
-        limits: { maxBytes: 1e9, maxRedirects: 5, maxRetries: 1, maxRetryAfterMs: 1000 },
-      };
-      const res = await strictAttempt(req as never, signal);
-      const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
-      const body = await readBody(res.body, check, signal);
-      return check.sha256 ? body.length : 0;
-    },
-    async close() {
-      transport.close();
-    },
-  });
+  const limits = { maxBytes: 1e9, maxRedirects: 5, maxRetries: 1, maxRetryAfterMs: 1000 };
+  clients.push(
+    belowPipelineClient(lab.caPem, 'kit', (transport, req, signal) =>
+      strictAttempt({ ...req, transport, limits } as never, signal),
+    ),
+  );
   clients.push(transportClient(lab.caPem));
 }
 if (process.env.AB_BASE) clients.push(...(await checkoutClients(lab.caPem, process.env.AB_BASE)));

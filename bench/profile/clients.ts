@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { BodyCheck } from '../../packages/core/src/body.js';
 import { readBody } from '../../packages/core/src/read-body.js';
 import { Transport } from '../../packages/core/src/transport/transport.js';
+import type { AttemptResponse } from '../../packages/core/src/types.js';
 import { type Client, gotClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 
@@ -30,20 +31,37 @@ export function labTransport(caPem: string): { transport: Transport; tls: object
   };
 }
 
-/** Detour's transport alone (no pipeline): the body read and hashed under its rules, as `fetch()` does. */
-export function transportClient(caPem: string, name = 'transport'): Client {
+/** One request as the transport-level clients build it: the lab URL, a user agent, direct, the lab TLS. */
+export interface LabRequest {
+  url: URL;
+  headers: Record<string, string>;
+  route: { kind: 'direct' };
+  tls: object;
+  allowPrivateNetwork: true;
+}
+
+/**
+ * A client below the pipeline: `send` makes the request (the transport alone, or the kit on top of
+ * it), and the body is read and hashed under its rules, as `fetch()` does.
+ */
+export function belowPipelineClient(
+  caPem: string,
+  name: string,
+  send: (transport: Transport, req: LabRequest, signal: AbortSignal) => Promise<AttemptResponse>,
+): Client {
   const { transport, tls } = labTransport(caPem);
   return {
     name,
     async get(u: string) {
       const signal = new AbortController().signal;
-      const req = {
+      const req: LabRequest = {
         url: new URL(u),
         headers: { 'user-agent': 'detour/0.1' },
         route: { kind: 'direct' },
         tls,
+        allowPrivateNetwork: true,
       };
-      const res = await transport.request({ ...req, allowPrivateNetwork: true } as never, signal);
+      const res = await send(transport, req, signal);
       const check = new BodyCheck({ maxBytes: 1e9, expect: 'any' }, null);
       const body = await readBody(res.body, check, signal);
       return check.sha256 ? body.length : 0;
@@ -53,6 +71,21 @@ export function transportClient(caPem: string, name = 'transport'): Client {
     },
   };
 }
+
+/** Detour's transport alone (no pipeline): the body read and hashed under its rules, as `fetch()` does. */
+export function transportClient(caPem: string, name = 'transport'): Client {
+  return belowPipelineClient(caPem, name, (transport, req, signal) =>
+    transport.request(req as never, signal),
+  );
+}
+
+/** The pipeline's services off (cache, circuit, route memory); with `UNLIMITED`, the limiter too. */
+export const SERVICES_OFF = { cache: false, circuit: false, routeMemory: false } as const;
+export const UNLIMITED = {
+  concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY },
+} as const;
+/** The pipeline without its services: single flight, plan, orchestrator, strategy. */
+export const BARE = { ...SERVICES_OFF, ...UNLIMITED } as const;
 
 /**
  * Detour from another checkout of the repo (`AB_BASE`, its TypeScript sources: run under tsx, not

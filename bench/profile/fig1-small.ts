@@ -11,7 +11,7 @@ import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { collectGarbage } from '../lib/proc.js';
 import { summarize } from '../stats.js';
-import { PROFILE_LIMITS, transportClient } from './clients.js';
+import { BARE, PROFILE_LIMITS, SERVICES_OFF, transportClient } from './clients.js';
 
 const runs = Number(process.argv[2] ?? 9);
 const c = Number(process.argv[3] ?? 64);
@@ -29,16 +29,8 @@ const variants: Array<[string, PipelineOptions]> = [
     : []),
   ...(process.env.BARE
     ? ([
-        ['no cache, circuit, memory', { ...limits, cache: false, circuit: false, routeMemory: false }],
-        [
-          'bare (nor limiter)',
-          {
-            cache: false,
-            circuit: false,
-            routeMemory: false,
-            concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY },
-          },
-        ],
+        ['no cache, circuit, memory', { ...limits, ...SERVICES_OFF }],
+        ['bare (nor limiter)', BARE],
       ] as Array<[string, PipelineOptions]>)
     : []),
 ];

@@ -12,7 +12,7 @@ import { gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
-import { transportClient } from './clients.js';
+import { BARE, transportClient } from './clients.js';
 
 const [which = 'detour', n = '2000', c = '1', bytes = '10240'] = process.argv.slice(2);
 const originCount = Number(process.env.ORIGINS ?? 1);
@@ -22,12 +22,6 @@ const lab = await startLabProcess(
 const origins = Object.values(lab.servers).map((server) => server.ipUrl);
 const global = Number(process.env.DETOUR_GLOBAL ?? 64);
 const limits = originCount > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
-const bare = {
-  cache: false,
-  circuit: false,
-  routeMemory: false,
-  concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY },
-} as const;
 const client =
   which === 'got'
     ? gotClient(lab.caPem)
@@ -41,7 +35,7 @@ const client =
               which === 'detour-nocache'
                 ? { ...limits, cache: false }
                 : which === 'detour-bare'
-                  ? bare
+                  ? BARE
                   : which === 'detour-system-trust'
                     ? { ...limits, ca: undefined } // with NODE_EXTRA_CA_CERTS = the lab CA's file
                     : limits,

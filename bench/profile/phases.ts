@@ -7,9 +7,9 @@
 import type { PipelineOptions } from '@detour/core';
 import { Transport } from '../../packages/core/src/transport/transport.js';
 import { type Client, gotClient } from '../lib/clients.js';
-import { detourClient, labPipeline } from '../lib/detour.js';
+import { detourClient, labPipeline, labTrust } from '../lib/detour.js';
 import { startLabProcess } from '../lib/lab-process.js';
-import { PROFILE_LIMITS, transportClient } from './clients.js';
+import { BARE, PROFILE_LIMITS, SERVICES_OFF, transportClient } from './clients.js';
 
 const n = Number(process.argv[2] ?? 2000);
 const lab = await startLabProcess({ origin: { kind: 'https' } });
@@ -24,22 +24,21 @@ Transport.prototype.request = async function (this: Transport, req, signal) {
   });
   return res;
 };
-const off = { cache: false, circuit: false, routeMemory: false } as const;
-const unlimited = { concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY } };
 const variants: Array<[string, PipelineOptions]> = [
   ['detour', PROFILE_LIMITS],
   ['detour-nocache', { ...PROFILE_LIMITS, cache: false }],
-  ['detour-bare', { ...off, ...unlimited }],
-  // NODE_EXTRA_CA_CERTS=<the lab CA's file>: Detour trusting the lab CA through the default store.
-  ...(process.env.NODE_EXTRA_CA_CERTS
+  ['detour-bare', BARE],
+  // NODE_EXTRA_CA_CERTS=<the lab CA's file> (labTrust checks it is that file, not the system
+  // bundle some machines set): Detour trusting the lab CA through the default store.
+  ...(labTrust(lab.caPem, lab.caPath).options.ca === undefined
     ? ([['detour, system trust', { ...PROFILE_LIMITS, ca: undefined }]] as Array<[string, PipelineOptions]>)
     : []),
   ...(process.env.SERVICES
     ? ([
-        ['circuit only', { ...off, ...unlimited, circuit: undefined }],
-        ['route memory only', { ...off, ...unlimited, routeMemory: undefined }],
-        ['limiter only', { ...off, ...PROFILE_LIMITS }],
-        ['cache only', { ...off, ...unlimited, cache: undefined }],
+        ['circuit only', { ...BARE, circuit: undefined }],
+        ['route memory only', { ...BARE, routeMemory: undefined }],
+        ['limiter only', { ...SERVICES_OFF, ...PROFILE_LIMITS }],
+        ['cache only', { ...BARE, cache: undefined }],
       ] as Array<[string, PipelineOptions]>)
     : []),
 ];

@@ -12,7 +12,7 @@ import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { collectGarbage } from '../lib/proc.js';
 import { summarize } from '../stats.js';
-import { PROFILE_LIMITS, transportClient } from './clients.js';
+import { BARE, PROFILE_LIMITS, transportClient } from './clients.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const block = Number(process.argv[3] ?? 300);
@@ -32,15 +32,7 @@ const clients = [
   ...(process.env.MORE
     ? [
         detourClient(await labPipeline(lab.caPem, { ...LIMITS, cache: { memory: false } }), 'detour-notier'),
-        detourClient(
-          await labPipeline(lab.caPem, {
-            cache: false,
-            circuit: false,
-            routeMemory: false,
-            concurrency: { global: Number.POSITIVE_INFINITY, perHost: Number.POSITIVE_INFINITY },
-          }),
-          'detour-bare',
-        ),
+        detourClient(await labPipeline(lab.caPem, BARE), 'detour-bare'),
       ]
     : []),
 ];

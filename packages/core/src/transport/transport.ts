@@ -90,17 +90,17 @@ export class Transport implements HttpTransport {
   #clientFor(req: TransportRequest, guarded: boolean): Got {
     const decompress = req.decompress ?? true;
     const pin = !!req.pinResolvedAddress;
-    const last = this.#last?.req;
+    const last = this.#last;
     if (
       last &&
-      last.route === req.route &&
-      last.tls === req.tls &&
-      last.timeouts === req.timeouts &&
-      last.decompress === decompress &&
-      last.pin === pin &&
-      last.guarded === guarded
+      last.req.route === req.route &&
+      last.req.tls === req.tls &&
+      last.req.timeouts === req.timeouts &&
+      last.req.decompress === decompress &&
+      last.req.pin === pin &&
+      last.req.guarded === guarded
     )
-      return this.#last!.client;
+      return last.client;
     const agents = this.#agents.for(req.route, req.tls, {
       timeoutMs: req.timeouts?.proxy ?? this.#timeouts.proxy,
       pin,
