@@ -101,6 +101,9 @@ export class SingleFlight<T> {
   ): Promise<FlightResult<T>> {
     const { signal, deadline } = options;
     joined.waiters++;
+    // Nothing can end this wait early (no signal, no deadline: a starter lending close()'s signal):
+    // it is the work's own end, without the bookkeeping of a wait that may give up.
+    if (!signal && deadline === undefined) return this.#follow(joined, shared);
 
     return new Promise<FlightResult<T>>((resolve, reject) => {
       let settled = false;
@@ -134,6 +137,20 @@ export class SingleFlight<T> {
         (error: unknown) => finish(false, () => reject(error)),
       );
     });
+  }
+
+  /** A wait that only the work's end settles. */
+  #follow(joined: Flight<T>, shared: boolean): Promise<FlightResult<T>> {
+    return joined.promise.then(
+      (value) => {
+        joined.waiters--;
+        return { value: shared && this.#copy ? this.#copy(value) : value, shared };
+      },
+      (error: unknown) => {
+        joined.waiters--;
+        throw error;
+      },
+    );
   }
 
   /** A waiter gave up: when it was the last one, the key is freed and the shared work aborted. */

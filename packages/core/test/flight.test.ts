@@ -197,6 +197,20 @@ describe('SingleFlight', () => {
     expect(flight.waiters('k')).toBe(1);
     state.resolve('body');
     expect(await starter).toEqual({ value: 'body', shared: false });
+    expect(flight.waiters('k')).toBe(0);
+  });
+
+  it('a lending starter sees the failure of its work, and leaves no waiter behind', async () => {
+    const closing = new AbortController();
+    const flight = new SingleFlight<string>({ closing: closing.signal });
+    const { state, work } = gate<string>();
+    const starter = flight.run('k', work, { signal: closing.signal });
+    await tick();
+    expect(flight.waiters('k')).toBe(1);
+    state.reject(new Error('reset'));
+    await expect(starter).rejects.toThrow('reset');
+    expect(flight.waiters('k')).toBe(0);
+    expect(flight.size).toBe(0);
   });
 
   it('close ends a lent work and every caller: the starter with the work’s own error', async () => {
