@@ -8,7 +8,7 @@ import type { Client } from '../lib/clients.js';
 import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
 import { summarize } from '../stats.js';
-import { baseClients, belowPipelineClient, checkoutClients, transportClient } from './clients.js';
+import { baseClients, checkoutClients, kitClient, transportClient } from './clients.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const lab = await startLabProcess({ origin: { kind: 'https' } });
@@ -16,14 +16,7 @@ const origin = lab.servers.origin!;
 const clients: Client[] = await baseClients(lab.caPem);
 if (process.env.AB_TRANSPORT) {
   // Detour's transport alone, and under the kit (strictAttempt: redirects, retries): no pipeline.
-  const { strictAttempt } = await import('../../packages/core/src/kit/strict-attempt.js');
-  const limits = { maxBytes: 1e9, maxRedirects: 5, maxRetries: 1, maxRetryAfterMs: 1000 };
-  clients.push(
-    belowPipelineClient(lab.caPem, 'kit', (transport, req, signal) =>
-      strictAttempt({ ...req, transport, limits } as never, signal),
-    ),
-  );
-  clients.push(transportClient(lab.caPem));
+  clients.push(kitClient(lab.caPem), transportClient(lab.caPem));
 }
 if (process.env.AB_BASE) clients.push(...(await checkoutClients(lab.caPem, process.env.AB_BASE)));
 const push = (into: Record<string, number[]>, name: string, value: number) => {

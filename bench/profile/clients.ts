@@ -5,6 +5,7 @@
 import { rootCertificates } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { BodyCheck } from '../../packages/core/src/body.js';
+import { strictAttempt } from '../../packages/core/src/kit/strict-attempt.js';
 import { readBody } from '../../packages/core/src/read-body.js';
 import { Transport } from '../../packages/core/src/transport/transport.js';
 import type { AttemptResponse } from '../../packages/core/src/types.js';
@@ -76,6 +77,14 @@ export function belowPipelineClient(
 export function transportClient(caPem: string, name = 'transport'): Client {
   return belowPipelineClient(caPem, name, (transport, req, signal) =>
     transport.request(req as never, signal),
+  );
+}
+
+/** Detour's transport under the kit's `strictAttempt` (redirects, retries): the strict strategy without the pipeline. */
+export function kitClient(caPem: string, name = 'kit'): Client {
+  const limits = { maxBytes: 1e9, maxRedirects: 5, maxRetries: 1, maxRetryAfterMs: 1000 };
+  return belowPipelineClient(caPem, name, (transport, req, signal) =>
+    strictAttempt({ ...req, transport, limits } as never, signal),
   );
 }
 
