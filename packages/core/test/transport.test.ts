@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
 import { Options } from 'got';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +55,53 @@ describe('the transport reuses the last got instance only for the same settings'
     expect(await get(insecure)).toBe(200);
     await expect(get(strict)).rejects.toThrow(/certificate/i);
     expect(await get(trusting)).toBe(200);
+  });
+});
+
+describe('one secure context per agent pair, Node’s default trust included', () => {
+  const origins: Origin[] = [];
+  const transport = new Transport();
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) origins.push(await startHttpsOrigin());
+  });
+  afterAll(async () => {
+    transport.close();
+    await Promise.all(origins.map((o) => o.close()));
+  });
+
+  it('opens new connections without building a context for each (real TLS origins)', async () => {
+    // Node's tls.connect() builds a context through the module's own export when none is given;
+    // Detour's agents build theirs through their import, which this does not see.
+    const built: unknown[] = [];
+    const original = tls.createSecureContext;
+    tls.createSecureContext = (options) => {
+      built.push(options);
+      return original(options);
+    };
+    try {
+      for (const tlsOptions of [
+        { rejectUnauthorized: false },
+        { rejectUnauthorized: true, ca: [labCerts().ca.cert] },
+      ]) {
+        for (const origin of origins) {
+          // A new origin is a new connection.
+          const res = await transport.request(
+            {
+              url: new URL(`${origin.url}/image.png`),
+              headers: {},
+              route: DIRECT,
+              tls: tlsOptions,
+              allowPrivateNetwork: true,
+            },
+            new AbortController().signal,
+          );
+          res.body.resume();
+          expect(res.status).toBe(200);
+        }
+      }
+    } finally {
+      tls.createSecureContext = original;
+    }
+    expect(built).toEqual([]);
   });
 });
