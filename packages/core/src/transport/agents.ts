@@ -66,7 +66,7 @@ export function tlsContextKey(tls: Readonly<TlsOptions> | undefined): string | u
   return `ca${caId}|${tls.ciphers ?? ''}|${tls.minVersion ?? ''}|${tls.maxVersion ?? ''}|${tls.secureOptions ?? 0}`;
 }
 
-function secureContextFor(tls: Readonly<TlsOptions>): SecureContext {
+function secureContextFor(tls: Readonly<Partial<TlsOptions>>): SecureContext {
   return createSecureContext({
     ...(tls.ca ? { ca: tls.ca } : {}),
     ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
