@@ -4,36 +4,11 @@
  *   node bench/profile/bundle.mjs alloc.ts [client] [n] [c]   (ORIGINS=100 DETOUR_GLOBAL=256: figure 5's shape)
  */
 import { Session } from 'node:inspector/promises';
-import { gotClient } from '../lib/clients.js';
-import { detourClient, labPipeline } from '../lib/detour.js';
-import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
-import { BARE, transportClient } from './clients.js';
+import { labAndClient } from './clients.js';
 
 const [which = 'detour', n = '3000', c = '1'] = process.argv.slice(2);
-const originCount = Number(process.env.ORIGINS ?? 1);
-const lab = await startLabProcess(
-  Object.fromEntries(Array.from({ length: originCount }, (_, i) => [`o${i}`, { kind: 'https' as const }])),
-);
-const origins = Object.values(lab.servers).map((server) => server.ipUrl);
-const global = Number(process.env.DETOUR_GLOBAL ?? 64);
-const limits = originCount > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
-const client =
-  which === 'got'
-    ? gotClient(lab.caPem)
-    : which === 'transport'
-      ? transportClient(lab.caPem)
-      : detourClient(
-          await labPipeline(
-            lab.caPem,
-            which === 'detour-nocache'
-              ? { ...limits, cache: false }
-              : which === 'detour-bare'
-                ? BARE
-                : limits,
-          ),
-          which,
-        );
+const { lab, origins, client } = await labAndClient(which);
 let serial = 0;
 const url = () => `${origins[serial % origins.length]}/big?bytes=10240&n=${serial++}`;
 await runLoad(500, Number(c), () => client.get(url()));

@@ -4,13 +4,15 @@
  */
 import { rootCertificates } from 'node:tls';
 import { pathToFileURL } from 'node:url';
+import type { PipelineOptions } from '@detour/core';
 import { BodyCheck } from '../../packages/core/src/body.js';
 import { strictAttempt } from '../../packages/core/src/kit/strict-attempt.js';
 import { readBody } from '../../packages/core/src/read-body.js';
 import { Transport } from '../../packages/core/src/transport/transport.js';
 import type { AttemptResponse } from '../../packages/core/src/types.js';
-import { type Client, gotClient } from '../lib/clients.js';
+import { type Client, gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
+import { type LabProcess, startLabProcess } from '../lib/lab-process.js';
 
 /** Figure 1's limits: the clients' 64 in flight never queue in Detour's limiter. */
 export const PROFILE_LIMITS = { concurrency: { global: 64, perHost: 64 } };
@@ -109,4 +111,41 @@ export async function checkoutClients(caPem: string, checkout: string): Promise<
     detourClient(base.createPipeline(options), 'base'),
     detourClient(base.createPipeline({ ...options, cache: false }), 'base-nocache'),
   ];
+}
+
+/**
+ * The lab and the client a profiling script names on its command line (happy-path.ts, alloc.ts):
+ * got | undici | transport | kit | detour | detour-nocache | detour-bare | detour-system-trust (no
+ * `ca` option; set NODE_EXTRA_CA_CERTS to the lab CA's file). ORIGINS lab HTTPS origins, and with
+ * more than one Detour runs DETOUR_GLOBAL fetches at once (figure 5's shape: ORIGINS=100
+ * DETOUR_GLOBAL=256); the caller spreads its fetches over `origins` round-robin.
+ */
+export async function labAndClient(
+  which: string,
+): Promise<{ lab: LabProcess; origins: string[]; client: Client }> {
+  const count = Number(process.env.ORIGINS ?? 1);
+  const lab = await startLabProcess(
+    Object.fromEntries(Array.from({ length: count }, (_, i) => [`o${i}`, { kind: 'https' as const }])),
+  );
+  const origins = Object.values(lab.servers).map((server) => server.ipUrl);
+  const global = Number(process.env.DETOUR_GLOBAL ?? 64);
+  const limits = count > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
+  const detour = async (options: PipelineOptions) =>
+    detourClient(await labPipeline(lab.caPem, options), which);
+  const clients: Record<string, () => Client | Promise<Client>> = {
+    got: () => gotClient(lab.caPem),
+    undici: () => undiciClient(lab.caPem),
+    transport: () => transportClient(lab.caPem),
+    kit: () => kitClient(lab.caPem),
+    detour: () => detour(limits),
+    'detour-nocache': () => detour({ ...limits, cache: false }),
+    'detour-bare': () => detour(BARE),
+    'detour-system-trust': () => detour({ ...limits, ca: undefined }),
+  };
+  const make = clients[which];
+  if (!make) {
+    await lab.close();
+    throw new Error(`unknown client ${which} (one of ${Object.keys(clients).join(', ')})`);
+  }
+  return { lab, origins, client: await make() };
 }

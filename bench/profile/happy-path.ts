@@ -9,42 +9,11 @@
  * strictAttempt) | got | undici. ORIGINS=100 spreads the fetches round-robin over that many origins
  * (figure 5's shape; with c=256 set DETOUR_GLOBAL=256). Prints req/s and this process's CPU per fetch.
  */
-import { gotClient, undiciClient } from '../lib/clients.js';
-import { detourClient, labPipeline } from '../lib/detour.js';
-import { startLabProcess } from '../lib/lab-process.js';
 import { runLoad } from '../lib/load.js';
-import { BARE, kitClient, transportClient } from './clients.js';
+import { labAndClient } from './clients.js';
 
 const [which = 'detour', n = '2000', c = '1', bytes = '10240'] = process.argv.slice(2);
-const originCount = Number(process.env.ORIGINS ?? 1);
-const lab = await startLabProcess(
-  Object.fromEntries(Array.from({ length: originCount }, (_, i) => [`o${i}`, { kind: 'https' as const }])),
-);
-const origins = Object.values(lab.servers).map((server) => server.ipUrl);
-const global = Number(process.env.DETOUR_GLOBAL ?? 64);
-const limits = originCount > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
-const client =
-  which === 'got'
-    ? gotClient(lab.caPem)
-    : which === 'undici'
-      ? undiciClient(lab.caPem)
-      : which === 'transport'
-        ? transportClient(lab.caPem)
-        : which === 'kit'
-          ? kitClient(lab.caPem)
-          : detourClient(
-              await labPipeline(
-                lab.caPem,
-                which === 'detour-nocache'
-                  ? { ...limits, cache: false }
-                  : which === 'detour-bare'
-                    ? BARE
-                    : which === 'detour-system-trust'
-                      ? { ...limits, ca: undefined } // with NODE_EXTRA_CA_CERTS = the lab CA's file
-                      : limits,
-              ),
-              which,
-            );
+const { lab, origins, client } = await labAndClient(which);
 let serial = 0;
 const url = () => {
   const n = serial++;
