@@ -3,11 +3,9 @@
  * 10 KiB fetches through one pipeline against a lab HTTPS origin in its own process. Run with
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile/happy-path.ts [client] [n] [c]
  * (TSX_TSCONFIG_PATH=bench/tsconfig.json, NODE_EXTRA_CA_CERTS unset: the `ca` option is used).
- * client: detour | detour-nocache | detour-bare (no cache, circuit, route memory, limits) |
- * detour-system-trust (no `ca` option; set NODE_EXTRA_CA_CERTS to the lab CA's file) | transport
- * (Detour's transport alone, the body read under its rules) | kit (the transport under the kit's
- * strictAttempt) | got | undici. ORIGINS=100 spreads the fetches round-robin over that many origins
- * (figure 5's shape; with c=256 set DETOUR_GLOBAL=256). Prints req/s and this process's CPU per fetch.
+ * client: a name `labAndClient()` (clients.ts) knows, e.g. detour, detour-bare, transport, kit, got;
+ * ORIGINS=100 spreads the fetches round-robin over that many origins (figure 5's shape; with c=256
+ * set DETOUR_GLOBAL=256). Prints req/s and this process's CPU per fetch.
  */
 import { runLoad } from '../lib/load.js';
 import { labAndClient } from './clients.js';

@@ -113,8 +113,6 @@ export class AgentPool {
     const key = `${routeKey}#${tlsKey ?? 'default'}`;
     let pair = this.#pairs.get(key);
     if (!pair) {
-      // Node's default trust too gets one context per agent pair: without one, Node builds a
-      // context for every new connection (~0.2 ms of CPU each, D36).
       pair = this.#create(route, secureContextFor(tls ?? {}), proxy);
       this.#pairs.set(key, pair);
     }
