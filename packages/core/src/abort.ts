@@ -3,24 +3,30 @@
  * already there before it adds one (and again to remove one), so a pipeline's close() signal, heard
  * by each of 64 or 256 fetches in flight, costs each fetch a walk of that list twice. A signal
  * marked `fanOut` gets one listener of its own that calls a Set of listeners: adding and removing
- * one is then constant time. Any other signal is listened to directly.
+ * one is then constant time. A signal with an owner that aborts it (`ownFan`) has no EventTarget
+ * listener at all. Any other signal is listened to directly.
  */
 const fans = new WeakMap<AbortSignal, Set<() => void>>();
 
 /** Marks a long-lived signal that many callers listen to (call once, before they listen). */
 export function fanOut(signal: AbortSignal): void {
   if (fans.has(signal)) return;
+  signal.addEventListener('abort', ownFan(signal), { once: true });
+}
+
+/**
+ * For the one who aborts `signal` (its AbortController is nobody else's): `onAbort` on it becomes
+ * a Set add, with no EventTarget listener, which costs ~4 µs to add and remove on Node 20. Returns
+ * what the owner calls right after each `abort()` (what is listening then is called once).
+ */
+export function ownFan(signal: AbortSignal): () => void {
   const listeners = new Set<() => void>();
   fans.set(signal, listeners);
-  signal.addEventListener(
-    'abort',
-    () => {
-      const now = [...listeners];
-      listeners.clear();
-      for (const listener of now) listener();
-    },
-    { once: true },
-  );
+  return () => {
+    const now = [...listeners];
+    listeners.clear();
+    for (const listener of now) listener();
+  };
 }
 
 /**

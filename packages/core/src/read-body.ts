@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { onAbort } from './abort.js';
 import { type BodyCheck, BodyGuard } from './body.js';
 
 /**
@@ -23,6 +24,7 @@ const ignore = () => {};
 /** One whole body: what the body stream and the signal say, until it resolves or fails once. */
 class BodyReader {
   readonly #chunks: Buffer[] = [];
+  #stopAbort: (() => void) | undefined;
 
   constructor(
     readonly body: Readable,
@@ -38,7 +40,7 @@ class BodyReader {
       this.#fail(this.signal.reason);
       return;
     }
-    this.signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#stopAbort = onAbort(this.signal, this.#onAbort);
     this.body.once('error', this.#fail);
     this.body.once('close', this.#onClose);
     this.body.on('data', this.#onData);
@@ -103,7 +105,7 @@ class BodyReader {
   }
 
   #cleanup(): void {
-    this.signal.removeEventListener('abort', this.#onAbort);
+    this.#stopAbort?.();
     this.body.off('error', this.#fail);
     this.body.off('close', this.#onClose);
     this.body.off('data', this.#onData);

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { fanOut, onAbort } from '../src/abort.js';
+import { fanOut, onAbort, ownFan } from '../src/abort.js';
+import { AttemptSignal } from '../src/attempt-signal.js';
 
 describe('onAbort', () => {
   for (const shared of [false, true]) {
@@ -27,5 +28,58 @@ describe('onAbort', () => {
     const stops = Array.from({ length: 1000 }, () => onAbort(controller.signal, () => {}));
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
     for (const stop of stops) stop();
+  });
+
+  it('an owned signal has no EventTarget listener; its owner calls the ones added, once, after abort()', () => {
+    const controller = new AbortController();
+    const fire = ownFan(controller.signal);
+    const heard: string[] = [];
+    onAbort(controller.signal, () => heard.push(`a:${controller.signal.aborted}`));
+    const stopB = onAbort(controller.signal, () => heard.push('b'));
+    stopB();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    controller.abort();
+    expect(heard).toEqual([]); // nobody but the owner calls them
+    fire();
+    fire();
+    expect(heard).toEqual(['a:true']);
+  });
+});
+
+describe('AttemptSignal', () => {
+  it('what onAbort adds hears the caller abort, after the EventTarget listeners, with no EventTarget listener of its own', () => {
+    const caller = new AbortController();
+    const attempt = new AttemptSignal(Date.now() + 60_000, caller.signal);
+    const heard: string[] = [];
+    attempt.signal.addEventListener('abort', () => heard.push('event'));
+    onAbort(attempt.signal, () => heard.push(`set:${String(attempt.signal.reason)}`));
+    expect(getEventListeners(attempt.signal, 'abort')).toHaveLength(1); // only the test's own
+    caller.abort('bye');
+    expect(heard).toEqual(['event', 'set:bye']);
+    expect(attempt.callerAborted).toBe(true);
+    attempt.dispose();
+  });
+
+  it('what onAbort adds hears the deadline, with the deadline error', async () => {
+    const attempt = new AttemptSignal(Date.now() + 20);
+    const reason = await new Promise((resolve) =>
+      onAbort(attempt.signal, () => resolve(attempt.signal.reason)),
+    );
+    expect(reason).toMatchObject({ code: 'DETOUR_DEADLINE', failureClass: 'timeout' });
+    expect(attempt.timedOut).toBe(true);
+    attempt.dispose();
+  });
+
+  it('an already aborted caller aborts it at once; dispose() leaves nothing on the caller', () => {
+    const caller = new AbortController();
+    const live = new AttemptSignal(Date.now() + 60_000, caller.signal);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    live.dispose();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    caller.abort('gone');
+    const late = new AttemptSignal(Date.now() + 60_000, caller.signal);
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toBe('gone');
+    late.dispose();
   });
 });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { AttemptSignal } from '../src/attempt-signal.js';
 import { BodyGuard, type BodyRules } from '../src/body.js';
 import { readBody } from '../src/read-body.js';
 
@@ -89,6 +91,19 @@ describe('readBody (the guard without its stream)', () => {
     controller.abort(new Error('stop'));
     await expect(aborted).rejects.toThrow('stop');
     expect(slow.destroyed).toBe(true);
+  });
+
+  it("an attempt's signal: the reader adds no EventTarget listener, and its abort still stops the body", async () => {
+    const caller = new AbortController();
+    const attempt = new AttemptSignal(Date.now() + 60_000, caller.signal);
+    const slow = new PassThrough();
+    const aborted = readBody(slow, new BodyGuard(rules(), null), attempt.signal);
+    expect(getEventListeners(attempt.signal, 'abort')).toHaveLength(0);
+    slow.write(PNG);
+    caller.abort(new Error('stop'));
+    await expect(aborted).rejects.toThrow('stop');
+    expect(slow.destroyed).toBe(true);
+    attempt.dispose();
   });
 
   it('a one-chunk body that is a view into a larger allocation is copied to its own memory', async () => {

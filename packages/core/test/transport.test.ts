@@ -1,7 +1,9 @@
+import { getEventListeners } from 'node:events';
 import tls from 'node:tls';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
-import { Options } from 'got';
+import { AbortError, Options, TimeoutError } from 'got';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttemptSignal } from '../src/attempt-signal.js';
 import { DIRECT, type TransportRequest } from '../src/index.js';
 import { emptyCacheOptions, Transport } from '../src/transport/transport.js';
 
@@ -103,5 +105,65 @@ describe('one secure context per agent pair, Node’s default trust included', (
       tls.createSecureContext = original;
     }
     expect(built).toEqual([]);
+  });
+});
+
+// The transport does not hand its signal to got (got's EventTarget listener costs ~4 µs a request):
+// it destroys the request itself, with the error got's `signal` option would give.
+describe('the transport stops a request when its signal aborts (real TLS origin)', () => {
+  let origin: Origin;
+  const transport = new Transport();
+  beforeAll(async () => {
+    origin = await startHttpsOrigin();
+  });
+  afterAll(async () => {
+    transport.close();
+    await origin.close();
+  });
+  const request = (path: string, signal: AbortSignal) =>
+    transport.request(
+      {
+        url: new URL(`${origin.url}${path}`),
+        headers: {},
+        route: DIRECT,
+        tls: { rejectUnauthorized: true, ca: [labCerts().ca.cert] },
+        allowPrivateNetwork: true,
+      },
+      signal,
+    );
+
+  it('before the headers: an AbortError (ERR_ABORTED), and no listener left on the signal', async () => {
+    const controller = new AbortController();
+    const pending = request('/stall-head', controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect(error).toMatchObject({ code: 'ERR_ABORTED' });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it("a reason named TimeoutError gives got's TimeoutError, as its signal option does", async () => {
+    const controller = new AbortController();
+    const pending = request('/stall-head', controller.signal);
+    setTimeout(() => controller.abort(new DOMException('too slow', 'TimeoutError')), 50);
+    await expect(pending).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('mid-body, through an attempt signal: the body errors, and the signal has no EventTarget listener', async () => {
+    const caller = new AbortController();
+    const attempt = new AttemptSignal(Date.now() + 60_000, caller.signal);
+    const res = await request('/stall-after-headers', attempt.signal);
+    expect(getEventListeners(attempt.signal, 'abort')).toHaveLength(0);
+    const failed = new Promise((resolve) => res.body.once('error', resolve));
+    res.body.resume();
+    caller.abort();
+    expect(await failed).toBeInstanceOf(AbortError);
+    attempt.dispose();
+  });
+
+  it('an already aborted signal never reaches the network', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('before'));
+    await expect(request('/image.png', controller.signal)).rejects.toThrow('before');
   });
 });
