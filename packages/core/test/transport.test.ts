@@ -1,10 +1,12 @@
 import { getEventListeners } from 'node:events';
+import { syncBuiltinESMExports } from 'node:module';
 import tls from 'node:tls';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
 import { AbortError, Options, TimeoutError } from 'got';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttemptSignal } from '../src/attempt-signal.js';
 import { DIRECT, type TransportRequest } from '../src/index.js';
+import { AgentPool } from '../src/transport/agents.js';
 import { emptyCacheOptions, Transport } from '../src/transport/transport.js';
 
 // D35: got 14 spreads `cacheOptions` into every request's options for Node; a non-empty object
@@ -165,5 +167,64 @@ describe('the transport stops a request when its signal aborts (real TLS origin)
     const controller = new AbortController();
     controller.abort(new Error('before'));
     await expect(request('/image.png', controller.signal)).rejects.toThrow('before');
+  });
+});
+
+// D37: `ca` as Node's roots plus others (the pipeline's `ca` option) starts from Node's default roots
+// and adds only the others: given whole, the ~140 roots were parsed from PEM again (~60 ms).
+describe("a `ca` list of Node's roots and more (real TLS origins)", () => {
+  let origin: Origin;
+  let selfSigned: Origin;
+  beforeAll(async () => {
+    origin = await startHttpsOrigin();
+    selfSigned = await startHttpsOrigin({ cert: labCerts().selfSigned });
+  });
+  afterAll(async () => {
+    await origin.close();
+    await selfSigned.close();
+  });
+
+  it('trusts the added CA and nothing else; the roots are not passed again as a `ca` option', async () => {
+    const built: { ca?: unknown }[] = [];
+    const original = tls.createSecureContext;
+    tls.createSecureContext = (options) => {
+      built.push({ ...options });
+      return original(options);
+    };
+    syncBuiltinESMExports(); // so agents.ts's own import sees the spy
+    const pool = new AgentPool();
+    try {
+      pool.for(DIRECT, { rejectUnauthorized: true, ca: [...tls.rootCertificates, labCerts().ca.cert] });
+      pool.for(DIRECT, { rejectUnauthorized: true, ca: [labCerts().ca.cert] });
+    } finally {
+      tls.createSecureContext = original;
+      syncBuiltinESMExports();
+      pool.destroy();
+    }
+    expect(built).toHaveLength(2);
+    expect(built[0]).not.toHaveProperty('ca');
+    expect(built[1]!.ca).toEqual([labCerts().ca.cert]); // only its own CA: Node's roots are not added
+
+    const transport = new Transport();
+    const tlsOptions = { rejectUnauthorized: true, ca: [...tls.rootCertificates, labCerts().ca.cert] };
+    const get = (o: Origin) =>
+      transport.request(
+        {
+          url: new URL(`${o.url}/image.png`),
+          headers: {},
+          route: DIRECT,
+          tls: tlsOptions,
+          allowPrivateNetwork: true,
+        },
+        new AbortController().signal,
+      );
+    try {
+      const res = await get(origin);
+      res.body.resume();
+      expect(res.status).toBe(200);
+      await expect(get(selfSigned)).rejects.toThrow(/self[- ]signed|certificate/i);
+    } finally {
+      transport.close();
+    }
   });
 });
