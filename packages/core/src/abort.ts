@@ -42,3 +42,26 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
   signal.addEventListener('abort', listener, { once: true });
   return () => signal.removeEventListener('abort', listener);
 }
+
+/**
+ * An AbortController that is the only one to abort its signal, so what `onAbort` adds to that
+ * signal is a Set it calls right after (ownFan), not an EventTarget listener. For the signals
+ * Detour makes per call: an attempt's, a call's own under close(), a shared download's.
+ */
+export class OwnedAbortController {
+  readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #fire: () => void;
+
+  constructor() {
+    this.signal = this.#controller.signal;
+    this.#fire = ownFan(this.signal);
+  }
+
+  /** Aborts the signal once: its EventTarget listeners, then those `onAbort` added. */
+  abort(reason?: unknown): void {
+    if (this.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#fire();
+  }
+}

@@ -1,4 +1,4 @@
-import { onAbort, ownFan } from './abort.js';
+import { OwnedAbortController, onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 
 /**
@@ -8,34 +8,25 @@ import { DetourError } from './errors.js';
  */
 export class AttemptSignal {
   readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
+  readonly #controller = new OwnedAbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #caller: AbortSignal | undefined;
   readonly #stopListening: (() => void) | undefined;
-  readonly #fire: () => void;
 
   constructor(deadline: number, caller?: AbortSignal) {
     this.#caller = caller;
     this.signal = this.#controller.signal;
-    this.#fire = ownFan(this.signal);
     const ms = Math.max(0, deadline - Date.now());
     this.#timer = setTimeout(() => {
-      this.#abort(
+      this.#controller.abort(
         new DetourError(`attempt deadline of ${ms} ms passed`, {
           failureClass: 'timeout',
           code: 'DETOUR_DEADLINE',
         }),
       );
     }, ms);
-    if (caller?.aborted) this.#abort(caller.reason);
-    else if (caller) this.#stopListening = onAbort(caller, () => this.#abort(caller.reason));
-  }
-
-  /** Aborts the signal: its EventTarget listeners, then those `onAbort` added (abort.ts). */
-  #abort(reason: unknown): void {
-    if (this.signal.aborted) return;
-    this.#controller.abort(reason);
-    this.#fire();
+    if (caller?.aborted) this.#controller.abort(caller.reason);
+    else if (caller) this.#stopListening = onAbort(caller, () => this.#controller.abort(caller.reason));
   }
 
   /** Whether the deadline (not the caller) ended the attempt. */

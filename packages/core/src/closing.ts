@@ -2,7 +2,7 @@
  * How close() reaches every fetch in flight: each public call runs under a signal that also fires
  * on close(), and an abort close() caused is reported as `aborted` / `DETOUR_CLOSED`.
  */
-import { fanOut, onAbort } from './abort.js';
+import { fanOut, OwnedAbortController, onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 import type { FetchOptions } from './types.js';
 
@@ -47,7 +47,7 @@ export class Closing {
     if (!caller) return { signal: closing, dispose: noop };
     if (caller.aborted || closing.aborted)
       return { signal: caller.aborted ? caller : closing, dispose: noop };
-    const controller = new AbortController();
+    const controller = new OwnedAbortController();
     const onCaller = () => controller.abort(caller.reason);
     caller.addEventListener('abort', onCaller, { once: true });
     const stopClose = onAbort(closing, () => controller.abort(closing.reason));

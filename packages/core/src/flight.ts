@@ -1,4 +1,4 @@
-import { onAbort } from './abort.js';
+import { OwnedAbortController, onAbort } from './abort.js';
 import { abortedError, DetourError } from './errors.js';
 
 export interface FlightWaitOptions {
@@ -16,7 +16,7 @@ export interface FlightResult<T> {
 
 interface Flight<T> {
   /** Aborts the work once every waiter gave up; none when the work runs under the `closing` signal. */
-  readonly controller: AbortController | undefined;
+  readonly controller: OwnedAbortController | undefined;
   readonly promise: Promise<T>;
   waiters: number;
 }
@@ -165,7 +165,7 @@ export class SingleFlight<T> {
   }
 
   #start(key: string, work: (signal: AbortSignal) => Promise<T>, lent: AbortSignal | undefined): Flight<T> {
-    const controller = lent ? undefined : new AbortController();
+    const controller = lent ? undefined : new OwnedAbortController();
     const signal = lent ?? controller!.signal;
     const promise = Promise.resolve().then(() => work(signal));
     const flight: Flight<T> = { controller, promise, waiters: 0 };

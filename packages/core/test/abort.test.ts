@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { fanOut, onAbort, ownFan } from '../src/abort.js';
+import { fanOut, OwnedAbortController, onAbort, ownFan } from '../src/abort.js';
 import { AttemptSignal } from '../src/attempt-signal.js';
+import { Closing } from '../src/closing.js';
 
 describe('onAbort', () => {
   for (const shared of [false, true]) {
@@ -81,5 +82,45 @@ describe('AttemptSignal', () => {
     expect(late.signal.aborted).toBe(true);
     expect(late.signal.reason).toBe('gone');
     late.dispose();
+  });
+});
+
+describe('OwnedAbortController', () => {
+  it('aborts once: EventTarget listeners, then what onAbort added (which adds no EventTarget listener)', () => {
+    const owned = new OwnedAbortController();
+    const heard: unknown[] = [];
+    owned.signal.addEventListener('abort', () => heard.push('event'));
+    onAbort(owned.signal, () => heard.push(owned.signal.reason));
+    expect(getEventListeners(owned.signal, 'abort')).toHaveLength(1);
+    owned.abort('first');
+    owned.abort('second');
+    expect(heard).toEqual(['event', 'first']);
+    expect(owned.signal.reason).toBe('first');
+  });
+
+  it("without a reason, the signal's reason is the usual AbortError", () => {
+    const owned = new OwnedAbortController();
+    owned.abort();
+    expect(owned.signal.reason).toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe("Closing.scope: a call's own signal under close()", () => {
+  it('the caller and close() both reach what onAbort added, with no EventTarget listener on the scope', () => {
+    for (const by of ['caller', 'close'] as const) {
+      const closing = new Closing();
+      const caller = new AbortController();
+      const scope = closing.scope({ signal: caller.signal });
+      let reason: unknown;
+      onAbort(scope.signal, () => {
+        reason = scope.signal.reason;
+      });
+      expect(getEventListeners(scope.signal, 'abort')).toHaveLength(0);
+      if (by === 'caller') caller.abort('mine');
+      else closing.close();
+      expect(reason).toEqual(by === 'caller' ? 'mine' : expect.objectContaining({ code: 'DETOUR_CLOSED' }));
+      scope.dispose();
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    }
   });
 });
