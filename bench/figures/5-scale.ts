@@ -124,6 +124,11 @@ export const figure: Figure = {
     }
     const withCa = ratios('detour');
     const extraCa = ratios('detour-extra-ca');
+    // An A/A check: both Detour rows run the same pipeline (one secure context each) in the same
+    // run, so their ratio shows what the machine alone moves one run by (D37).
+    const aa = summarize(
+      results.detour!.map((r, i) => ratio(r.rps, results['detour-extra-ca']![i]?.rps ?? Number.NaN)),
+    );
     return {
       tables: [
         {
@@ -146,8 +151,9 @@ export const figure: Figure = {
       notes: [
         `Detour ÷ got in the same run, \`ca\` option: throughput ${fmt(withCa.rps.median)} (p5 ${fmt(withCa.rps.p5)}), p99 latency ${fmt(withCa.p99.median)} (p95 ${fmt(withCa.p99.p95)}).`,
         `Detour ÷ got in the same run, NODE_EXTRA_CA_CERTS: throughput ${fmt(extraCa.rps.median)} (p5 ${fmt(extraCa.rps.p5)}), p99 latency ${fmt(extraCa.p99.median)} (p95 ${fmt(extraCa.p99.p95)}).`,
+        `A/A check: the two Detour rows run the same pipeline; their throughput ratio in the same run was ${fmt(aa.min)}–${fmt(aa.max)} (median ${fmt(aa.median)}). What a run's ratio moves by on this machine, whatever the client.`,
       ],
-      data: { results, ratios: { ca: withCa, extraCa } },
+      data: { results, ratios: { ca: withCa, extraCa, aa } },
     };
   },
 };
