@@ -7,7 +7,10 @@
  * EventTarget listener at all. Any other signal is listened to directly.
  */
 const FAN = Symbol('detour.abortListeners');
-/** A signal with a Set of listeners of its own (a property, not a WeakMap entry: ~3 µs less per signal). */
+/**
+ * A signal with a Set of listeners of its own, held as a property of the signal: nothing else grows
+ * with the signals made per attempt.
+ */
 type Fanned = AbortSignal & { [FAN]?: Set<() => void> };
 
 function callOnce(listeners: Set<() => void>): void {

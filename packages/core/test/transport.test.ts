@@ -9,6 +9,19 @@ import { DIRECT, type TransportRequest } from '../src/index.js';
 import { AgentPool } from '../src/transport/agents.js';
 import { emptyCacheOptions, Transport } from '../src/transport/transport.js';
 
+/** A lab HTTPS origin and a transport for the tests of one describe block, both closed after them. */
+function useOriginAndTransport(): { origin: Origin; transport: Transport } {
+  const lab = { origin: undefined as unknown as Origin, transport: new Transport() };
+  beforeAll(async () => {
+    lab.origin = await startHttpsOrigin();
+  });
+  afterAll(async () => {
+    lab.transport.close();
+    await lab.origin.close();
+  });
+  return lab;
+}
+
 // D35: got 14 spreads `cacheOptions` into every request's options for Node; a non-empty object
 // there sends V8 (Node 20) down a slow path (~45 µs a request). The transport empties it per request.
 describe('the transport and got 14', () => {
@@ -30,19 +43,17 @@ describe('the transport and got 14', () => {
 });
 
 describe('the transport reuses the last got instance only for the same settings', () => {
-  let origin: Origin;
-  const transport = new Transport();
-  beforeAll(async () => {
-    origin = await startHttpsOrigin();
-  });
-  afterAll(async () => {
-    transport.close();
-    await origin.close();
-  });
+  const lab = useOriginAndTransport();
 
   const get = async (tls: TransportRequest['tls']): Promise<number> => {
-    const res = await transport.request(
-      { url: new URL(`${origin.url}/image.png`), headers: {}, route: DIRECT, tls, allowPrivateNetwork: true },
+    const res = await lab.transport.request(
+      {
+        url: new URL(`${lab.origin.url}/image.png`),
+        headers: {},
+        route: DIRECT,
+        tls,
+        allowPrivateNetwork: true,
+      },
       new AbortController().signal,
     );
     res.body.resume();
@@ -113,19 +124,11 @@ describe('one secure context per agent pair, Node’s default trust included', (
 // The transport does not hand its signal to got (got's EventTarget listener costs ~4 µs a request):
 // it destroys the request itself, with the error got's `signal` option would give.
 describe('the transport stops a request when its signal aborts (real TLS origin)', () => {
-  let origin: Origin;
-  const transport = new Transport();
-  beforeAll(async () => {
-    origin = await startHttpsOrigin();
-  });
-  afterAll(async () => {
-    transport.close();
-    await origin.close();
-  });
+  const lab = useOriginAndTransport();
   const request = (path: string, signal: AbortSignal) =>
-    transport.request(
+    lab.transport.request(
       {
-        url: new URL(`${origin.url}${path}`),
+        url: new URL(`${lab.origin.url}${path}`),
         headers: {},
         route: DIRECT,
         tls: { rejectUnauthorized: true, ca: [labCerts().ca.cert] },
