@@ -4,7 +4,7 @@
  * by each of 64 or 256 fetches in flight, costs each fetch a walk of that list twice. A signal
  * marked `fanOut` gets one listener of its own that calls a Set of listeners: adding and removing
  * one is then constant time. A signal whose owner aborts it (`OwnedAbortController`) has no
- * EventTarget listener at all. Any other signal is listened to directly.
+ * EventTarget listener at all. Any other signal (a caller's) gets one while anything listens.
  */
 const FAN = Symbol('detour.abortListeners');
 /**
@@ -29,6 +29,31 @@ export function fanOut(signal: AbortSignal): void {
 }
 
 /**
+ * The listeners on a signal Detour neither owns nor fanned out (a caller's), while any listen: one
+ * EventTarget listener per signal however many fetches share it. Node warns of a leak past ten
+ * listeners on one signal, and a bot may hand one shutdown signal to every fetch it starts.
+ */
+interface Borrowed {
+  readonly listeners: Set<() => void>;
+  /** The one EventTarget listener: calls the listeners once. */
+  readonly heard: () => void;
+}
+const borrowed = new WeakMap<AbortSignal, Borrowed>();
+
+function borrow(signal: AbortSignal): Borrowed {
+  const group: Borrowed = {
+    listeners: new Set(),
+    heard: () => {
+      if (borrowed.get(signal) === group) borrowed.delete(signal);
+      callOnce(group.listeners);
+    },
+  };
+  borrowed.set(signal, group);
+  signal.addEventListener('abort', group.heard, { once: true });
+  return group;
+}
+
+/**
  * Calls `listener` once when `signal` aborts (never when it already has: check `aborted` first).
  * Returns what removes it.
  */
@@ -38,8 +63,13 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
     fan.add(listener);
     return () => fan.delete(listener);
   }
-  signal.addEventListener('abort', listener, { once: true });
-  return () => signal.removeEventListener('abort', listener);
+  const group = borrowed.get(signal) ?? borrow(signal);
+  group.listeners.add(listener);
+  return () => {
+    if (!group.listeners.delete(listener) || group.listeners.size > 0) return;
+    signal.removeEventListener('abort', group.heard);
+    if (borrowed.get(signal) === group) borrowed.delete(signal);
+  };
 }
 
 /**

@@ -48,13 +48,12 @@ export class Closing {
     if (caller.aborted || closing.aborted)
       return { signal: caller.aborted ? caller : closing, dispose: noop };
     const controller = new OwnedAbortController();
-    const onCaller = () => controller.abort(caller.reason);
-    caller.addEventListener('abort', onCaller, { once: true });
+    const stopCaller = onAbort(caller, () => controller.abort(caller.reason));
     const stopClose = onAbort(closing, () => controller.abort(closing.reason));
     return {
       signal: controller.signal,
       dispose: () => {
-        caller.removeEventListener('abort', onCaller);
+        stopCaller();
         stopClose();
       },
     };

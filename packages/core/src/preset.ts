@@ -6,6 +6,7 @@
  * The pipeline calls a hook only for URLs whose host the preset handles.
  */
 import { Readable } from 'node:stream';
+import { onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 import type { FailureClass, HeaderValue } from './types.js';
 
@@ -144,8 +145,7 @@ export async function peekBody(
   let size = 0;
   let done = false;
   let failure: unknown;
-  const onAbort = () => body.destroy(signal.reason as Error);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const stopListening = onAbort(signal, () => body.destroy(signal.reason as Error));
   try {
     while (size < limit) {
       const next = await iterator.next();
@@ -159,7 +159,7 @@ export async function peekBody(
   } catch (error) {
     failure = error; // replayed to whoever reads the body; the head so far is still judged
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    stopListening();
   }
   const head = Buffer.concat(chunks);
   async function* replay(): AsyncGenerator<Buffer> {

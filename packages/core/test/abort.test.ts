@@ -22,6 +22,22 @@ describe('onAbort', () => {
     });
   }
 
+  it("a caller's signal gets one EventTarget listener while any listen, and none after", () => {
+    const controller = new AbortController();
+    const stops = Array.from({ length: 100 }, () => onAbort(controller.signal, () => {}));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    for (const stop of stops.slice(1)) stop();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    stops[0]!();
+    stops[0]!(); // twice changes nothing
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    let heard = 0;
+    onAbort(controller.signal, () => heard++); // listening again after everyone left
+    controller.abort();
+    expect(heard).toBe(1);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('a fanned-out signal keeps one listener of its own however many listen', () => {
     const controller = new AbortController();
     fanOut(controller.signal);
