@@ -115,7 +115,7 @@ export async function checkoutClients(caPem: string, checkout: string): Promise<
 
 /**
  * The lab and the client a profiling script names on its command line (happy-path.ts, alloc.ts):
- * got | undici | transport | kit | detour | detour-nocache | detour-bare | detour-system-trust (no
+ * got | undici | transport | kit | detour | detour-nocache | detour-tier16 | detour-bare | detour-system-trust (no
  * `ca` option; set NODE_EXTRA_CA_CERTS to the lab CA's file). ORIGINS lab HTTPS origins, and with
  * more than one Detour runs DETOUR_GLOBAL fetches at once (figure 5's shape: ORIGINS=100
  * DETOUR_GLOBAL=256); the caller spreads its fetches over `origins` round-robin.
@@ -139,6 +139,8 @@ export async function labAndClient(
     kit: () => kitClient(lab.caPem),
     detour: () => detour(limits),
     'detour-nocache': () => detour({ ...limits, cache: false }),
+    // The default cache with a memory tier of 16 entries (256 by default): what holding bodies costs.
+    'detour-tier16': () => detour({ ...limits, cache: { memory: { maxEntries: 16 } } }),
     'detour-bare': () => detour(BARE),
     'detour-system-trust': () => detour({ ...limits, ca: undefined }),
   };
