@@ -3,30 +3,18 @@
  * handshakes (full and resumed) they served. Not part of `pnpm bench`:
  *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/fig5-server.ts [runs]
  */
-import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { ScaleInput, ScaleOutput } from '../children/scale-child.js';
 import { runMeasuredChild } from '../lib/measured-child.js';
 
 const runs = Number(process.argv[2] ?? 2);
 const lab = await import('../../packages/lab/src/index.js');
-const certs = lab.labCerts();
-const ca = certs.ca.cert;
+const ca = lab.labCerts().ca.cert;
 let full = 0;
 let resumed = 0;
-// The same servers as lab.startHttpsOrigin(), built here to see their TLS events.
-const origins = await Promise.all(
-  Array.from({ length: 100 }, async () => {
-    const routes = lab.createRoutes();
-    const server = createServer(
-      { cert: certs.localhost.cert, key: certs.localhost.key, minVersion: 'TLSv1.2' },
-      (req, res) => routes.handle(req, res),
-    );
-    server.on('secureConnection', (t: TLSSocket) => (t.isSessionReused() ? resumed++ : full++));
-    const { port, close } = await lab.listenTracked(server);
-    return { ipUrl: `https://127.0.0.1:${port}`, close };
-  }),
-);
+const origins = await Promise.all(Array.from({ length: 100 }, () => lab.startHttpsOrigin()));
+for (const origin of origins)
+  origin.server.on('secureConnection', (t: TLSSocket) => (t.isSessionReused() ? resumed++ : full++));
 const input = (mode: ScaleInput['mode']): ScaleInput => ({
   mode,
   origins: origins.map((o) => o.ipUrl),

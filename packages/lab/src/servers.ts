@@ -1,6 +1,7 @@
 /** Lab origins: node http/https servers on 127.0.0.1, port 0, serving the lab routes. */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { SecureVersion } from 'node:tls';
 import { type CertPair, labCerts } from './certs.js';
 import { listenTracked } from './listen.js';
@@ -14,6 +15,8 @@ export interface Origin {
   readonly port: number;
   /** Hit counters of this origin (also served as JSON at `/count`). */
   readonly routes: Pick<Routes, 'counts' | 'hits' | 'resetCounts'>;
+  /** The Node server itself, for what the routes do not count (an HTTPS one emits `secureConnection`). */
+  readonly server: NetServer;
   close(): Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export async function startHttpOrigin(options: { port?: number } = {}): Promise<
   const routes = createRoutes();
   const server = createHttpServer((req, res) => routes.handle(req, res));
   const { port, close } = await listenTracked(server, options.port);
-  return { url: `http://localhost:${port}`, ipUrl: `http://127.0.0.1:${port}`, port, routes, close };
+  return { url: `http://localhost:${port}`, ipUrl: `http://127.0.0.1:${port}`, port, routes, server, close };
 }
 
 /** A modern HTTPS origin (TLS 1.2+, CA-signed `localhost` cert by default) serving every lab route. */
@@ -55,5 +58,12 @@ export async function startHttpsOrigin(options: HttpsOriginOptions = {}): Promis
     (req, res) => routes.handle(req, res),
   );
   const { port, close } = await listenTracked(server, options.port);
-  return { url: `https://localhost:${port}`, ipUrl: `https://127.0.0.1:${port}`, port, routes, close };
+  return {
+    url: `https://localhost:${port}`,
+    ipUrl: `https://127.0.0.1:${port}`,
+    port,
+    routes,
+    server,
+    close,
+  };
 }
