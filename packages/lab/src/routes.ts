@@ -96,6 +96,8 @@ function retryAfter(res: ServerResponse, url: URL, state: Map<string, number>): 
 export function createRoutes(): Routes {
   const hits = new Map<string, number>();
   const retryState = new Map<string, number>();
+  /** Connections that already carried a `/drop-reused` request. */
+  const usedConnections = new WeakSet<object>();
 
   const exact: Record<string, Handler> = {
     '/': (_req, res) => {
@@ -160,6 +162,19 @@ export function createRoutes(): Routes {
       res.write(LAB_PNG, () => res.socket?.end());
     },
     '/retry-after': (_req, res, url) => retryAfter(res, url, retryState),
+    /**
+     * The keep-alive race: a server closes an idle connection just as the client sends its next
+     * request on it. The first `/drop-reused` request on a connection is answered (and the
+     * connection kept alive); a later one on the same connection gets it closed, unanswered.
+     */
+    '/drop-reused': (req, res) => {
+      const connection = req.socket;
+      if (!usedConnections.has(connection)) {
+        usedConnections.add(connection);
+        return image(res);
+      }
+      connection.destroy();
+    },
   };
 
   const prefixed: [string, Handler][] = [

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import got, { AbortError, type Got, type NormalizedOptions, type OptionsInit, TimeoutError } from 'got';
 import { onAbort } from '../abort.js';
+import { classifyError } from '../classify.js';
 import { DetourError } from '../errors.js';
 import { describeRoute } from '../redact.js';
 import type {
@@ -64,33 +65,17 @@ export class Transport implements HttpTransport {
     }
     if (req.route.kind === 'socks') await this.#agents.prepare(req.route);
     const client = this.#clientFor(req, resolvesHere && !req.allowPrivateNetwork);
-    // Only what changes per request is merged here: got's option merging is a measurable share
-    // of a small fetch (bench figure 1), the rest lives in the cached instance.
-    // `isStream` here, not `client.stream()`: that spreads the options into a copy with the key added.
-    // The signal is not got's `signal` option: got would add an EventTarget listener (~4 µs with
-    // its removal on Node 20); `onAbort` on an attempt's signal is a Set add (abort.ts). The
-    // stream is destroyed with the error got's option gives.
-    const options: OptionsInit & { isStream: true } = { headers: req.headers, isStream: true };
-    const stream = client(req.url, options as never) as unknown as ReturnType<Got['stream']>;
-    const abort = () => stream.destroy(abortError(signal, stream));
-    if (signal.aborted) abort();
-    else stream.once('close', onAbort(signal, abort));
-    // A stream that errors before anyone listens must not become an unhandled 'error'.
-    const response = await (once(stream, 'response') as Promise<[IncomingMessage & { url?: string }]>).catch(
-      (error: unknown) => {
-        stream.destroy();
-        throw proxyFailure(error, req.route) ?? error;
-      },
-    );
-    const res = response[0];
-    return {
-      status: res.statusCode ?? 0,
-      headers: res.headers as Record<string, HeaderValue>,
-      body: stream,
-      finalUrl: res.url ?? req.url.toString(),
-      route: req.route,
-      decoded: (req.decompress ?? true) && !!res.headers['content-encoding'],
-    };
+    for (let resent = 0; ; resent++) {
+      const sent = await exchange(client, req, signal);
+      if ('response' in sent) return sent.response;
+      // The keep-alive race (D38): a pooled connection the server closed just as this request went
+      // out on it. Not a failure of the route: nothing was received, and a GET may go out again, on
+      // another connection. Anything else (a new connection's failure) is the caller's to judge.
+      const stale =
+        sent.reused && !signal.aborted && classifyError(sent.error).failureClass === 'connect-reset';
+      if (!stale || resent >= STALE_CONNECTION_RESENDS)
+        throw proxyFailure(sent.error, req.route) ?? sent.error;
+    }
   }
 
   /** The got instance for this request's route, TLS and settings (the last one when they are the same). */
@@ -168,6 +153,51 @@ export class Transport implements HttpTransport {
     this.#last = undefined;
     this.#agents.destroy();
   }
+}
+
+/**
+ * How many times one request is sent again after a kept-alive connection turned out closed (D38).
+ * A few cover the race; a pool of dead connections is a server that restarted, whose closes
+ * normally reach the pool first.
+ */
+export const STALE_CONNECTION_RESENDS = 3;
+
+/** One exchange on whichever connection the agent hands out: the response head, or the error and whether the connection was a reused one. */
+async function exchange(
+  client: Got,
+  req: TransportRequest,
+  signal: AbortSignal,
+): Promise<{ response: AttemptResponse } | { error: unknown; reused: boolean }> {
+  // Only what changes per request is merged here: got's option merging is a measurable share
+  // of a small fetch (bench figure 1), the rest lives in the cached instance.
+  // `isStream` here, not `client.stream()`: that spreads the options into a copy with the key added.
+  // The signal is not got's `signal` option: got would add an EventTarget listener (~4 µs with
+  // its removal on Node 20); `onAbort` on an attempt's signal is a Set add (abort.ts). The
+  // stream is destroyed with the error got's option gives.
+  const options: OptionsInit & { isStream: true } = { headers: req.headers, isStream: true };
+  const stream = client(req.url, options as never) as unknown as ReturnType<Got['stream']>;
+  const abort = () => stream.destroy(abortError(signal, stream));
+  if (signal.aborted) abort();
+  else stream.once('close', onAbort(signal, abort));
+  let res: IncomingMessage & { url?: string };
+  try {
+    // A stream that errors before anyone listens must not become an unhandled 'error'.
+    [res] = (await once(stream, 'response')) as [IncomingMessage & { url?: string }];
+  } catch (error) {
+    const reused = stream.reusedSocket === true;
+    stream.destroy();
+    return { error, reused };
+  }
+  return {
+    response: {
+      status: res.statusCode ?? 0,
+      headers: res.headers as Record<string, HeaderValue>,
+      body: stream,
+      finalUrl: res.url ?? req.url.toString(),
+      route: req.route,
+      decoded: (req.decompress ?? true) && !!res.headers['content-encoding'],
+    },
+  };
 }
 
 /** What got's `signal` option destroys a request with: a TimeoutError for a timeout's reason, else an AbortError. */
