@@ -118,6 +118,29 @@ describe('detour fetch', () => {
     expect(json(result).error).toMatchObject({ failureClass: 'blocked' });
   });
 
+  it('--attempt-timeout bounds each strategy, below --timeout; a longer one lets a slow body finish', async () => {
+    // 30 bytes, one every 40 ms: ~1.2 s of body, under a total deadline of 20 s.
+    const slow = `${lab.https.url}/slow-drip?ms=40&bytes=30`;
+    const base = [
+      'fetch',
+      '--json',
+      '--allow-private',
+      '--no-proxy',
+      '--strategies',
+      'direct',
+      '--timeout',
+      '20000',
+    ];
+    const started = performance.now();
+    const cut = await cli([...base, `${slow}&n=1`, '--attempt-timeout', '300']);
+    expect(cut.code).toBe(1);
+    expect(json(cut).error).toMatchObject({ failureClass: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const whole = await cli([...base, `${slow}&n=2`, '--attempt-timeout', '15000']);
+    expect(whole.code).toBe(0);
+    expect(json(whole)).toMatchObject({ ok: true, bytes: 30, strategy: 'direct' });
+  });
+
   it('sends -H headers', async () => {
     const result = await cli([
       'fetch',

@@ -9,6 +9,10 @@ describe('detour CLI: bad input exits 2 with one line on stderr', () => {
     [['fetch', 'https://127.0.0.1/', '--bogus']],
     [['fetch', 'https://127.0.0.1/', '--timeout', 'soon']],
     [['fetch', 'https://127.0.0.1/', '--max-bytes', '-5']],
+    [['fetch', 'https://127.0.0.1/', '--attempt-timeout', '0']],
+    [['fetch', 'https://127.0.0.1/', '--attempt-timeout', '90000']],
+    [['fetch', 'https://127.0.0.1/', '--timeout', '1000', '--attempt-timeout', '2000']],
+    [['serve', '--attempt-timeout', '90000']],
     [['fetch', 'https://127.0.0.1/', '--expect', 'movie']],
     [['fetch', 'https://127.0.0.1/', '-H', 'no colon']],
     [['fetch', 'https://127.0.0.1/', '--strategies', 'direct,teleport']],
@@ -22,6 +26,14 @@ describe('detour CLI: bad input exits 2 with one line on stderr', () => {
     expect(result.stdout.toString()).toBe('');
     expect(result.stderr.trim().split('\n').length).toBeGreaterThanOrEqual(1);
     expect(result.stderr.trim().split('\n')[0]).toMatch(/^(detour|usage)/);
+  });
+
+  it('an --attempt-timeout longer than the total deadline says which to raise', async () => {
+    const result = await detour(['fetch', 'https://127.0.0.1/', '--attempt-timeout', '90000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--attempt-timeout 90000 is longer than the default --timeout 60000: raise --timeout too',
+    );
   });
 
   it('--help exits 0', async () => {

@@ -133,7 +133,7 @@ export function adviceFor(f: Failure, host: string): string | undefined {
     return `TLS to ${host} failed${via ? ` through ${via}` : ''}: \`detour doctor URL\` tells whether a proxy rule, --insecure-host or --allow-downgrade would help`;
   }
   if (f.failureClass === 'timeout')
-    return `no answer in time: raise --timeout, or \`detour doctor URL\` to see which route hangs`;
+    return `no answer in time: raise --attempt-timeout (one strategy) and --timeout (the whole download), or \`detour doctor URL\` to see which route hangs`;
   if (f.failureClass === 'dns')
     return `${host} does not resolve: check the name (under fake-IP DNS, \`detour doctor URL\`)`;
   if (f.code === 'DETOUR_NOT_AN_IMAGE')

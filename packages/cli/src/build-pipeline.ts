@@ -2,6 +2,9 @@ import type { Pipeline } from '@detour/core';
 import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
 import { UsageError } from './io.js';
 
+/** `--timeout`'s default (core's `timeoutMs`), which `--attempt-timeout` may not exceed. */
+const DEFAULT_TIMEOUT_MS = 60_000;
+
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {
   proxy?: string | undefined;
@@ -9,6 +12,8 @@ export interface PipelineFlags {
   allowPrivate?: boolean | undefined;
   strategies?: string[] | undefined;
   timeoutMs?: number | undefined;
+  /** One strategy's deadline (`--attempt-timeout`); at most `timeoutMs`. */
+  attemptTimeoutMs?: number | undefined;
   maxBytes?: number | undefined;
   logLevel?: string | undefined;
   /** Hosts opted in to https → http (`--allow-downgrade`). */
@@ -56,12 +61,21 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
   if (flags.downgradePorts?.length && !flags.allowDowngrade?.length) {
     throw new UsageError('--downgrade-port needs --allow-downgrade');
   }
+  const total = flags.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (flags.attemptTimeoutMs !== undefined && flags.attemptTimeoutMs > total) {
+    throw new UsageError(
+      `--attempt-timeout ${flags.attemptTimeoutMs} is longer than ${flags.timeoutMs === undefined ? 'the default --timeout' : '--timeout'} ${total}: raise --timeout too`,
+    );
+  }
   return {
     env,
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
     allowPrivateNetwork: !!flags.allowPrivate,
     strategies: flags.strategies,
     timeoutMs: flags.timeoutMs,
+    ...(flags.attemptTimeoutMs !== undefined
+      ? { pipeline: { attemptTimeoutMs: flags.attemptTimeoutMs } }
+      : {}),
     maxBytes: flags.maxBytes,
     logLevel: flags.logLevel ?? 'warn',
     allowDowngrade: flags.allowDowngrade,

@@ -132,6 +132,13 @@ export const FETCH: CommandSpec = {
       help: 'total deadline of the download in milliseconds',
     },
     {
+      name: 'attempt-timeout',
+      value: 'MS',
+      type: 'string',
+      default: '30000',
+      help: 'deadline of one strategy in milliseconds, at most --timeout: a large file over a slow link needs both raised',
+    },
+    {
       name: 'max-bytes',
       value: 'N',
       type: 'string',
@@ -332,6 +339,7 @@ const PIPELINE_FLAGS = new Set([
   'no-proxy',
   'allow-private',
   'timeout',
+  'attempt-timeout',
   'max-bytes',
   'headers-profile',
   'log-level',

@@ -79,6 +79,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     allowPrivate: flags.bool('allow-private'),
     strategies,
     timeoutMs,
+    attemptTimeoutMs: parseNumber('--attempt-timeout', flags.string('attempt-timeout')),
     maxBytes,
     logLevel,
     allowDowngrade: parseList(flags.strings('allow-downgrade')),
