@@ -24,6 +24,9 @@ export const figure: Figure = {
     const certs = lab.labCerts();
     const ca = certs.ca.cert;
     const modes: ScaleInput['mode'][] = ['detour', 'detour-extra-ca', 'got'];
+    // got runs between the two Detour rows, so each Detour run is paired with a got run next to it
+    // in time (adjacent runs' ratios spread less: D38); the order reverses every round.
+    const turns: ScaleInput['mode'][] = ['detour', 'got', 'detour-extra-ca'];
     // One unmeasured child first: the origins (in this process) serve their first requests cold,
     // and that cost landed on whichever client ran first (always Detour's first run).
     await runMeasuredChild<ScaleOutput>(
@@ -41,7 +44,7 @@ export const figure: Figure = {
     ctx.log('warm-up child done (not measured)');
     const results: Record<string, ScaleOutput[]> = { detour: [], 'detour-extra-ca': [], got: [] };
     for (let run = 0; run < runs; run++) {
-      for (const mode of run % 2 === 0 ? modes : [...modes].reverse()) {
+      for (const mode of run % 2 === 0 ? turns : [...turns].reverse()) {
         ctx.signal.throwIfAborted();
         const input: ScaleInput = {
           mode,

@@ -117,8 +117,8 @@ export async function checkoutClients(caPem: string, checkout: string): Promise<
  * The lab and the client a profiling script names on its command line (happy-path.ts, alloc.ts):
  * got | undici | transport | kit | detour | detour-nocache | detour-tier16 | detour-bare | detour-system-trust (no
  * `ca` option; set NODE_EXTRA_CA_CERTS to the lab CA's file). ORIGINS lab HTTPS origins, and with
- * more than one Detour runs DETOUR_GLOBAL fetches at once (figure 5's shape: ORIGINS=100
- * DETOUR_GLOBAL=256); the caller spreads its fetches over `origins` round-robin.
+ * more than one Detour runs DETOUR_GLOBAL fetches at once (default 256 with more than one origin, figure 5's shape; 64 with one);
+ * the caller spreads its fetches over `origins` round-robin.
  */
 export async function labAndClient(
   which: string,
@@ -128,8 +128,19 @@ export async function labAndClient(
     Object.fromEntries(Array.from({ length: count }, (_, i) => [`o${i}`, { kind: 'https' as const }])),
   );
   const origins = Object.values(lab.servers).map((server) => server.ipUrl);
-  const global = Number(process.env.DETOUR_GLOBAL ?? 64);
-  const limits = count > 1 ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
+  try {
+    return { lab, origins, client: await makeClient(lab, which) };
+  } catch (error) {
+    await lab.close();
+    throw error;
+  }
+}
+
+/** One more client by name, for a lab `labAndClient()` started (chunks.ts compares several). */
+export async function makeClient(lab: LabProcess, which: string): Promise<Client> {
+  const many = Object.keys(lab.servers).length > 1;
+  const global = Number(process.env.DETOUR_GLOBAL ?? (many ? 256 : 64));
+  const limits = many ? { concurrency: { global } } : { concurrency: { global, perHost: global } };
   const detour = async (options: PipelineOptions) =>
     detourClient(await labPipeline(lab.caPem, options), which);
   const clients: Record<string, () => Client | Promise<Client>> = {
@@ -145,9 +156,6 @@ export async function labAndClient(
     'detour-system-trust': () => detour({ ...limits, ca: undefined }),
   };
   const make = clients[which];
-  if (!make) {
-    await lab.close();
-    throw new Error(`unknown client ${which} (one of ${Object.keys(clients).join(', ')})`);
-  }
-  return { lab, origins, client: await make() };
+  if (!make) throw new Error(`unknown client ${which} (one of ${Object.keys(clients).join(', ')})`);
+  return make();
 }
