@@ -1,9 +1,6 @@
-import type { Pipeline } from '@detour/core';
+import { DEFAULTS, type Pipeline } from '@detour/core';
 import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
 import { UsageError } from './io.js';
-
-/** `--timeout`'s default (core's `timeoutMs`), which `--attempt-timeout` may not exceed. */
-const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {
@@ -61,7 +58,7 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
   if (flags.downgradePorts?.length && !flags.allowDowngrade?.length) {
     throw new UsageError('--downgrade-port needs --allow-downgrade');
   }
-  const total = flags.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const total = flags.timeoutMs ?? DEFAULTS.timeoutMs;
   if (flags.attemptTimeoutMs !== undefined && flags.attemptTimeoutMs > total) {
     throw new UsageError(
       `--attempt-timeout ${flags.attemptTimeoutMs} is longer than ${flags.timeoutMs === undefined ? 'the default --timeout' : '--timeout'} ${total}: raise --timeout too`,
