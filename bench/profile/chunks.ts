@@ -6,7 +6,10 @@
  *   ORIGINS=100 node bench/profile/bundle.mjs chunks.ts [rounds] [k] [c] [client,client,...]
  * Clients as `labAndClient()` names them (clients.ts); got is always one of them. Prints, per
  * client: CPU µs per fetch and req/s (median over rounds), and the median and quartiles of its
- * ratio to got in the same round.
+ * ratio to got in the same round. On the 2-core VM a turn's ratio still moves by ±30%: the noise
+ * is faster than a turn (D38). A client waits through the others' turns with its connections
+ * pooled, past the origins' 5 s keep-alive: raw got loses some requests to the keep-alive race
+ * there (printed as failures); Detour's transport sends them again (it lost ~1% before D38).
  */
 import { runLoad } from '../lib/load.js';
 import { pushTo, quantile, summarize } from '../stats.js';

@@ -1,7 +1,7 @@
 // The keep-alive race (D38): a server closes an idle kept-alive connection just as the client
-// sends its next request on it. The request never reached the application, nothing was received:
-// the transport sends it again on another connection. Not a failure of the route, so no strategy
-// falls over and no retry with backoff is spent on it. The lab's `/drop-reused` route answers the
+// sends its next request on it. Nothing was received, and a GET may go out again: the transport
+// sends it on another connection. Not a failure of the route, so no strategy falls over and no
+// retry with backoff is spent on it. The lab's `/drop-reused` route answers the
 // first request on a connection and closes the connection, unanswered, on the next one.
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
@@ -32,9 +32,9 @@ const url = () => `${lab.https.url}/drop-reused?n=${serial++}`;
 
 describe('a kept-alive connection the server closed as it was reused', () => {
   it.each([
-    ['direct', () => ({}), 'direct'],
-    ['through a real HTTP CONNECT proxy (tinyproxy)', () => ({ proxy: lab.proxies.http.url }), 'proxy'],
-    ['through a real SOCKS5 proxy (microsocks)', () => ({ proxy: lab.proxies.socks.url }), 'proxy'],
+    ['direct', () => ({})],
+    ['through a real HTTP CONNECT proxy (tinyproxy)', () => ({ proxy: lab.proxies.http.url })],
+    ['through a real SOCKS5 proxy (microsocks)', () => ({ proxy: lab.proxies.socks.url })],
   ])(
     '%s: the next fetch is sent again on a new connection, by the same strategy, with no retry spent',
     async (_name, options) => {
