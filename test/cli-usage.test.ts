@@ -28,8 +28,11 @@ describe('detour CLI: bad input exits 2 with one line on stderr', () => {
     expect(result.stderr.trim().split('\n')[0]).toMatch(/^(detour|usage)/);
   });
 
-  it('an --attempt-timeout longer than the total deadline says which to raise', async () => {
-    const result = await detour(['fetch', 'https://127.0.0.1/', '--attempt-timeout', '90000']);
+  it.each([
+    [['fetch', 'https://127.0.0.1/', '--attempt-timeout', '90000']],
+    [['serve', '--attempt-timeout', '90000']],
+  ])('an --attempt-timeout longer than the total deadline says which to raise: %j', async (args) => {
+    const result = await detour(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       '--attempt-timeout 90000 is longer than the default --timeout 60000: raise --timeout too',
