@@ -112,7 +112,7 @@ describe('examples/onebot-images.ts', () => {
   const namespace = hostsNamespaceSupport();
 
   it.skipIf(namespace !== true)(
-    `forward WebSocket: arrays and CQ strings, legacy TLS rescued, an expired rkey refreshed, a voice clip (${namespace === true ? 'namespace ok' : namespace})`,
+    `forward WebSocket: arrays and CQ strings, legacy TLS rescued, an expired rkey refreshed, a voice clip (${namespace === true ? 'namespace ok)' : `) — skipped: ${namespace}`}`,
     async () => {
       const twin: TencentTwin = await startTencentTwin({
         files: {

@@ -41,6 +41,7 @@ let origin: Origin;
 let dir: string;
 const pipelines: Pipeline[] = [];
 const isRoot = process.getuid?.() === 0;
+const rootGate = isRoot ? '' : ' — skipped: needs root (mknod, mount)';
 
 beforeAll(async () => {
   origin = await startHttpsOrigin();
@@ -77,17 +78,20 @@ function sub(name: string): string {
 }
 
 describe('devices, FIFOs and sockets are written into, never replaced', () => {
-  it.skipIf(!isRoot)('a character device (a /dev/null made with mknod) stays a device', async () => {
-    const d = sub('dev');
-    const devNull = join(d, 'null');
-    execFileSync('mknod', ['-m', '666', devNull, 'c', '1', '3']);
-    const result = await pipeline().toFile(image('dev'), devNull);
-    expect(result.bytes).toBe(LAB_PNG.length);
-    const after = lstatSync(devNull);
-    expect(after.isCharacterDevice()).toBe(true);
-    expect(after.rdev).toBe(statSync('/dev/null').rdev);
-    expect(readdirSync(d)).toEqual(['null']); // no temp file left beside it
-  });
+  it.skipIf(!isRoot)(
+    `a character device (a /dev/null made with mknod) stays a device${rootGate}`,
+    async () => {
+      const d = sub('dev');
+      const devNull = join(d, 'null');
+      execFileSync('mknod', ['-m', '666', devNull, 'c', '1', '3']);
+      const result = await pipeline().toFile(image('dev'), devNull);
+      expect(result.bytes).toBe(LAB_PNG.length);
+      const after = lstatSync(devNull);
+      expect(after.isCharacterDevice()).toBe(true);
+      expect(after.rdev).toBe(statSync('/dev/null').rdev);
+      expect(readdirSync(d)).toEqual(['null']); // no temp file left beside it
+    },
+  );
 
   it('a FIFO: the reader gets the body, the FIFO stays a FIFO', async () => {
     const d = sub('fifo');
@@ -219,7 +223,7 @@ describe('local-io', () => {
   });
 
   it.skipIf(!isRoot)(
-    'disk full (a 64 KiB tmpfs): local-io ENOSPC, no second strategy, nothing left, nothing cached, circuit closed',
+    `disk full (a 64 KiB tmpfs): local-io ENOSPC, no second strategy, nothing left, nothing cached, circuit closed${rootGate}`,
     async () => {
       const mnt = sub('full');
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
