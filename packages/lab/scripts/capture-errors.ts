@@ -3,7 +3,7 @@
  * through node `https`, raw `tls`, `got` (with hpagent / socks-proxy-agent for proxies) and the
  * `curl` binary, and write what each threw to test/lab/captured-errors.json.
  *
- *   cd /work/main && npx tsx test/lab/capture-errors.ts
+ *   npx tsx packages/lab/scripts/capture-errors.ts   (from the repository root)
  *
  * got, hpagent and socks-proxy-agent are resolved from packages/core (their only install).
  * Messages are normalised so the file is stable: lab ports → PORT, OpenSSL thread ids → TID.

@@ -255,7 +255,7 @@ export async function startOneBot(options: OneBotOptions = {}): Promise<OneBot> 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Event builders: the shapes OneBot v11 implementations send (see /work/shared/FIELD-QQ.md).
+// Event builders: the shapes OneBot v11 implementations send (as documented by NapCat, LLOneBot and Lagrange; see packages/qq/README.md).
 
 export interface OneBotSegment {
   type: string;

@@ -1,7 +1,7 @@
 /**
  * The Tencent twin: a faithful stand-in for QQ's media CDN (`multimedia.nt.qq.com.cn`,
  * `gchat.qpic.cn`, `c2cpicdw.qpic.cn`) on loopback, reached through those real names (see
- * hosts.ts) with a lab certificate for them. Behaviours, from /work/shared/FIELD-QQ.md:
+ * hosts.ts) with a lab certificate for them. Behaviours, as reported in public bot trackers (packages/qq/README.md):
  * - `/download?appid=&fileid=&rkey=&spec=`: an expired rkey → 400
  *   `{"retcode":-5503007,"retmsg":"download url has expired","retryflag":0}`; a missing rkey, a
  *   `amp;rkey` parameter (CQ-code `&amp;` left in) or the key of the other type (private 1406 /
