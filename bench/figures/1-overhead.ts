@@ -10,6 +10,7 @@
  * each runs its block, in a shuffled order; curl runs last. Every ratio compares numbers of the
  * same run, and the table shows the median (and spread) of those per-run ratios.
  */
+import { startNginxOrigin } from '../../packages/lab/src/index.js';
 import { type Client, curlClient, curlVersion, gotClient, undiciClient } from '../lib/clients.js';
 import { type BenchConfig, KiB, MiB } from '../lib/config.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
@@ -22,6 +23,11 @@ import { num, pushTo, ratio, summarize } from '../stats.js';
 
 interface Scenario {
   label: string;
+  /** The origin's base URL (`https://127.0.0.1:PORT`) and the path every request asks for. */
+  origin: string;
+  path: (bytes: number) => string;
+  /** nginx rows are judged on time per fetch (the issue's target); the node rows on latency and throughput. */
+  nginx?: boolean;
   bytes: number;
   concurrency: number;
   requests: number;
@@ -29,6 +35,8 @@ interface Scenario {
 }
 
 interface RunFigures {
+  /** Wall time of the client's own requests ÷ requests that succeeded. */
+  msPerFetch: number;
   medianMs: number;
   p95Ms: number;
   rps: number;
@@ -39,6 +47,8 @@ interface RunFigures {
 export interface OverheadInput {
   config: BenchConfig;
   origin: LabServerInfo;
+  /** nginx serving `/k12.bin` (12 KiB), when nginx is installed. */
+  nginx?: { ipUrl: string } | undefined;
   caPem: string;
   caPath: string;
 }
@@ -46,6 +56,9 @@ export interface OverheadInput {
 /** Issue 13 item 7: Detour ≤ 1.15× got's median latency and ≥ 0.87× its throughput (issue 6 asked 10%). */
 const LATENCY_TARGET = 1.15;
 const THROUGHPUT_TARGET = 0.87;
+/** Issue 24 item 9: against nginx, the default pipeline's time per 12 KiB fetch ≤ 1.15× got's. */
+const NGINX_TARGET = 1.15;
+const NGINX_BYTES = 12 * KiB;
 
 /** Detour rows that are judged against the target, and what each one is. */
 const DETOUR_ROWS: Record<string, string> = {
@@ -90,9 +103,14 @@ export const figure: Figure = {
   async run(ctx) {
     const lab = await startLabProcess({ origin: { kind: 'https' } });
     ctx.defer(() => lab.close());
+    const nginx = await startNginxOrigin({ 'k12.bin': Buffer.alloc(NGINX_BYTES, 0x5a) }).catch(
+      () => undefined,
+    );
+    if (nginx) ctx.defer(() => nginx.close());
     const input: OverheadInput = {
       config: ctx.config,
       origin: lab.servers.origin!,
+      nginx: nginx ? { ipUrl: nginx.ipUrl } : undefined,
       caPem: lab.caPem,
       caPath: lab.caPath,
     };
@@ -166,6 +184,72 @@ async function interleaved(
   return clients.map((client, k) => [client, loads[k]!]);
 }
 
+/** Figure 1's rows against nginx: 12 KiB from a static file, sequential and in flight (skipped without nginx). */
+function nginxScenarios(input: OverheadInput, shape: BenchConfig['overhead']['nginx']): Scenario[] {
+  if (!input.nginx) return [];
+  const origin = input.nginx.ipUrl;
+  const path = () => '/k12.bin?n=';
+  return [
+    {
+      label: `nginx: 12 KiB × ${shape.sequential}, sequential`,
+      origin,
+      path,
+      nginx: true,
+      bytes: NGINX_BYTES,
+      concurrency: 1,
+      requests: shape.sequential,
+      curlRequests: 0,
+    },
+    {
+      label: `nginx: 12 KiB × ${shape.concurrent}, ${shape.concurrency} in flight`,
+      origin,
+      path,
+      nginx: true,
+      bytes: NGINX_BYTES,
+      concurrency: shape.concurrency,
+      requests: shape.concurrent,
+      curlRequests: 0,
+    },
+  ];
+}
+
+/** The targets one judged Detour row meets (or not) in one scenario. */
+function targetsOf(
+  scenario: Scenario,
+  client: string,
+  runsOf: RunFigures[],
+  got: RunFigures[],
+  latencyRatio: number,
+  throughputRatio: number,
+): Target[] {
+  const judge = (name: string, target: string, value: number, met: (v: number) => boolean): Target => ({
+    name: `${scenario.label}, ${client}: ${name}`,
+    target,
+    value: num(value),
+    met: Number.isFinite(value) ? met(value) : null,
+  });
+  if (scenario.nginx) {
+    const perFetch = summarize(runsOf.map((r, i) => ratio(r.msPerFetch, got[i]?.msPerFetch ?? Number.NaN)));
+    return [
+      judge(
+        'time per fetch ÷ got',
+        `≤ ${NGINX_TARGET.toFixed(2)}`,
+        perFetch.median,
+        (v) => v <= NGINX_TARGET,
+      ),
+    ];
+  }
+  return [
+    judge('latency ÷ got', `≤ ${LATENCY_TARGET.toFixed(2)}`, latencyRatio, (v) => v <= LATENCY_TARGET),
+    judge(
+      'throughput ÷ got',
+      `≥ ${THROUGHPUT_TARGET.toFixed(2)}`,
+      throughputRatio,
+      (v) => v >= THROUGHPUT_TARGET,
+    ),
+  ];
+}
+
 /** The measurement itself (runs in children/overhead.ts). */
 export async function measureOverhead(
   input: OverheadInput,
@@ -173,9 +257,13 @@ export async function measureOverhead(
 ): Promise<FigureOutput> {
   const { overhead, runs } = input.config;
   const c = overhead.concurrency;
+  const node = input.origin.ipUrl;
+  const big = (bytes: number) => `/big?bytes=${bytes}&n=`;
   const scenarios: Scenario[] = [
     {
       label: `10 KiB × ${overhead.small.sequential}, sequential`,
+      origin: node,
+      path: big,
       bytes: 10 * KiB,
       concurrency: 1,
       requests: overhead.small.sequential,
@@ -183,6 +271,8 @@ export async function measureOverhead(
     },
     {
       label: `10 KiB × ${overhead.small.concurrent}, ${c} in flight`,
+      origin: node,
+      path: big,
       bytes: 10 * KiB,
       concurrency: c,
       requests: overhead.small.concurrent,
@@ -190,6 +280,8 @@ export async function measureOverhead(
     },
     {
       label: `1 MiB × ${overhead.medium.sequential}, sequential`,
+      origin: node,
+      path: big,
       bytes: MiB,
       concurrency: 1,
       requests: overhead.medium.sequential,
@@ -197,16 +289,24 @@ export async function measureOverhead(
     },
     {
       label: `1 MiB × ${overhead.medium.concurrent}, ${c} in flight`,
+      origin: node,
+      path: big,
       bytes: MiB,
       concurrency: c,
       requests: overhead.medium.concurrent,
       curlRequests: overhead.curl.medium.concurrent,
     },
+    ...nginxScenarios(input, overhead.nginx),
   ];
 
   // Detour's defaults (in-memory cache, route memory, dedup) with the concurrency limits raised to
   // the clients' level (default perHost 8 would queue the rest).
-  const limits = { concurrency: { global: Math.max(64, c), perHost: c } };
+  const limits = {
+    concurrency: {
+      global: Math.max(64, c, overhead.nginx.concurrency),
+      perHost: Math.max(c, overhead.nginx.concurrency),
+    },
+  };
   const withCa = await labPipeline(input.caPem, limits);
   const withCaNoCache = await labPipeline(input.caPem, { ...limits, cache: false });
   const systemTrust = await labPipeline(input.caPem, { ...limits, ca: undefined });
@@ -228,7 +328,7 @@ export async function measureOverhead(
   try {
     for (const scenario of scenarios) {
       // A URL of its own per request: Detour's cache and in-flight dedup must not answer for the network.
-      const base = `${input.origin.ipUrl}/big?bytes=${scenario.bytes}&n=`;
+      const base = `${scenario.origin}${scenario.path(scenario.bytes)}`;
       const url = () => `${base}${serial++}`;
       const byClient: Record<string, RunFigures[]> = {};
       perRun[scenario.label] = byClient;
@@ -240,7 +340,7 @@ export async function measureOverhead(
           clients.filter((c) => c.name !== 'curl'),
           random,
         );
-        const curl = clients.filter((c) => c.name === 'curl');
+        const curl = scenario.curlRequests > 0 ? clients.filter((c) => c.name === 'curl') : [];
         const measured =
           scenario.concurrency === 1
             ? await interleaved(inProcess, scenario.requests, Math.max(overhead.warmup, 1), url, random)
@@ -258,6 +358,7 @@ export async function measureOverhead(
           if (load.failed) log(`${client.name} ${scenario.label}: ${load.failed} failed: ${load.errors[0]}`);
           const lat = summarize(load.latencies);
           pushTo(byClient, client.name, {
+            msPerFetch: load.ok ? load.wallMs / load.ok : Number.NaN,
             medianMs: lat.median,
             p95Ms: lat.p95,
             rps: (load.ok / load.wallMs) * 1000,
@@ -314,20 +415,7 @@ export async function measureOverhead(
         },
       };
       if (client.name === 'detour (ca option)' || client.name === 'detour (system trust)') {
-        targets.push(
-          {
-            name: `${scenario.label}, ${client.name}: latency ÷ got`,
-            target: `≤ ${LATENCY_TARGET.toFixed(2)}`,
-            value: num(lr.median),
-            met: Number.isFinite(lr.median) ? lr.median <= LATENCY_TARGET : null,
-          },
-          {
-            name: `${scenario.label}, ${client.name}: throughput ÷ got`,
-            target: `≥ ${THROUGHPUT_TARGET.toFixed(2)}`,
-            value: num(tr.median),
-            met: Number.isFinite(tr.median) ? tr.median >= THROUGHPUT_TARGET : null,
-          },
-        );
+        targets.push(...targetsOf(scenario, client.name, runsOf, got, lr.median, tr.median));
       }
     }
   }

@@ -17,6 +17,8 @@ export interface BenchConfig {
     };
     concurrency: number;
     warmup: number;
+    /** Rows against nginx (a fast origin, as a CDN edge is): 12 KiB, sequential and `concurrency` in flight. */
+    nginx: { sequential: number; concurrent: number; concurrency: number };
   };
   rescue: { runs: number; next: number };
   memory: { bytes: number; runs: number };
@@ -40,6 +42,7 @@ const FULL: BenchConfig = {
     curl: { small: { sequential: 50, concurrent: 128 }, medium: { sequential: 25, concurrent: 64 } },
     concurrency: 64,
     warmup: 64,
+    nginx: { sequential: 600, concurrent: 3200, concurrency: 32 },
   },
   rescue: { runs: 15, next: 30 },
   memory: { bytes: GiB, runs: 2 },
@@ -61,6 +64,7 @@ const QUICK: BenchConfig = {
     curl: { small: { sequential: 3, concurrent: 8 }, medium: { sequential: 2, concurrent: 4 } },
     concurrency: 8,
     warmup: 4,
+    nginx: { sequential: 20, concurrent: 64, concurrency: 8 },
   },
   rescue: { runs: 2, next: 3 },
   memory: { bytes: 32 * MiB, runs: 1 },

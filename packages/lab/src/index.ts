@@ -37,7 +37,12 @@ export {
   startLegacyHttpsOrigin,
 } from './legacy.js';
 export { type Listening, LOOPBACK, listenTracked } from './listen.js';
-export { type NginxOrigin, startNginxLegacyOrigin } from './nginx.js';
+export {
+  type FastNginxOrigin,
+  type NginxOrigin,
+  startNginxLegacyOrigin,
+  startNginxOrigin,
+} from './nginx.js';
 export {
   cqEscape,
   imageSegment,

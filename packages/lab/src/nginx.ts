@@ -1,8 +1,9 @@
 /**
- * The legacy TLS profiles of legacy.ts served by a REAL nginx (Debian `nginx-light`) instead of
- * node: a child process (`daemon off; master_process off;`) with its config, pid, temp paths and
- * web root in its own temp dir. Static files only: `/image.png` and `/index.html`.
- * Measured: each profile fails and is rescued exactly like the node version (see legacy.ts).
+ * nginx (Debian `nginx-light`) as a lab origin: a child process (`daemon off; master_process off;`)
+ * with its config, pid, temp paths and web root in its own temp dir, serving static files.
+ * - startNginxLegacyOrigin: the legacy TLS profiles of legacy.ts, served by nginx instead of node;
+ *   each profile fails and is rescued exactly like the node version (see legacy.ts).
+ * - startNginxOrigin: a fast modern origin (TLS 1.2/1.3, keep-alive), as a CDN edge is.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,11 +52,45 @@ function tlsDirectives(profile: LegacyTlsProfile): string[] {
 }
 
 export async function startNginxLegacyOrigin(profile: LegacyTlsProfile): Promise<NginxOrigin> {
+  const files = { 'image.png': LAB_PNG, 'index.html': '<!doctype html><p>Detour lab legacy nginx</p>\n' };
+  const running = await startNginx(files, tlsDirectives(profile));
+  return { ...running, profile };
+}
+
+export interface FastNginxOrigin extends Omit<NginxOrigin, 'profile'> {
+  /** `https://127.0.0.1:PORT` */
+  readonly ipUrl: string;
+}
+
+/**
+ * A fast, modern origin, as a CDN edge is: TLS 1.2/1.3 with the lab's EC certificate (localhost and
+ * 127.0.0.1), keep-alive without a request cap, static files from memory-sized bodies. The bench
+ * holds Detour against it (figure 1's nginx rows), where the origin's own cost is small.
+ */
+export async function startNginxOrigin(
+  files: Record<string, Uint8Array | string> = { 'image.png': LAB_PNG },
+): Promise<FastNginxOrigin> {
+  const ec = labCerts().localhost;
+  const running = await startNginx(files, [
+    `ssl_certificate ${ec.certPath};`,
+    `ssl_certificate_key ${ec.keyPath};`,
+    'ssl_protocols TLSv1.2 TLSv1.3;',
+    'ssl_session_cache shared:SSL:1m;',
+    'keepalive_requests 1000000;',
+    'keepalive_timeout 120s;',
+  ]);
+  return { ...running, ipUrl: `https://127.0.0.1:${running.port}` };
+}
+
+/** nginx as a child: its config, pid, temp paths and web root in a temp dir of its own. */
+async function startNginx(
+  files: Record<string, Uint8Array | string>,
+  serverDirectives: string[],
+): Promise<Omit<NginxOrigin, 'profile'>> {
   const dir = makeTempDir('nginx');
   const www = join(dir.path, 'www');
   mkdirSync(www);
-  writeFileSync(join(www, 'image.png'), LAB_PNG);
-  writeFileSync(join(www, 'index.html'), '<!doctype html><p>Detour lab legacy nginx</p>\n');
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(www, name), body);
   for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir.path, temp));
   const conf = join(dir.path, 'nginx.conf');
   const running = await startChild({
@@ -69,16 +104,16 @@ export async function startNginxLegacyOrigin(profile: LegacyTlsProfile): Promise
         'worker_processes 1;',
         `pid ${t('nginx.pid')};`,
         'error_log stderr warn;',
-        'events { worker_connections 128; }',
+        'events { worker_connections 1024; }',
         'http {',
         '  access_log off;',
         `  client_body_temp_path ${t('body')}; proxy_temp_path ${t('proxy')}; fastcgi_temp_path ${t('fastcgi')};`,
         `  uwsgi_temp_path ${t('uwsgi')}; scgi_temp_path ${t('scgi')};`,
-        '  types { image/png png; text/html html; }',
+        '  types { image/png png; text/html html; application/octet-stream bin; }',
         '  server {',
         `    listen 127.0.0.1:${port} ssl;`,
         '    server_name localhost;',
-        ...tlsDirectives(profile).map((d) => `    ${d}`),
+        ...serverDirectives.map((d) => `    ${d}`),
         `    root ${www};`,
         '  }',
         '}',
@@ -93,7 +128,6 @@ export async function startNginxLegacyOrigin(profile: LegacyTlsProfile): Promise
   return {
     url: `https://localhost:${running.port}`,
     port: running.port,
-    profile,
     pid: running.child.pid ?? -1,
     close: async () => {
       await running.close();

@@ -1,4 +1,5 @@
-import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrokenTlsMode,
@@ -11,6 +12,7 @@ import {
   startBrokenTlsServer,
   startLab,
   startNginxLegacyOrigin,
+  startNginxOrigin,
 } from '../src/index.js';
 import { curl, probe } from '../src/probe.js';
 
@@ -93,6 +95,35 @@ describe('legacy TLS on a real nginx', () => {
       if (rescued) expect((await image(nginx.url, RELAXED_TLS)).body.equals(LAB_PNG)).toBe(true);
       else await expect(image(nginx.url, RELAXED_TLS)).rejects.toMatchObject({ code: 'EPROTO' });
       expect((await image(nginx.url, RELAXED_TLS_ALL_CIPHERS)).body.equals(LAB_PNG)).toBe(true);
+    } finally {
+      await nginx.close();
+    }
+  });
+});
+
+describe('a fast modern nginx origin', () => {
+  it('serves its files under strict TLS (1.3) on localhost and 127.0.0.1, and keeps the connection alive', async () => {
+    const body = Buffer.alloc(12 * 1024, 7);
+    const nginx = await startNginxOrigin({ 'image.png': LAB_PNG, 'k12.bin': body });
+    try {
+      expect((await image(nginx.url)).body.equals(LAB_PNG)).toBe(true);
+      const agent = new HttpsAgent({ keepAlive: true, ca: lab.ca });
+      const sockets = new Set<unknown>();
+      for (let i = 0; i < 3; i++) {
+        const got = await new Promise<{ body: Buffer; protocol: string | null }>((resolve, reject) => {
+          httpsGet(`${nginx.ipUrl}/k12.bin?n=${i}`, { agent }, (res) => {
+            sockets.add(res.socket);
+            const tls = res.socket as TLSSocket;
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ body: Buffer.concat(chunks), protocol: tls.getProtocol() }));
+          }).on('error', reject);
+        });
+        expect(got.body.equals(body)).toBe(true);
+        expect(got.protocol).toBe('TLSv1.3');
+      }
+      expect(sockets.size).toBe(1); // one kept-alive connection for the three requests
+      agent.destroy();
     } finally {
       await nginx.close();
     }
