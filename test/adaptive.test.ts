@@ -344,7 +344,7 @@ describe('cache', () => {
 
   it('Cache-Control: no-store is never cached; a Tencent-style rkey does not split the cache', async () => {
     // The lab answers /status/200 with no cache headers and /headers with JSON: use a custom key
-    // hook that drops `rkey` everywhere (tencentCacheKey does it for Tencent's hosts only).
+    // hook that drops `rkey` everywhere (the qq preset does it for Tencent's hosts only).
     const { dropQueryParams } = await import('@detour/core');
     const p = pipeline({ cache: { cacheKey: dropQueryParams(['rkey']) } });
     await p.fetch(`${modern.url}/image.png?rkey=first-signature`);

@@ -1,5 +1,5 @@
 import { DEFAULTS, type Pipeline } from '@detour/core';
-import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
+import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions } from 'detour';
 import { UsageError } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
@@ -84,11 +84,8 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     ca: flags.ca,
     presets: presets(flags.noPresets ?? []),
     // One run fetches one URL: the in-memory tier would never be read again, so the CLI caches on
-    // disk only, and only when asked. Tencent's expiring `rkey` does not split the cache.
-    cache:
-      flags.noCache || !flags.cacheDir
-        ? false
-        : { memory: false, dir: flags.cacheDir, cacheKey: tencentCacheKey },
+    // disk only, and only when asked. (The qq preset keys Tencent's links without their rkey.)
+    cache: flags.noCache || !flags.cacheDir ? false : { memory: false, dir: flags.cacheDir },
   };
 }
 

@@ -88,7 +88,7 @@ export interface PipelineOptions {
   /**
    * The cache in front of the pipeline. Default: in memory only (LRU, 32 MiB, 256 entries, 24 h).
    * `{ dir }` adds a disk tier that survives restarts, `{ store }` a shared one (Keyv/Redis),
-   * `{ cacheKey }` normalises URLs (see `tencentCacheKey`). `false`: no cache.
+   * `{ cacheKey }` normalises URLs for every host (`dropQueryParams`); presets key their own hosts. `false`: no cache.
    */
   cache?: false | CacheOptions;
   /**

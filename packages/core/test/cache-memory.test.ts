@@ -10,7 +10,6 @@ import {
   hashKey,
   MemoryCacheStore,
   resultFromCache,
-  tencentCacheKey,
 } from '../src/cache/index.js';
 import { DetourError } from '../src/errors.js';
 import { candidate as baseCandidate, sha } from './helpers/cache.js';
@@ -42,6 +41,11 @@ const candidate = (body: Buffer, over: Partial<CacheCandidate> = {}): CacheCandi
     finalUrl: 'https://a.example/x.png?rkey=SECRET',
     ...over,
   });
+
+/** Sample data for `dropQueryParams` scoped to hosts (core knows no site; the qq preset keys its own). */
+const tencentCacheKey = dropQueryParams(['rkey'], {
+  hosts: ['qq.com.cn', '*.qq.com.cn', 'qpic.cn', '*.qpic.cn'],
+});
 
 describe('cache keys', () => {
   it.each([

@@ -17,7 +17,6 @@ import {
   type RefreshUrl,
   type Strategy,
   type StrategyInfo,
-  tencentCacheKey,
 } from '@detour/core';
 import { curl } from '@detour/curl';
 import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
@@ -25,8 +24,6 @@ import { httpDowngrade } from '@detour/http-downgrade';
 import { placeholder } from '@detour/placeholder';
 import { qqPreset } from '@detour/qq';
 import { tlsRelaxed } from '@detour/tls-relaxed';
-
-export { tencentCacheKey };
 
 /** Everything that decides how a Detour pipeline is built, in library terms. */
 export interface DetourOptions {
@@ -194,7 +191,7 @@ export function pipelineOptions(
     ...(options.headersProfile ? { headersProfile: options.headersProfile } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.env ? { env: options.env } : {}),
-    cache: options.cache ?? { cacheKey: tencentCacheKey },
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
     presets: resolvePresets(options.presets),
     ...(options.refreshUrl ? { refreshUrl: options.refreshUrl } : {}),
     ...options.pipeline,

@@ -1,5 +1,12 @@
 import { DetourError, DetourUsageError } from '@detour/core';
-import { LAB_PNG, type Lab, startLab } from '@detour/lab';
+import {
+  interceptLookup,
+  LAB_PNG,
+  type Lab,
+  startLab,
+  startTencentTwin,
+  TENCENT_TWIN_NAMES,
+} from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetour, DEFAULT_STRATEGIES, pipelineOptions, strategyPlugins } from '../src/index.js';
 
@@ -77,5 +84,34 @@ describe('createDetour: the composition root', () => {
     const options = pipelineOptions({ timeoutMs: 5_000, pipeline: { timeoutMs: 7_000, cache: false } });
     expect(options.timeoutMs).toBe(7_000);
     expect(options.cache).toBe(false);
+  });
+});
+
+describe('the qq preset keys its own links, whatever the cache option says', () => {
+  it('a partial cache option (only a TTL) still keys two links to one Tencent picture without their rkey', async () => {
+    const lab = await startLab();
+    const restore = interceptLookup(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
+    const twin = await startTencentTwin({ files: { picture: { bytes: LAB_PNG } } });
+    const detour = await createDetour({
+      proxy: false,
+      env: {},
+      allowPrivateNetwork: true, // the twin's real names resolve to 127.0.0.1 here
+      ca: lab.ca,
+      cache: { ttlMs: 60_000 },
+    });
+    try {
+      const path = `/gchatpic_new/0/0-0-${twin.files.picture!.md5}/0`;
+      const first = await detour.fetch(`${twin.origin('gchat.qpic.cn')}${path}?term=2&rkey=ONE`);
+      const second = await detour.fetch(`${twin.origin('gchat.qpic.cn')}${path}?term=2&rkey=TWO`);
+      expect(first.fromCache).toBe(false);
+      expect(second.fromCache).toBe(true);
+      expect(second.body.equals(LAB_PNG)).toBe(true);
+      expect(twin.hitsFor('picture')).toHaveLength(1);
+    } finally {
+      await detour.close();
+      await twin.close();
+      restore();
+      await lab.close();
+    }
   });
 });

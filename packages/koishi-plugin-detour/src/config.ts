@@ -4,7 +4,7 @@
  * onto the composition root's `DetourOptions`.
  */
 import { readFileSync } from 'node:fs';
-import { DetourUsageError, tencentCacheKey } from '@detour/core';
+import { DetourUsageError } from '@detour/core';
 import { rkeyProvider } from '@detour/qq';
 import type { DetourOptions } from 'detour';
 import type { Schema as SchemaType } from 'koishi';
@@ -149,7 +149,7 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
     headersProfile: config.headersProfile,
     ...(config.curlPath?.trim() ? { curlPath: config.curlPath.trim() } : {}),
     ...(config.caFile?.trim() ? { ca: readCa(config.caFile.trim()) } : {}),
-    cache: config.cache ? { cacheKey: tencentCacheKey, ...(cacheDir ? { dir: cacheDir } : {}) } : false,
+    cache: config.cache ? (cacheDir ? { dir: cacheDir } : {}) : false,
     fakeIpNames: config.fakeIpNames,
     presets: config.presets,
     ...(onebotApi

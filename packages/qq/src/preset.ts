@@ -2,7 +2,7 @@
  * `qqPreset()`: what Detour knows about Tencent's media CDN, as core's preset hooks. It acts only on
  * Tencent media hosts (hosts.ts) and fetches nothing itself.
  */
-import { DetourError, type Preset } from '@detour/core';
+import { DetourError, dropQueryParams, type Preset } from '@detour/core';
 import { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
 import { isQqReferer, isTencentMediaHost } from './hosts.js';
 import { classifyTencentResponse } from './retcode.js';
@@ -21,13 +21,17 @@ export function fileIdOf(url: URL): FileId | undefined {
 
 export const QQ_PRESET_NAME = 'qq';
 
+/** The URL without `rkey` (an expiring signature that differs between links to one file) and fragment. */
+const withoutRkey = dropQueryParams(['rkey']);
+
 /**
  * The preset:
  * - `&amp;` in the query is decoded once and `//` in the path collapsed, before the first request;
  * - a fileid past its retention (upload time + field 10) is refused with `url-expired` /
  *   `DETOUR_URL_GONE`, without a request;
  * - the fileid's size becomes `expectedBytes`, and its digest + size the cache key (the same
- *   picture from two messages is one entry; the rkey never reaches a key);
+ *   picture from two messages is one entry); any other URL of its hosts keys without its `rkey`
+ *   (the rkey never reaches a key);
  * - 400 + retcode -5503007 → `url-expired` / `DETOUR_URL_EXPIRED`, -5503010 → `DETOUR_URL_INVALID`;
  * - Referer: none, or a `qq.com` one; never a foreign one (qpic answers it with a stand-in picture);
  * - after a 404 on a legacy picture form, one try of `gchat.qpic.cn/gchatpic_new/0/0-0-<MD5>/0`.
@@ -51,7 +55,7 @@ export function qqPreset(options: QqPresetOptions = {}): Preset {
     },
     cacheKey(url) {
       const file = fileIdOf(url);
-      return file ? `qq:file:${file.digest}:${file.size}` : undefined;
+      return file ? `qq:file:${file.digest}:${file.size}` : withoutRkey(url);
     },
     expectedBytes: (url) => fileIdOf(url)?.size,
     classifyResponse: classifyTencentResponse,

@@ -159,6 +159,18 @@ describe('hosts and Referer', () => {
 });
 
 describe('preset', () => {
+  it('keys a link without a fileid by its URL without rkey (any case) or fragment; other hosts are not its own', () => {
+    const preset = qqPreset();
+    const key = (href: string) => preset.cacheKey!(new URL(href));
+    expect(key('https://gchat.qpic.cn/gchatpic_new/0/0-0-AB/0?term=2&RKEY=x#f')).toBe(
+      'https://gchat.qpic.cn/gchatpic_new/0/0-0-AB/0?term=2',
+    );
+    expect(key('https://gchat.qpic.cn/download?appid=1407&rkey=one')).toBe(
+      key('https://gchat.qpic.cn/download?appid=1407&rkey=two'),
+    );
+    expect(preset.handles(new URL('https://notqq.com.cn.evil.example/x?rkey=kept'))).toBe(false);
+  });
+
   it('size becomes expectedBytes, digest+size the cache key; past retention is url-expired/DETOUR_URL_GONE', () => {
     const now = uploaded + 1000;
     const preset = qqPreset({ now: () => now });

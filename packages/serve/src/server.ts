@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type KeyValueStore, KeyvStore } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
-import { createDetour, type DetourOptions, detectEnvironment, tencentCacheKey } from 'detour';
+import { createDetour, type DetourOptions, detectEnvironment } from 'detour';
 import type Keyv from 'keyv';
 import { buildApp } from './app.js';
 import { isLoopbackHost } from './auth.js';
@@ -97,7 +97,7 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       ...base,
       detect: { ...base.detect, ...(redetectMs > 0 ? { refreshMs: redetectMs } : {}) },
     });
-    const cacheOption = base.cache === false ? false : { cacheKey: tencentCacheKey, ...base.cache };
+    const cacheOption = base.cache === false ? false : { ...base.cache };
     const pipeline = await createDetour({
       ...base,
       environment,

@@ -26,7 +26,7 @@ export interface CacheOptions {
   dir?: string;
   /** A shared tier (Redis through Keyv, ...) seen by every instance using it (default off). */
   store?: KeyValueStore | KeyvLike;
-  /** Turns a URL into the cache key (default: the URL without fragment). See `tencentCacheKey`. */
+  /** Turns a URL into the cache key (default: the URL without fragment). A preset's `cacheKey` hook wins for its hosts. */
   cacheKey?: CacheKeyFn;
   /** How long an entry is kept at most (default 24 h). */
   ttlMs?: number;

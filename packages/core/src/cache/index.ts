@@ -16,8 +16,6 @@ export {
   defaultCacheKey,
   dropQueryParams,
   hashKey,
-  TENCENT_HOSTS,
-  tencentCacheKey,
 } from './key.js';
 export { MEMORY_CACHE_DEFAULTS, type MemoryCacheOptions, MemoryCacheStore } from './memory-cache.js';
 export { KeyValueCacheStore } from './shared-cache.js';

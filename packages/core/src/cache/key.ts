@@ -34,17 +34,6 @@ export function dropQueryParams(names: readonly string[], options: DropQueryPara
   };
 }
 
-/** Tencent's image hosts: QQ NT multimedia, group chat pictures, avatars. */
-export const TENCENT_HOSTS: readonly string[] = ['qq.com.cn', 'qpic.cn', 'qq.com', 'qlogo.cn'].flatMap(
-  (h) => [h, `*.${h}`],
-);
-
-/**
- * Tencent URLs carry `rkey`, a signature that expires and differs between links to the same
- * file; it must not split the cache. Every other URL keys as `defaultCacheKey` does.
- */
-export const tencentCacheKey: CacheKeyFn = dropQueryParams(['rkey'], { hosts: TENCENT_HOSTS });
-
 /** What stores see: a hash, so URL secrets (tokens, signatures) never land on disk or in Redis. */
 export function hashKey(key: string): string {
   return sha256Hex(key);
