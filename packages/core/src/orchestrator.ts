@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { type Attempt, runAttempt, type Won } from './attempt.js';
-import { AttemptSignal } from './attempt-signal.js';
+import { AttemptSignal, markCutByFetchDeadline } from './attempt-signal.js';
 import { type Classification, classifyError } from './classify.js';
 import { abortedError, DetourError } from './errors.js';
 import { type HeaderProfile, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
@@ -236,6 +236,8 @@ async function tryStrategy<T>(
           }
         : (ctx.classify ?? classifyError)(error);
     failed(run, attempt, route, error, classified, Math.round(performance.now() - started));
+    // The caller's own deadline (not the attempt's, nor a transport timeout) ended it: not the origin's fault.
+    if (attemptSignal.timedOut && req.deadline >= call.deadline) markCutByFetchDeadline(run.attempts.at(-1)!);
     return classified.terminal ? 'terminal' : undefined;
   } finally {
     if (!held) attemptSignal.dispose();
