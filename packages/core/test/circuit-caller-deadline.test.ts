@@ -60,7 +60,7 @@ describe("the circuit and the caller's deadline (issue 22 item 4)", () => {
     await pipeline.close();
   });
 
-  it("aborts by the caller do not count either", async () => {
+  it('aborts by the caller do not count either', async () => {
     const pipeline = createPipeline({
       allowPrivateNetwork: true,
       proxy: false,
