@@ -2,6 +2,22 @@ import { OwnedAbortController, onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 
 /**
+ * Attempt records of attempts the fetch's own deadline cut short (the caller's `timeoutMs`, not the
+ * attempt's deadline nor a transport timeout): they say nothing about the origin, so the circuit
+ * does not count them. A WeakSet: the records stay plain objects in every output.
+ */
+const cutByFetchDeadline = new WeakSet<object>();
+
+export function markCutByFetchDeadline(record: object): void {
+  cutByFetchDeadline.add(record);
+}
+
+/** Whether this failed attempt ended only because the fetch's own deadline passed. */
+export function wasCutByFetchDeadline(record: object): boolean {
+  return cutByFetchDeadline.has(record);
+}
+
+/**
  * The signal one attempt runs under: the caller's signal plus the attempt's deadline. `dispose()`
  * clears the timer, so no timer outlives its attempt. Only this class aborts the signal, so the
  * pipeline's own listeners (`onAbort`) are a Set it calls, not EventTarget listeners (abort.ts).

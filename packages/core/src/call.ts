@@ -100,7 +100,9 @@ function positive(name: string, value: number): void {
 /**
  * Where a fetch looks in the cache and which download in flight it may share: the same URL (or
  * preset cache key) with the same body rules and headers. `noCache` and personal headers
- * (Authorization, Cookie) skip both.
+ * (Authorization, Cookie) skip both. Every header the caller gives (names lower-cased, sorted) and
+ * its header profile are part of the cache key: any of them may change the answer (`X-Api-Key`),
+ * so a fetch without them never gets an answer fetched with them.
  */
 function keysFor(
   url: URL,
@@ -111,7 +113,8 @@ function keysFor(
   const { headers, strategies, headersProfile } = options;
   const perFetch = headers ? lowerCaseKeys(headers) : undefined;
   if (options.noCache || (perFetch && CREDENTIAL_HEADERS.some((name) => name in perFetch))) return undefined;
-  const key = cacheKey ?? (cache ? cache.key(url) : defaultCacheKey(url));
+  const base = cacheKey ?? (cache ? cache.key(url) : defaultCacheKey(url));
+  const key = perFetch || headersProfile ? `${base}\0${headerKey(perFetch, headersProfile)}` : base;
   const rules = `${options.expect ?? 'any'}\0${options.expectedBytes ?? ''}\0${options.maxBytes ?? ''}`;
   // The common fetch (no headers, profile or strategy list of its own) needs no JSON; a JSON key
   // starts with '[' and never holds a raw NUL, so the two forms cannot collide.
@@ -120,6 +123,12 @@ function keysFor(
       ? JSON.stringify([key, rules, headersProfile ?? null, strategies ?? null, perFetch ?? {}])
       : `${key}\0${rules}`;
   return { cache: key, flight };
+}
+
+/** The caller's headers and profile as a key suffix: JSON, sorted by name (one spelling per set). */
+function headerKey(headers: Record<string, string> | undefined, profile: string | undefined): string {
+  const entries = headers ? Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
+  return JSON.stringify({ profile: profile ?? null, headers: entries });
 }
 
 /**

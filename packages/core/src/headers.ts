@@ -78,11 +78,41 @@ function badValueChar(value: string): { at: number; char: string } | undefined {
   return undefined;
 }
 
+/**
+ * Headers only the transport may set: the message's framing (`Content-Length`,
+ * `Transfer-Encoding`), the connection's own (`Connection`, `Keep-Alive`, `Upgrade`, `TE`,
+ * `Trailer`, `Proxy-*`) and `Host`, which follows the URL (the address the guard checked and the
+ * TLS name). A caller's value would desynchronise a pooled connection shared with other fetches,
+ * or reach a virtual host the URL does not name.
+ */
+const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+]);
+
+/** Whether a header name (any case) is one only the transport may set (see TRANSPORT_HEADERS). */
+export function isTransportHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return TRANSPORT_HEADERS.has(lower) || lower.startsWith('proxy-');
+}
+
 /** One header, checked: a usage error naming the header and the bad character (never the value, it may be a secret). */
 export function checkHeader(name: string, value: unknown, where = 'headers'): void {
   if (typeof name !== 'string' || !TOKEN.test(name)) {
     throw new DetourUsageError(
       `${where}: ${JSON.stringify(String(name).slice(0, 64))} is not a valid header name`,
+      'DETOUR_BAD_HEADER',
+    );
+  }
+  if (isTransportHeader(name)) {
+    throw new DetourUsageError(
+      `${where}: header ${name} is set by the transport, never by a caller (framing, hop-by-hop and Host headers are refused)`,
       'DETOUR_BAD_HEADER',
     );
   }

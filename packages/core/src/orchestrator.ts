@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { type Attempt, runAttempt, type Won } from './attempt.js';
-import { AttemptSignal } from './attempt-signal.js';
+import { AttemptSignal, markCutByFetchDeadline } from './attempt-signal.js';
 import { type Classification, classifyError } from './classify.js';
 import { abortedError, DetourError } from './errors.js';
 import { type HeaderProfile, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
@@ -20,6 +20,7 @@ import type {
   AttemptRequest,
   ExpectKind,
   FailureClass,
+  FetchOptions,
   HttpTransport,
   Rescues,
   Route,
@@ -89,14 +90,21 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
   throw finalError(call, run);
 }
 
-function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
-  const { url, options } = call;
-  const presets = ctx.options.presets ?? [];
+/**
+ * The headers a fetch sends (before a 403's Referer retry): the profile's, the pipeline's, the
+ * fetch's own, and the presets' Referer rule. The cache reads them for the origin's `Vary`.
+ */
+export function requestHeaders(
+  pipelineOptions: ResolvedPipelineOptions,
+  url: URL,
+  options: FetchOptions,
+): { headers: Record<string, string>; profile: HeaderProfile } {
+  const presets = pipelineOptions.presets ?? [];
   const profile = resolveProfile(
-    options.headersProfile ?? ctx.options.headersProfile,
-    ctx.options.headerProfiles,
+    options.headersProfile ?? pipelineOptions.headersProfile,
+    pipelineOptions.headerProfiles,
   );
-  const base = baseHeaders(ctx.options, profile, options.headersProfile, options.expect);
+  const base = baseHeaders(pipelineOptions, profile, options.headersProfile, options.expect);
   const presetHosts = presets.length > 0 && presetsFor(presets, url).length > 0;
   // The shared base is frozen; a fetch with headers of its own, or a preset's Referer rule, gets a copy.
   const headers: Record<string, string> =
@@ -107,6 +115,13 @@ function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
     if (allowed === undefined) delete headers.referer;
     else headers.referer = allowed;
   }
+  return { headers, profile };
+}
+
+function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
+  const { url } = call;
+  const presets = ctx.options.presets ?? [];
+  const { headers, profile } = requestHeaders(ctx.options, url, call.options);
   return {
     // A silent logger (the default) needs no per-fetch child.
     log: ctx.logger.level === 'silent' ? ctx.logger : ctx.logger.child({ url: redactUrl(url) }),
@@ -236,6 +251,8 @@ async function tryStrategy<T>(
           }
         : (ctx.classify ?? classifyError)(error);
     failed(run, attempt, route, error, classified, Math.round(performance.now() - started));
+    // The caller's own deadline (not the attempt's, nor a transport timeout) ended it: not the origin's fault.
+    if (attemptSignal.timedOut && req.deadline >= call.deadline) markCutByFetchDeadline(run.attempts.at(-1)!);
     return classified.terminal ? 'terminal' : undefined;
   } finally {
     if (!held) attemptSignal.dispose();

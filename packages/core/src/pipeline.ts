@@ -21,7 +21,7 @@ import type { ConcurrencyLimiter } from './limiter.js';
 import type { CircuitBreaker } from './memory/circuit.js';
 import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
-import { canRescue, runStrategies } from './orchestrator.js';
+import { canRescue, requestHeaders, runStrategies } from './orchestrator.js';
 import { StrategyRegistry } from './registry.js';
 import { resultOf } from './result.js';
 import { fileSink, memorySink, streamSink } from './sinks.js';
@@ -85,7 +85,9 @@ export class Pipeline {
       [
         ...(this.#deps.layers ?? []),
         singleFlight(sharedDownloads(this.#closing.signal)), // concurrent fetches of one key share a download
-        cache && cacheLayer(cache, logger), // answer from the cache, store what may be kept
+        // answer from the cache, store what may be kept (the origin's Vary read against the headers sent)
+        cache &&
+          cacheLayer(cache, logger, (call) => requestHeaders(this.#options, call.url, call.options).headers),
         recoverUrl({
           // an expired link refreshed, a legacy one rewritten: the layers below run again
           presets: this.#options.presets,

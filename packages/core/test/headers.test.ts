@@ -1,4 +1,4 @@
-import { type Origin, startHttpsOrigin } from '@detour/lab';
+import { type Origin, startHttpOrigin, startHttpsOrigin } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AttemptRequest,
@@ -107,5 +107,61 @@ describe('header validation in the pipeline', () => {
     await pipeline.close();
     expect(tried).toEqual([]);
     expect(origin.routes.hits('/headers')).toBe(before);
+  });
+});
+
+describe('framing, hop-by-hop and Host headers (issue 22 item 5)', () => {
+  let origin: Origin;
+  beforeAll(async () => {
+    origin = await startHttpOrigin();
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  const FORBIDDEN = [
+    'Content-Length',
+    'transfer-encoding',
+    'Connection',
+    'keep-alive',
+    'Upgrade',
+    'TE',
+    'Trailer',
+    'Proxy-Authorization',
+    'proxy-connection',
+    'Proxy-Anything',
+    'Host',
+  ];
+
+  it.each(FORBIDDEN)('checkHeader refuses %s, naming it', (name) => {
+    const error = refusal(() => checkHeader(name, '40', '-H'));
+    expect(error.message).toContain(name);
+    expect(error.message).toContain('set by the transport');
+  });
+
+  it('accepts ordinary headers whose names only look close (x-content-length, proxyish)', () => {
+    expect(() => checkHeaders({ 'x-content-length': '1', proxyish: '1', 'x-host': 'a' })).not.toThrow();
+  });
+
+  it('a fetch carrying any of them is refused before any request reaches the real origin', async () => {
+    const pipeline = createPipeline({ allowPrivateNetwork: true, strategies: ['direct'] });
+    const before = origin.routes.hits('/headers');
+    for (const name of FORBIDDEN) {
+      const error = await pipeline
+        .fetch(`${origin.url}/headers`, { headers: { [name]: name === 'Host' ? 'internal.example' : '40' } })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(DetourUsageError);
+      expect(error).toMatchObject({ code: 'DETOUR_BAD_HEADER', attempts: [] });
+    }
+    // The pipeline's own headers too (an operator's mistake would desynchronise every fetch).
+    refusal(() => createPipeline({ headers: { 'Transfer-Encoding': 'chunked' } }));
+    // A normal fetch on the same pipeline still works: nothing was sent, nothing desynchronised.
+    const ok = await pipeline.fetch(`${origin.url}/headers`, { noCache: true });
+    expect(ok.status).toBe(200);
+    await pipeline.close();
+    expect(origin.routes.hits('/headers')).toBe(before + 1);
   });
 });

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { sha256Hex } from '../digest.js';
 import { blamesNotTheOrigin, DetourError, DetourUsageError } from '../errors.js';
+import { headerString } from '../kit/headers.js';
 import { sniffFormat } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import { toKeyValueStore } from '../store/keyv-store.js';
@@ -175,22 +177,50 @@ export class Cache {
     return this.#cacheKey(url);
   }
 
-  /** The first verified hit, copied into the tiers above the one that had it. */
-  async get(key: string): Promise<CacheHit | undefined> {
+  /**
+   * The first verified hit, copied into the tiers above the one that had it. `sent` gives the
+   * request headers this fetch would send: an entry the origin said `Vary` for is served only to a
+   * request with the same values of those headers.
+   */
+  async get(key: string, sent?: () => Readonly<Record<string, string>>): Promise<CacheHit | undefined> {
     for (let index = 0; index < this.tiers.length; index++) {
       const tier = this.tiers[index]!;
-      let entry: CacheEntry | undefined;
-      try {
-        entry = await tier.get(this.#keyFor(tier, key));
-      } catch (error) {
-        this.#warn(error, tier, 'read');
-        continue;
+      const found = await this.#read(tier, key);
+      if (!found) continue;
+      let entry = found;
+      let variant: string | undefined;
+      if (found.meta.varyOn) {
+        const headers = sent?.() ?? {};
+        variant = variantKey(key, found.meta.varyOn, headers);
+        const stored = await this.#read(tier, variant);
+        if (!stored || !varyMatches(stored.meta, headers)) continue;
+        entry = stored;
       }
-      if (!entry) continue;
-      for (const upper of this.tiers.slice(0, index)) await this.#put(upper, this.#keyFor(upper, key), entry);
+      for (const upper of this.tiers.slice(0, index)) {
+        if (variant !== undefined) await this.#put(upper, this.#keyFor(upper, key), found);
+        await this.#put(upper, this.#keyFor(upper, variant ?? key), entry);
+      }
       return { entry, tier: tier.name };
     }
     return undefined;
+  }
+
+  /** One tier's entry for `key`, bound to it: an entry stored under another key is a miss; errors are misses. */
+  async #read(tier: CacheStore, key: string): Promise<CacheEntry | undefined> {
+    const stored = this.#keyFor(tier, key);
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await tier.get(stored);
+    } catch (error) {
+      this.#warn(error, tier, 'read');
+      return undefined;
+    }
+    if (!entry) return undefined;
+    if (tier.rawKeys !== true && entry.meta.key !== stored) {
+      this.#logger?.warn({ tier: tier.name }, 'cache entry bound to another key; treated as a miss');
+      return undefined;
+    }
+    return entry;
   }
 
   /** Why this fetch would not be stored, or undefined when it would (checked before reading a body back). */
@@ -208,25 +238,58 @@ export class Cache {
       return { refused: `${candidate.bytes} bytes: larger than any tier keeps (${this.maxEntryBytes})` };
     }
     if (candidate.degraded) return { refused: 'degraded (placeholder) bodies are never cached' };
+    if (candidate.downgraded) return { refused: 'fetched over plain http (downgraded): never cached' };
     if (candidate.status !== 200) return { refused: `status ${candidate.status}` };
     const policy = cachePolicy(candidate.headers, { ttlMs: this.ttlMs, mode: this.freshness, now });
     if (!policy.store) return { refused: policy.reason ?? 'not cacheable' };
+    if (varyNames(candidate.headers) === '*')
+      return { refused: 'Vary: * (the answer may differ for every request)' };
     if (policy.private && this.tiers.every((tier) => tier.shared)) {
       return { refused: 'private, and only shared tiers' };
     }
     return { policy };
   }
 
-  /** Store a successful fetch if the rules allow it; says why not otherwise. */
+  /**
+   * Store a successful fetch if the rules allow it; says why not otherwise. `sent`: the request
+   * headers it was fetched with, for the origin's `Vary` (stored per value of those headers).
+   */
   async set(
     key: string,
     candidate: CacheCandidate,
     body: Buffer,
+    sent: Readonly<Record<string, string>> = {},
   ): Promise<{ stored: boolean; reason?: string }> {
     const now = this.#now();
     const { refused, policy } = this.#judge(candidate, now);
     if (refused !== undefined || !policy) return { stored: false, reason: refused };
     if (body.length !== candidate.bytes) return { stored: false, reason: 'body length does not match' };
+    if (candidate.url.protocol === 'https:' && !candidate.finalUrl.startsWith('https:')) {
+      return { stored: false, reason: 'an https request answered over plain http is never stored' };
+    }
+    const meta = this.#meta(candidate, now, policy);
+    const names = varyNames(candidate.headers);
+    const entries: Array<[string, CacheEntry]> = [];
+    if (Array.isArray(names) && names.length > 0) {
+      const variant = variantKey(key, names, sent);
+      meta.key = this.#hashed(variant);
+      meta.vary = Object.fromEntries(names.map((name) => [name, sent[name] ?? null]));
+      entries.push([key, varyPointer(meta, names, this.#hashed(key))], [variant, { meta, body }]);
+    } else {
+      meta.key = this.#hashed(key);
+      entries.push([key, { meta, body }]);
+    }
+    let stored = false;
+    for (const tier of this.tiers) {
+      if (policy.private && tier.shared) continue;
+      let all = true;
+      for (const [k, entry] of entries) all = (await this.#put(tier, this.#keyFor(tier, k), entry)) && all;
+      stored ||= all;
+    }
+    return stored ? { stored } : { stored, reason: 'store failed' };
+  }
+
+  #meta(candidate: CacheCandidate, now: number, policy: CachePolicy): CacheMeta {
     const url = redactUrl(candidate.url);
     const finalUrl = candidate.finalUrl === candidate.url.href ? url : redactUrl(candidate.finalUrl);
     const meta: CacheMeta = {
@@ -244,18 +307,7 @@ export class Cache {
     };
     if (finalUrl !== url) meta.finalUrl = finalUrl;
     if (policy.private) meta.private = true;
-    let stored = false;
-    const entry: CacheEntry = { meta, body };
-    for (const tier of this.tiers) {
-      if (policy.private && tier.shared) continue;
-      try {
-        await tier.set(this.#keyFor(tier, key), entry);
-        stored = true;
-      } catch (error) {
-        this.#warn(error, tier, 'write');
-      }
-    }
-    return stored ? { stored } : { stored, reason: 'store failed' };
+    return meta;
   }
 
   async delete(key: string): Promise<void> {
@@ -328,6 +380,44 @@ export class Cache {
       `cache ${op} failed; treated as a miss`,
     );
   }
+}
+
+/**
+ * The request headers the origin's `Vary` names (lower-case), `'*'` for `Vary: *`. Accept-Encoding
+ * is left out: the body is stored decoded, the same whatever encoding carried it.
+ */
+function varyNames(headers: Readonly<Record<string, HeaderValue>>): string[] | '*' {
+  const raw = headers.vary;
+  const value = Array.isArray(raw) ? raw.join(',') : headerString(raw);
+  if (value === undefined) return [];
+  const names = new Set<string>();
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === '*') return '*';
+    if (name !== '' && name !== 'accept-encoding') names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** Where the variant of `key` for these values of the varied headers is stored. */
+function variantKey(key: string, names: readonly string[], sent: Readonly<Record<string, string>>): string {
+  return `${key}\0vary:${JSON.stringify(names.map((name) => [name, sent[name] ?? null]))}`;
+}
+
+/** Whether a variant was fetched with this request's values of the varied headers. */
+function varyMatches(meta: CacheMeta, sent: Readonly<Record<string, string>>): boolean {
+  if (!meta.vary) return false;
+  return Object.entries(meta.vary).every(([name, value]) => (sent[name] ?? null) === value);
+}
+
+/** The entry under the plain key of a varied answer: which headers to read, never served itself. */
+function varyPointer(meta: CacheMeta, names: string[], hashedKey: string): CacheEntry {
+  const body = Buffer.from(`vary: ${names.join(', ')}\n${hashedKey}\n`);
+  const { vary: _, finalUrl: __, ...rest } = meta;
+  return {
+    meta: { ...rest, key: hashedKey, varyOn: names, bytes: body.length, sha256: sha256Hex(body) },
+    body,
+  };
 }
 
 /** How many recent keys keep their hash (a lookup and the store after it are a fetch apart). */

@@ -20,6 +20,19 @@ export interface CacheMeta {
   expiresAt: number;
   /** `Cache-Control: private`: never written to a shared store. */
   private?: boolean;
+  /**
+   * SHA-256 of the cache key the entry was stored under. Tiers outside the process are checked on
+   * read: an entry under another key (a store that mixed keys up, or an entry written there by
+   * something else) is a miss.
+   */
+  key?: string;
+  /** The origin said `Vary`: the values of those request headers (lower-case names) this entry was fetched with. */
+  vary?: Record<string, string | null>;
+  /**
+   * Not an answer but a pointer: the origin varies on these request headers (lower-case), and each
+   * variant is stored under the key plus their values (see Cache.get).
+   */
+  varyOn?: string[];
 }
 
 export interface CacheEntry {

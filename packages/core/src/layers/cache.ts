@@ -10,12 +10,15 @@ import { matchesExpect } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import type { Call, Layer, Outcome, Store } from './types.js';
 
-export function cacheLayer(cache: Cache, logger: Logger): Layer {
+/** The request headers a call sends (for the origin's `Vary`). */
+export type HeadersOf = (call: Call<unknown>) => Readonly<Record<string, string>>;
+
+export function cacheLayer(cache: Cache, logger: Logger, headersOf: HeadersOf = () => ({})): Layer {
   return (next) =>
     async <T>(call: Call<T>): Promise<Outcome<T>> => {
       const { keys } = call;
       if (!keys) return next(call);
-      const hit = await lookup(cache, call, logger);
+      const hit = await lookup(cache, call, logger, headersOf);
       if (hit) return await call.sink.fromMemory(hit);
       let outcome: Outcome<T>;
       try {
@@ -24,16 +27,21 @@ export function cacheLayer(cache: Cache, logger: Logger): Layer {
         if (error instanceof DetourError) await cache.setNegative(keys.cache, error).catch(() => false);
         throw error;
       }
-      await keep(cache, call, outcome, logger);
+      await keep(cache, call, outcome, logger, headersOf);
       return outcome;
     };
 }
 
 /** A usable entry as an outcome; an entry this fetch would refuse (size, kind) is not served. */
-async function lookup<T>(cache: Cache, call: Call<T>, logger: Logger): Promise<Outcome<Buffer> | undefined> {
+async function lookup<T>(
+  cache: Cache,
+  call: Call<T>,
+  logger: Logger,
+  headersOf: HeadersOf,
+): Promise<Outcome<Buffer> | undefined> {
   const key = call.keys!.cache;
   const started = performance.now();
-  const hit = await cache.get(key);
+  const hit = await cache.get(key, () => headersOf(call as Call<unknown>));
   if (hit) {
     const { body } = hit.entry;
     const { maxBytes, expect, expectedBytes } = call.options;
@@ -60,7 +68,13 @@ async function lookup<T>(cache: Cache, call: Call<T>, logger: Logger): Promise<O
 }
 
 /** Offer the body to the cache through the sink (which always hears whether the cache keeps it). */
-async function keep<T>(cache: Cache, call: Call<T>, outcome: Outcome<T>, logger: Logger): Promise<void> {
+async function keep<T>(
+  cache: Cache,
+  call: Call<T>,
+  outcome: Outcome<T>,
+  logger: Logger,
+  headersOf: HeadersOf,
+): Promise<void> {
   const { sink, keys } = call;
   if (!sink.keep || !keys) return;
   const { info, headers, consumed } = outcome;
@@ -85,7 +99,8 @@ async function keep<T>(cache: Cache, call: Call<T>, outcome: Outcome<T>, logger:
             degraded: info.degraded,
             headers,
           };
-          const { stored, reason } = await cache.set(keys.cache, candidate, body);
+          const sent = headers.vary === undefined ? undefined : headersOf(call as Call<unknown>);
+          const { stored, reason } = await cache.set(keys.cache, candidate, body, sent);
           if (debug) logger.debug({ url, stored, reason }, stored ? 'cached' : 'not cached');
         }
       : undefined;

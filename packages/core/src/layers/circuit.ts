@@ -3,6 +3,7 @@
  * circuit still gives a bot that enabled a last resort (the placeholder) its stand-in, flagged
  * `degraded`, with a `circuit` record saying why. Outcomes are counted per origin and environment.
  */
+import { wasCutByFetchDeadline } from '../attempt-signal.js';
 import { blamesNotTheOrigin, DetourError } from '../errors.js';
 import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../memory/circuit.js';
 import { routeKey } from '../memory/key.js';
@@ -57,7 +58,9 @@ function openRecord(error: CircuitOpenError): AttemptRecord {
 function judge(circuit: CircuitBreaker, ticket: CircuitTicket, error: unknown): void {
   const attempts = error instanceof DetourError ? error.attempts : [];
   const failureClass = error instanceof DetourError ? error.failureClass : 'unknown';
-  const tried = attempts.some((a) => a.outcome === 'failed');
+  // An attempt the caller's own deadline cut short says nothing about the origin (a slow but
+  // healthy origin asked with `timeoutMs: 50` must not be refused to every other caller).
+  const tried = attempts.some((a) => a.outcome === 'failed' && !wasCutByFetchDeadline(a));
   // An expired link says nothing about whether the host is reachable, nor does our own disk.
   if (!tried || blamesNotTheOrigin(failureClass)) circuit.neutral(ticket);
   else if (
