@@ -40,7 +40,9 @@ import type { Strategy } from './types.js';
 export function registerCore(container: DependencyContainer, options: PipelineOptions = {}): void {
   const resolved = resolveOptions(options);
   container.register(OPTIONS, { useValue: resolved });
-  const logger: Logger = (options.logger ?? createLogger()).child({ component: 'detour' });
+  const logger: Logger = (options.logger ?? createLogger(options.logLevel ?? 'silent')).child({
+    component: 'detour',
+  });
   container.register(LOGGER, { useValue: logger });
   container.register(TRANSPORT, {
     useFactory: instanceCachingFactory(

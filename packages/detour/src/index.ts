@@ -40,7 +40,10 @@ export interface DetourOptions {
   timeoutMs?: number | undefined;
   /** Largest body accepted. */
   maxBytes?: number | undefined;
-  /** A pino logger; or `logLevel` for Detour's own (default `warn`, on stderr). */
+  /**
+   * A pino logger; or `logLevel` for Detour's own (JSON lines on stderr). Neither: silent, nothing
+   * is printed (the result and the error already say what happened).
+   */
   logger?: PipelineOptions['logger'];
   logLevel?: string | undefined;
   /** Hosts opted in to https → http (http-downgrade). */
@@ -185,7 +188,7 @@ export function pipelineOptions(
   return {
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,
-    logger: options.logger ?? createLogger(options.logLevel ?? 'warn'),
+    logger: options.logger ?? createLogger(options.logLevel ?? 'silent'),
     use: [...builtinStrategies(options), ...(options.use ?? [])],
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.strategies?.length ? { strategies: options.strategies } : {}),
