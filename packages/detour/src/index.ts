@@ -17,6 +17,7 @@ import {
   type RefreshUrl,
   type Strategy,
   type StrategyInfo,
+  strategiesIn,
   tencentCacheKey,
 } from '@detour/core';
 import { curl } from '@detour/curl';
@@ -142,11 +143,12 @@ export function builtinStrategies(options: DetourOptions = {}): Strategy[] {
 }
 
 /**
- * Every strategy a Detour pipeline registers for these options, core's included, as they describe
- * themselves (name, stage, reason): what `detour detect` plans with.
+ * Every strategy a Detour pipeline registers for these options, core's included and those added
+ * with `use` (instances and plugins), as they describe themselves (name, stage, reason): what
+ * `detour detect` plans with.
  */
 export function describeStrategies(options: DetourOptions = {}): StrategyInfo[] {
-  return [direct(), directBypass(), ...builtinStrategies(options)].map(
+  return [direct(), directBypass(), ...builtinStrategies(options), ...strategiesIn(options.use)].map(
     ({ name, stage, reason, plaintext }) => ({
       name,
       ...(stage ? { stage } : {}),
