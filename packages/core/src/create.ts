@@ -40,7 +40,9 @@ import type { Strategy } from './types.js';
 export function registerCore(container: DependencyContainer, options: PipelineOptions = {}): void {
   const resolved = resolveOptions(options);
   container.register(OPTIONS, { useValue: resolved });
-  const logger: Logger = (options.logger ?? createLogger()).child({ component: 'detour' });
+  const logger: Logger = (options.logger ?? createLogger(options.logLevel ?? 'silent')).child({
+    component: 'detour',
+  });
   container.register(LOGGER, { useValue: logger });
   container.register(TRANSPORT, {
     useFactory: instanceCachingFactory(
@@ -111,4 +113,28 @@ export function createPipeline(options: PipelineOptions = {}): Pipeline {
     else item(container);
   }
   return resolvePipeline(container);
+}
+
+/**
+ * The strategies `use` adds, as a pipeline built with it would hold them: instances as given, and
+ * what each plugin registers under `STRATEGY` (run against a scratch container with core's
+ * services, so plugins that decorate a service work too; core's own two are left out).
+ */
+export function strategiesIn(use: PipelineOptions['use'] = []): Strategy[] {
+  const found: Strategy[] = [];
+  let container: DependencyContainer | undefined;
+  for (const item of use) {
+    if (isStrategy(item)) {
+      found.push(item);
+      continue;
+    }
+    if (!container) {
+      container = rootContainer.createChildContainer();
+      registerCore(container, { cache: false, routeMemory: false, circuit: false });
+    }
+    const before = new Set(container.resolveAll(STRATEGY));
+    item(container);
+    for (const strategy of container.resolveAll(STRATEGY)) if (!before.has(strategy)) found.push(strategy);
+  }
+  return found;
 }

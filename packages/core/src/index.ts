@@ -8,7 +8,7 @@ export type {
   ClassifierWithOptions,
 } from './classify.js';
 export { classifierWith, classifyError, isTerminal } from './classify.js';
-export { createPipeline, registerCore, resolvePipeline } from './create.js';
+export { createPipeline, registerCore, resolvePipeline, strategiesIn } from './create.js';
 export type { EnvironmentProvider } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';
 export { DetourError, DetourUsageError, isDetourError } from './errors.js';

@@ -35,8 +35,13 @@ export interface PipelineOptions {
    * or look at the outcome. Plugins can add more under the `LAYER` token.
    */
   layers?: Layer[];
-  /** A pino logger; Detour logs through a child of it. Default: silent. */
+  /** A pino logger; Detour logs through a child of it. Default: silent (a library prints nothing uninvited). */
   logger?: Logger;
+  /**
+   * Without `logger`: the level of Detour's own pino logger, JSON lines on stderr (`warn`, `info`,
+   * `debug`, …). Default `silent`: nothing is printed unless `logger` or `logLevel` is given.
+   */
+  logLevel?: string;
   /** Total deadline for one fetch, every attempt included (default 60 s). */
   timeoutMs?: number;
   /** Deadline for one attempt (default 30 s, never past the total). */

@@ -10,7 +10,7 @@ export { guardTarget } from './guard.js';
 export { parseFinalHead, parseHead } from './headers.js';
 export { locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';
 export type { CurlOptions } from './strategy.js';
-export { CurlStrategy, curl } from './strategy.js';
+export { CURL_RESCUES, CurlStrategy, curl } from './strategy.js';
 
 /** @deprecated pass `curl(options)` to `createPipeline({ use })`, or `asPlugin(curl(options))`. */
 export const register = asPlugin(curl);

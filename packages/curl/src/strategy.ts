@@ -9,6 +9,8 @@ import {
   acceptsEncoding,
   DEFAULT_TIMEOUTS,
   DetourError,
+  FAILURE_CLASSES,
+  type FailureClass,
   followWithRetries,
   headerString,
   hostMatches,
@@ -61,6 +63,15 @@ interface WorkDir {
 }
 
 /**
+ * What another client on the same route can rescue: every failure that is not terminal, except a
+ * body that arrived and was refused (`content-invalid`: wrong kind, wrong size; curl would download
+ * the same bytes again) and one over the size limit (`too-large`, terminal anyway).
+ */
+export const CURL_RESCUES: ReadonlySet<FailureClass> = new Set(
+  FAILURE_CLASSES.filter((c) => c !== 'content-invalid' && c !== 'too-large'),
+);
+
+/**
  * `curl`: the same request made by the real curl binary, through the same route (proxy, SOCKS or
  * direct), with the same limits, deadline and extra CAs. A different TLS stack and trust store
  * than Node's, which is why it rescues what Node cannot. Certificate checks stay on (against the
@@ -70,7 +81,7 @@ export class CurlStrategy implements Strategy {
   readonly name = 'curl';
   readonly stage = 'fallback' as const;
   readonly reason = "curl's own TLS and proxy stack, same route and limits";
-  readonly rescues = 'any' as const;
+  readonly rescues = CURL_RESCUES;
   readonly #options: CurlOptions;
   readonly #env: Record<string, string | undefined>;
   readonly #live = new Map<ChildProcess, () => Promise<void>>();

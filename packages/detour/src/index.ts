@@ -17,6 +17,7 @@ import {
   type RefreshUrl,
   type Strategy,
   type StrategyInfo,
+  strategiesIn,
 } from '@detour/core';
 import { curl } from '@detour/curl';
 import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
@@ -37,7 +38,10 @@ export interface DetourOptions {
   timeoutMs?: number | undefined;
   /** Largest body accepted. */
   maxBytes?: number | undefined;
-  /** A pino logger; or `logLevel` for Detour's own (default `warn`, on stderr). */
+  /**
+   * A pino logger; or `logLevel` for Detour's own (JSON lines on stderr). Neither: silent, nothing
+   * is printed (the result and the error already say what happened).
+   */
   logger?: PipelineOptions['logger'];
   logLevel?: string | undefined;
   /** Hosts opted in to https → http (http-downgrade). */
@@ -136,11 +140,12 @@ export function builtinStrategies(options: DetourOptions = {}): Strategy[] {
 }
 
 /**
- * Every strategy a Detour pipeline registers for these options, core's included, as they describe
- * themselves (name, stage, reason): what `detour detect` plans with.
+ * Every strategy a Detour pipeline registers for these options, core's included and those added
+ * with `use` (instances and plugins), as they describe themselves (name, stage, reason): what
+ * `detour detect` plans with.
  */
 export function describeStrategies(options: DetourOptions = {}): StrategyInfo[] {
-  return [direct(), directBypass(), ...builtinStrategies(options)].map(
+  return [direct(), directBypass(), ...builtinStrategies(options), ...strategiesIn(options.use)].map(
     ({ name, stage, reason, plaintext }) => ({
       name,
       ...(stage ? { stage } : {}),
@@ -182,7 +187,7 @@ export function pipelineOptions(
   return {
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,
-    logger: options.logger ?? createLogger(options.logLevel ?? 'warn'),
+    logger: options.logger ?? createLogger(options.logLevel ?? 'silent'),
     use: [...builtinStrategies(options), ...(options.use ?? [])],
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.strategies?.length ? { strategies: options.strategies } : {}),
