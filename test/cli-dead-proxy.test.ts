@@ -69,3 +69,57 @@ describe('a dead proxy', () => {
     },
   );
 });
+
+describe('--no-bypass', () => {
+  it('without it direct-bypass goes around the dead proxy; with it the fetch fails on the proxy', async () => {
+    const proxy = `http://127.0.0.1:${deadPort}`;
+    const url = `${lab.https.url}/image.png`;
+    const around = await detour(['fetch', url, '--json', '--allow-private', '--proxy', proxy], env());
+    expect(around.code, around.stderr).toBe(0);
+    expect(json(around)).toMatchObject({ ok: true, strategy: 'direct-bypass' });
+
+    const held = await detour(
+      ['fetch', url, '--json', '--allow-private', '--proxy', proxy, '--no-bypass'],
+      env(),
+    );
+    expect(held.code, held.stderr).toBe(1);
+    const out = json(held) as { error: { failureClass: string } };
+    expect(out.error.failureClass).toBe('proxy');
+    expect(out.attempts.map((a) => a.strategy)).not.toContain('direct-bypass');
+    for (const a of out.attempts) if (a.outcome === 'failed') expect(a.route).toBe(proxy);
+  });
+
+  it('the variable too: a proxy from https_proxy is never bypassed', async () => {
+    const held = await detour(
+      ['fetch', `${lab.https.url}/image.png`, '--json', '--allow-private', '--no-bypass'],
+      {
+        ...env(),
+        https_proxy: `socks5://127.0.0.1:${deadPort}`,
+      },
+    );
+    expect(held.code, held.stderr).toBe(1);
+    expect(json(held).attempts.map((a) => a.strategy)).not.toContain('direct-bypass');
+  });
+
+  it('naming direct-bypass in --strategies as well is bad usage', async () => {
+    const run = await detour(
+      [
+        'fetch',
+        `${lab.https.url}/image.png`,
+        '--allow-private',
+        '--no-bypass',
+        '--strategies',
+        'direct,direct-bypass',
+      ],
+      env(),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('forbids direct-bypass');
+  });
+
+  it('--proxy --help says a failing proxy may be bypassed and how to forbid it', async () => {
+    const help = (await detour(['fetch', '--help'])).stdout.toString().replace(/\s+/g, ' ');
+    expect(help).toContain('when it fails, direct-bypass may still go around it (--no-bypass forbids that)');
+    expect(help).toContain('--no-bypass never go around the proxy');
+  });
+});

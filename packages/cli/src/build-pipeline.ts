@@ -6,6 +6,8 @@ import { UsageError } from './io.js';
 export interface PipelineFlags {
   proxy?: string | undefined;
   noProxy?: boolean | undefined;
+  /** Never around the proxy (`--no-bypass`): no direct-bypass. */
+  noBypass?: boolean | undefined;
   allowPrivate?: boolean | undefined;
   strategies?: string[] | undefined;
   timeoutMs?: number | undefined;
@@ -68,6 +70,7 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     env,
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
     allowPrivateNetwork: !!flags.allowPrivate,
+    ...(flags.noBypass ? { bypass: false } : {}),
     strategies: flags.strategies,
     timeoutMs: flags.timeoutMs,
     ...(flags.attemptTimeoutMs !== undefined

@@ -32,6 +32,11 @@ export { tencentCacheKey };
 export interface DetourOptions {
   /** A proxy URL for every request; `false`: never a proxy; omitted: detected (env, OS settings). */
   proxy?: string | false | undefined;
+  /**
+   * `false`: never go around the proxy (no `direct-bypass`), even when it fails: what `--no-bypass`
+   * says. Default: a failing proxy may be bypassed (the plan puts `direct-bypass` after `direct`).
+   */
+  bypass?: boolean | undefined;
   /** Allow targets in private, loopback and link-local ranges (default false). */
   allowPrivateNetwork?: boolean | undefined;
   /** Strategy names in the order to try them (default: the detected plan). */
@@ -174,6 +179,7 @@ export function detectEnvironment(options: DetourOptions = {}): Promise<Detected
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(names.length ? { fakeIp: { names, via: 'system', timeoutMs: 1_000 } } : {}),
     ...(options.allowDowngrade?.length ? { downgradeHosts: options.allowDowngrade } : {}),
+    ...(options.bypass === false ? { bypass: false } : {}),
   });
 }
 
@@ -182,6 +188,12 @@ export function pipelineOptions(
   options: DetourOptions,
   environment?: PipelineOptions['environment'],
 ): PipelineOptions {
+  if (options.bypass === false && options.strategies?.includes('direct-bypass')) {
+    throw new DetourUsageError(
+      'bypass: false forbids direct-bypass, which strategies names (--no-bypass with --strategies)',
+      'DETOUR_BAD_OPTION',
+    );
+  }
   return {
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,

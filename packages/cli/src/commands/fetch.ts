@@ -76,6 +76,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const pipelineFlags: PipelineFlags = {
     proxy: flags.string('proxy'),
     noProxy: flags.bool('no-proxy'),
+    noBypass: flags.bool('no-bypass'),
     allowPrivate: flags.bool('allow-private'),
     strategies,
     timeoutMs,

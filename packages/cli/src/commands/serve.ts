@@ -23,6 +23,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     strategies: flags.string('strategies'),
     proxy: flags.string('proxy'),
     'no-proxy': flags.bool('no-proxy'),
+    'no-bypass': flags.bool('no-bypass'),
     'allow-private': flags.bool('allow-private'),
     timeout: flags.string('timeout'),
     'attempt-timeout': flags.string('attempt-timeout'),
@@ -60,6 +61,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     {
       proxy: values.proxy,
       noProxy: values['no-proxy'],
+      noBypass: values['no-bypass'],
       allowPrivate: values['allow-private'],
       strategies: parseList(values.strategies),
       timeoutMs: parseNumber('--timeout', values.timeout),
