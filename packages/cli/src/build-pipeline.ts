@@ -1,6 +1,7 @@
 import { DEFAULTS, type Pipeline } from '@detour/core';
 import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
-import { UsageError } from './io.js';
+import { proxyEnvWarnings } from '@detour/detect';
+import { type CliIo, UsageError, write } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {
@@ -108,4 +109,14 @@ export function buildPipeline(
     ...detourOptions(flags, env),
     fakeIpNames: [url.hostname.replace(/^\[|\]$/g, '')],
   });
+}
+
+/**
+ * A proxy variable the route would come from that holds no proxy URL (`HTTPS_PROXY='not a proxy'`,
+ * an unsupported scheme): one `detour: warning:` line each on stderr, the same sentences as the
+ * environment report's `warnings`. Nothing when `--proxy` / `--no-proxy` decide the route.
+ */
+export function warnProxyEnv(flags: Pick<PipelineFlags, 'proxy' | 'noProxy'>, io: CliIo): void {
+  if (flags.proxy || flags.noProxy) return;
+  for (const warning of proxyEnvWarnings(io.env)) write(io.stderr, `detour: warning: ${warning}`);
 }

@@ -66,6 +66,7 @@ function human(report: EnvironmentReport & { plan: string[]; reasons: Record<str
       })
       .sort((a, b) => (a[0] === '-' ? 1 : b[0] === '-' ? -1 : Number(a[0]) - Number(b[0]))),
   );
+  for (const warning of report.warnings) rows.push(['warning', warning]);
   return `${table(['environment', ''], rows)}\n\nplan: ${report.plan.join(' → ')}\n${plan}`;
 }
 

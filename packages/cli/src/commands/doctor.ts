@@ -188,6 +188,7 @@ function human(
         `${report.fakeIp.active === null ? 'unknown' : report.fakeIp.active ? 'ACTIVE' : 'no'}: ${report.fakeIp.reason}`,
       ],
       ['plan', plan.join(' → ')],
+      ...report.warnings.map((warning) => ['warning', warning]),
     ],
   );
   const rows = table(
