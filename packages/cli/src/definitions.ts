@@ -263,9 +263,14 @@ export const DETECT: CommandSpec = {
   summary: 'describe the network environment (proxies, TUN, fake-IP DNS) and the strategy plan',
   usage: ['[options]'],
   description:
-    'Reports proxy variables (curl rules), the OS proxy, PAC, TUN devices carrying the default route, fake-IP DNS and, with --probe-ports, local proxy ports; then the plan detour fetch would use and why.',
+    'Reports proxy variables (curl rules), the OS proxy, PAC, TUN devices carrying the default route, fake-IP DNS and, with --probe-ports, local proxy ports; then the plan detour fetch (or detour serve) would use with the same flags, and why. --json prints what detour serve answers on GET /v1/detect.',
   options: [
     JSON_OPTION,
+    // The flags that change which strategies exist or how they are planned: the same answer as
+    // `detour serve`'s /v1/detect for the same flags.
+    ...FETCH.options.filter((o) =>
+      ['strategies', 'proxy', 'no-proxy', 'no-bypass', 'allow-downgrade', 'placeholder'].includes(o.name),
+    ),
     {
       name: 'probe-ports',
       type: 'boolean',

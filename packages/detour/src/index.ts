@@ -20,7 +20,13 @@ import {
   tencentCacheKey,
 } from '@detour/core';
 import { curl } from '@detour/curl';
-import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
+import {
+  createEnvironment,
+  type DetectedEnvironment,
+  type EnvironmentOptions,
+  type EnvironmentReport,
+  plan,
+} from '@detour/detect';
 import { httpDowngrade } from '@detour/http-downgrade';
 import { placeholder } from '@detour/placeholder';
 import { qqPreset } from '@detour/qq';
@@ -222,4 +228,24 @@ export async function createDetour(options: DetourOptions = {}): Promise<Pipelin
     environment.close();
     throw error;
   }
+}
+
+/** `detour detect --json` and `GET /v1/detect`: the report, the plan and why. A contract. */
+export interface DetectAnswer extends EnvironmentReport {
+  plan: string[];
+  /** Why each strategy these options register is where it is in the plan, or left out. */
+  reasons: Record<string, string>;
+}
+
+/**
+ * The one function that builds a detect answer, for the CLI and the service alike: the strategies
+ * these options register, as they describe themselves (stage, reason), planned for the environment
+ * (the caller's `strategies` order when given, as the pipeline would follow it).
+ */
+export function detectAnswer(environment: DetectedEnvironment, options: DetourOptions = {}): DetectAnswer {
+  const described = describeStrategies(options);
+  const planned = options.strategies?.length
+    ? plan(environment.report, described, { order: options.strategies })
+    : environment.describePlan(described);
+  return { ...environment.report, plan: planned.plan, reasons: planned.reasons };
 }
