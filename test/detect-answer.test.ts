@@ -40,7 +40,7 @@ describe('GET /v1/detect = detour detect --json', () => {
     const { cli, served } = await both([], { https_proxy: lab.proxies.http.url });
     expect(served).toEqual(cli);
     expect(cli.plan).toEqual(['direct', 'direct-bypass', 'tls-relaxed', 'curl']);
-    expect(cli.reasons['direct']).toContain(`through the env proxy ${lab.proxies.http.url}`);
+    expect(cli.reasons.direct).toContain(`through the env proxy ${lab.proxies.http.url}`);
     for (const reason of Object.values(cli.reasons)) expect(reason).not.toContain('no stage given');
   });
 

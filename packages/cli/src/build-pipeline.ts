@@ -1,6 +1,6 @@
 import { DEFAULTS, type Pipeline } from '@detour/core';
-import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
 import { proxyEnvWarnings } from '@detour/detect';
+import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
 import { type CliIo, UsageError, write } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
