@@ -59,7 +59,7 @@ describe('detour doctor', () => {
     ]);
     expect(result.code, result.stderr).toBe(0);
     const out = parsed(result);
-    expect(Object.keys(out)).toEqual(['url', 'environment', 'results', 'verdict', 'suggestions']);
+    expect(Object.keys(out)).toEqual(['url', 'environment', 'proxy', 'results', 'verdict', 'suggestions']);
     expect(out.url).toBe(`${lab.https.url}/image.png`);
     expect(out.environment.route).toBe(lab.proxies.accelerator.url);
     for (const r of out.results) {

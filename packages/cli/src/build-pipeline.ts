@@ -1,11 +1,14 @@
 import { DEFAULTS, type Pipeline } from '@detour/core';
+import { proxyEnvWarnings } from '@detour/detect';
 import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions } from 'detour';
-import { UsageError } from './io.js';
+import { type CliIo, UsageError, write } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {
   proxy?: string | undefined;
   noProxy?: boolean | undefined;
+  /** Never around the proxy (`--no-bypass`): no direct-bypass. */
+  noBypass?: boolean | undefined;
   allowPrivate?: boolean | undefined;
   strategies?: string[] | undefined;
   timeoutMs?: number | undefined;
@@ -68,6 +71,7 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     env,
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
     allowPrivateNetwork: !!flags.allowPrivate,
+    ...(flags.noBypass ? { bypass: false } : {}),
     strategies: flags.strategies,
     timeoutMs: flags.timeoutMs,
     ...(flags.attemptTimeoutMs !== undefined
@@ -102,4 +106,14 @@ export function buildPipeline(
     ...detourOptions(flags, env),
     fakeIpNames: [url.hostname.replace(/^\[|\]$/g, '')],
   });
+}
+
+/**
+ * A proxy variable the route would come from that holds no proxy URL (`HTTPS_PROXY='not a proxy'`,
+ * an unsupported scheme): one `detour: warning:` line each on stderr, the same sentences as the
+ * environment report's `warnings`. Nothing when `--proxy` / `--no-proxy` decide the route.
+ */
+export function warnProxyEnv(flags: Pick<PipelineFlags, 'proxy' | 'noProxy'>, io: CliIo): void {
+  if (flags.proxy || flags.noProxy) return;
+  for (const warning of proxyEnvWarnings(io.env)) write(io.stderr, `detour: warning: ${warning}`);
 }

@@ -115,9 +115,15 @@ export const FETCH: CommandSpec = {
       value: 'URL',
       type: 'string',
       default: 'detected (env, OS settings)',
-      help: 'force a proxy: http://, https://, socks4://, socks5://, socks5h:// (credentials allowed)',
+      help: 'force a proxy: http://, https://, socks4://, socks5://, socks5h:// (credentials allowed); when it fails, direct-bypass may still go around it (--no-bypass forbids that)',
     },
     { name: 'no-proxy', type: 'boolean', default: 'off', help: 'never use a proxy' },
+    {
+      name: 'no-bypass',
+      type: 'boolean',
+      default: 'off (a failing proxy may be bypassed)',
+      help: 'never go around the proxy: no direct-bypass, even when the proxy fails (library: bypass: false)',
+    },
     {
       name: 'allow-private',
       type: 'boolean',
@@ -257,9 +263,14 @@ export const DETECT: CommandSpec = {
   summary: 'describe the network environment (proxies, TUN, fake-IP DNS) and the strategy plan',
   usage: ['[options]'],
   description:
-    'Reports proxy variables (curl rules), the OS proxy, PAC, TUN devices carrying the default route, fake-IP DNS and, with --probe-ports, local proxy ports; then the plan detour fetch would use and why.',
+    'Reports proxy variables (curl rules), the OS proxy, PAC, TUN devices carrying the default route, fake-IP DNS and, with --probe-ports, local proxy ports; then the plan detour fetch (or detour serve) would use with the same flags, and why. --json prints what detour serve answers on GET /v1/detect.',
   options: [
     JSON_OPTION,
+    // The flags that change which strategies exist or how they are planned: the same answer as
+    // `detour serve`'s /v1/detect for the same flags.
+    ...FETCH.options.filter((o) =>
+      ['strategies', 'proxy', 'no-proxy', 'no-bypass', 'allow-downgrade', 'placeholder'].includes(o.name),
+    ),
     {
       name: 'probe-ports',
       type: 'boolean',
@@ -337,6 +348,7 @@ const PIPELINE_FLAGS = new Set([
   'strategies',
   'proxy',
   'no-proxy',
+  'no-bypass',
   'allow-private',
   'timeout',
   'attempt-timeout',

@@ -25,10 +25,66 @@ export interface Suggestion {
   text: string;
 }
 
+/** What the proxy in the way of this URL does, told apart by what the strict request met. */
+export type ProxyState =
+  | 'none'
+  | 'works'
+  | 'not-running'
+  | 'stuck'
+  | 'breaks-tls'
+  | 'refuses-target'
+  | 'needs-auth';
+
+/** Where the proxy came from: a variable, the OS settings, or `--proxy`. */
+export type ProxyOrigin = 'env' | 'system' | 'flag';
+
+/** `detour doctor --json`'s `proxy`. Field names are a contract. */
+export interface ProxyDiagnosis {
+  /** The proxy this URL goes through, without credentials; null when none. */
+  url: string | null;
+  source: ProxyOrigin | null;
+  state: ProxyState;
+}
+
+const TIMEOUT_CODES = /TIMEOUT|DEADLINE|ETIMEDOUT/;
+const REFUSED = /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|CURL_E5|CURL_E7)$/;
+const AUTH = /^(PROXY_HTTP_407|PROXY_HTTP_401|PROXY_SOCKS_AUTH)$/;
+const BROKEN = new Set<FailureClass | null>(['tls-handshake', 'tls-protocol', 'connect-reset']);
+
+/**
+ * The state of the proxy in `route` (the strict request's), from the strategies that went through
+ * it: the first failure of one of them decides, `direct`'s first. Pure.
+ */
+export function proxyState(route: string, results: readonly DoctorResult[]): ProxyState {
+  if (route === 'direct' || route === 'none') return 'none';
+  const through = results.filter((r) => r.route === route && r.outcome !== 'skipped');
+  const first = through.find((r) => r.strategy === 'direct') ?? through[0];
+  if (!first || first.outcome === 'ok') return 'works';
+  const code = first.code ?? '';
+  if (code === 'DETOUR_PROXY_TIMEOUT' || (first.failureClass === 'proxy' && TIMEOUT_CODES.test(code)))
+    return 'stuck';
+  if (first.failureClass === 'proxy') {
+    if (AUTH.test(code)) return 'needs-auth';
+    if (REFUSED.test(code)) return 'not-running';
+    return 'refuses-target';
+  }
+  if (BROKEN.has(first.failureClass)) {
+    // The origin's own fault when going around the proxy fails the same way.
+    const around = results.find((r) => r.route === 'direct' && r.outcome !== 'skipped');
+    return around?.outcome === 'failed' && around.failureClass === first.failureClass
+      ? 'works'
+      : 'breaks-tls';
+  }
+  return 'works';
+}
+
 export interface DiagnoseInput {
   host: string;
   /** The route a strict request takes (`direct` or the proxy URL without credentials). */
   route: string;
+  /** Where the proxy came from (default: `flag`) and the variables naming it (for the advice). */
+  proxySource?: ProxyOrigin | undefined;
+  proxyVariables?: readonly string[] | undefined;
   /** Answers of the fake-IP check for the host that fell in a fake-IP range. */
   fakeIpAnswers: string[];
   /** `NO_PROXY` as set now (to extend it rather than replace it). */
@@ -38,8 +94,63 @@ export interface DiagnoseInput {
 }
 
 export interface Diagnosis {
+  proxy: ProxyDiagnosis;
   verdict: string;
   suggestions: Suggestion[];
+}
+
+/** How to stop using a proxy, by where it came from. */
+function dropIt(source: ProxyOrigin, variables: readonly string[]): string {
+  if (source === 'flag') return 'drop --proxy';
+  if (source === 'system') return 'turn the system proxy off';
+  return `unset the variable (${variables.length ? `unset ${variables.join(' ')}` : 'https_proxy / all_proxy'})`;
+}
+
+/**
+ * The proxy's own failure, when it is one a DIRECT rule cannot fix (a proxy that is not running,
+ * stuck, or wants credentials applies no rule): the sentence and the first fix.
+ */
+function proxyProblem(
+  state: ProxyState,
+  url: string,
+  source: ProxyOrigin,
+  variables: readonly string[],
+  code: string,
+  bypassWorks: boolean,
+): { sentence: string; suggestion: Suggestion } | undefined {
+  const meanwhile = bypassWorks
+    ? ' Until then Detour goes around it (direct-bypass, in the default plan; --no-bypass forbids that).'
+    : '';
+  const from =
+    source === 'flag' ? '--proxy' : source === 'system' ? 'the system settings' : 'the environment';
+  if (state === 'not-running') {
+    return {
+      sentence: `The proxy ${url} (from ${from}) is not running: nothing accepts connections there (${code}).${meanwhile}`,
+      suggestion: {
+        kind: 'system',
+        text: `the proxy at ${url} is not running: start it or ${dropIt(source, variables)}`,
+      },
+    };
+  }
+  if (state === 'stuck') {
+    return {
+      sentence: `The proxy ${url} accepts connections and never answers (${code}).${meanwhile}`,
+      suggestion: {
+        kind: 'system',
+        text: `the proxy at ${url} is stuck: restart it or check its upstream, or ${dropIt(source, variables)}`,
+      },
+    };
+  }
+  if (state === 'needs-auth') {
+    return {
+      sentence: `The proxy ${url} wants credentials it was not given (${code}).${meanwhile}`,
+      suggestion: {
+        kind: 'system',
+        text: `give the proxy its user and password in the URL (${url.replace('://', '://USER:PASS@')}) in ${from === '--proxy' ? '--proxy' : from}, or ${dropIt(source, variables)}`,
+      },
+    };
+  }
+  return undefined;
 }
 
 /** The domain a rule should name: the registrable domain (`qq.com.cn` for `multimedia.nt.qq.com.cn`). */
@@ -64,8 +175,6 @@ const COST: Record<string, { what: string; flag: string }> = {
   },
 };
 
-const TIMEOUT_CODES = /TIMEOUT|DEADLINE|ETIMEDOUT/;
-
 /** The verdict and the fixes for one doctor run. */
 export function diagnose(input: DiagnoseInput): Diagnosis {
   const { host, route, results } = input;
@@ -87,20 +196,25 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     });
   }
 
-  const stuck = results.find(
-    (r) =>
-      r.outcome === 'failed' &&
-      r.route !== 'direct' &&
-      r.route !== 'none' &&
-      (r.failureClass === 'proxy' || r.failureClass === 'timeout') &&
-      TIMEOUT_CODES.test(r.code ?? ''),
-  );
-  if (stuck) {
-    sentences.push(`The proxy ${stuck.route} accepts connections and never answers (${stuck.code}).`);
-    suggestions.push({
-      kind: 'system',
-      text: `the proxy at ${stuck.route} is stuck: restart it or check its upstream; until then Detour goes around it when it can (direct-bypass)`,
-    });
+  const state = proxyState(route, results);
+  const source = input.proxySource ?? 'flag';
+  const proxy: ProxyDiagnosis =
+    state === 'none' ? { url: null, source: null, state } : { url: route, source, state };
+  const through = results.filter((r) => r.route === route && r.outcome === 'failed');
+  const firstThrough = through.find((r) => r.strategy === 'direct') ?? through[0];
+  const problem = viaProxy
+    ? proxyProblem(
+        state,
+        route,
+        source,
+        input.proxyVariables ?? [],
+        firstThrough?.code ?? '',
+        ok.includes('direct-bypass'),
+      )
+    : undefined;
+  if (problem) {
+    sentences.push(problem.sentence);
+    suggestions.push(problem.suggestion);
   }
 
   if (ok.includes('direct')) {
@@ -109,7 +223,15 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
         ? `A strict request to ${host} through ${route} works: nothing needs fixing for this URL.`
         : `A strict request to ${host} works directly: nothing is in the way for this URL.`,
     );
+  } else if (problem && ok.includes('direct-bypass')) {
+    // Said above: the proxy itself is the problem, and a DIRECT rule in it would change nothing.
   } else if (viaProxy && ok.includes('direct-bypass')) {
+    if (state === 'refuses-target') {
+      suggestions.push({
+        kind: 'system',
+        text: `the proxy at ${route} refuses to open a tunnel to ${host} (${firstThrough?.code ?? 'refused'}): allow that port in its configuration (tinyproxy: ConnectPort; Squid: SSL_ports), or route the domain DIRECT`,
+      });
+    }
     const why = direct?.failureClass
       ? ` (${direct.failureClass}${direct.code ? `, ${direct.code}` : ''})`
       : '';
@@ -183,5 +305,5 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
       }
     }
   }
-  return { verdict: sentences.join(' '), suggestions };
+  return { proxy, verdict: sentences.join(' '), suggestions };
 }

@@ -23,7 +23,9 @@ export {
   type NoProxyEntry,
   normalizeProxyUrl,
   parseNoProxy,
+  proxyEnvWarnings,
   proxyForUrl,
+  proxyValueProblem,
 } from './proxy-env.js';
 export {
   type DetectOptions,

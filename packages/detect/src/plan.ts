@@ -7,6 +7,11 @@ export interface PlanOptions {
   /** Names to leave out. */
   exclude?: readonly string[];
   /**
+   * `false`: never plan a strategy that goes around the route (stage `route`, e.g. `direct-bypass`),
+   * even when the proxy in the way fails (`--no-bypass`). Default: planned when a proxy is in the way.
+   */
+  bypass?: boolean;
+  /**
    * Hosts opted in to plaintext strategies (`plaintext: true`, e.g. `http-downgrade`):
    * `multimedia.nt.qq.com.cn`, `*.qpic.cn` (core's host patterns). When given, such a strategy is
    * planned only for a `url` whose host matches; when absent, registering it is the opt-in (it
@@ -70,6 +75,7 @@ function placement(
     return { why: proxy ? `${reason} through the ${report.proxy.source} proxy ${via}` : `${reason}, direct` };
   }
   if (stage === 'route') {
+    if (options.bypass === false) return { out: 'bypass: false (--no-bypass): never around the proxy' };
     // Another route helps only around a proxy, and not when a TUN device or fake-IP DNS captures
     // the "direct" connection too.
     if (!proxy) return { out: 'no proxy in the way: nothing to bypass' };

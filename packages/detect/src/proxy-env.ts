@@ -13,13 +13,58 @@ export type NoProxyEntry =
   | { kind: 'host'; host: string; port?: number }
   | { kind: 'cidr'; list: BlockList; family: 'ipv4' | 'ipv6'; text: string };
 
-/** The value of a variable with curl's case rule: lower case wins over upper case. */
-function pick(env: Env, name: string, { upperAllowed = true } = {}): string | undefined {
+/** The variable curl reads for `name` (lower case wins over upper case), with its spelling. */
+function pickNamed(
+  env: Env,
+  name: string,
+  { upperAllowed = true } = {},
+): { name: string; value: string } | undefined {
   const lower = env[name.toLowerCase()];
-  if (lower !== undefined && lower.trim() !== '') return lower.trim();
+  if (lower !== undefined && lower.trim() !== '') return { name: name.toLowerCase(), value: lower.trim() };
   if (!upperAllowed) return undefined;
   const upper = env[name.toUpperCase()];
-  return upper !== undefined && upper.trim() !== '' ? upper.trim() : undefined;
+  return upper !== undefined && upper.trim() !== ''
+    ? { name: name.toUpperCase(), value: upper.trim() }
+    : undefined;
+}
+
+/** The value of a variable with curl's case rule: lower case wins over upper case. */
+function pick(env: Env, name: string, options: { upperAllowed?: boolean } = {}): string | undefined {
+  return pickNamed(env, name, options)?.value;
+}
+
+const SCHEMES_TEXT = 'http://, https://, socks4://, socks4a://, socks5:// or socks5h://';
+
+/**
+ * Why a proxy value is refused (`normalizeProxyUrl` gives null), in words, or undefined when it is
+ * a usable proxy URL. Credentials in the value are masked.
+ */
+export function proxyValueProblem(value: string): string | undefined {
+  if (normalizeProxyUrl(value)) return undefined;
+  const shown = JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@'));
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+  if (scheme && !PROXY_SCHEMES.has(`${scheme.toLowerCase()}:`)) {
+    return `${shown} has an unsupported scheme ${scheme}:// (use ${SCHEMES_TEXT})`;
+  }
+  return `${shown} is not a proxy URL (use ${SCHEMES_TEXT}, or host:port)`;
+}
+
+/**
+ * The proxy variables curl would read that hold no usable proxy URL (`HTTPS_PROXY='not a proxy'`,
+ * an unsupported scheme): each one a sentence for the report's `warnings`, never ignored silently.
+ */
+export function proxyEnvWarnings(env: Env): string[] {
+  const cgi = env.REQUEST_METHOD !== undefined;
+  const warnings: string[] = [];
+  for (const picked of [
+    pickNamed(env, 'http_proxy', { upperAllowed: !cgi }),
+    pickNamed(env, 'https_proxy'),
+    pickNamed(env, 'all_proxy'),
+  ]) {
+    const problem = picked && proxyValueProblem(picked.value);
+    if (problem) warnings.push(`${picked.name}=${problem}: ignored, this variable sets no proxy`);
+  }
+  return warnings;
 }
 
 /**

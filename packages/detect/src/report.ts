@@ -1,7 +1,7 @@
 import { detectFakeIp, type FakeIpProbe, type FakeIpReport } from './fake-ip.js';
 import { type LocalProxy, type LocalProxyProbe, probeLocalProxies } from './local-proxies.js';
 import { type PacReport, pacFrom } from './pac.js';
-import { type Env, envProxySettings } from './proxy-env.js';
+import { type Env, envProxySettings, proxyEnvWarnings } from './proxy-env.js';
 import type { ReadText, RunCommand } from './run-command.js';
 import { detectSystemProxy, type SystemProxy } from './system-proxy/index.js';
 import { detectTun, type InterfaceInfo, type TunReport } from './tun.js';
@@ -26,6 +26,11 @@ export interface EnvironmentReport {
   localProxies: LocalProxy[] | null;
   pac: PacReport;
   platform: NodeJS.Platform;
+  /**
+   * What detection had to ignore and the user should hear about: a proxy variable that is not a
+   * proxy URL (`HTTPS_PROXY='not a proxy'`, an unsupported scheme). Empty when all is well.
+   */
+  warnings: string[];
 }
 
 export interface DetectOptions {
@@ -147,6 +152,7 @@ export async function sniff(options: DetectOptions = {}): Promise<Sniffed> {
     localProxies,
     pac: pacFrom(system.found ? system.settings : null),
     platform,
+    warnings: proxyEnvWarnings(env),
   };
   return { report, env, option: options.proxy, system: system.found ? system.settings : null };
 }

@@ -20,7 +20,13 @@ import {
   strategiesIn,
 } from '@detour/core';
 import { curl } from '@detour/curl';
-import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
+import {
+  createEnvironment,
+  type DetectedEnvironment,
+  type EnvironmentOptions,
+  type EnvironmentReport,
+  plan,
+} from '@detour/detect';
 import { httpDowngrade } from '@detour/http-downgrade';
 import { placeholder } from '@detour/placeholder';
 import { qqPreset } from '@detour/qq';
@@ -30,6 +36,11 @@ import { tlsRelaxed } from '@detour/tls-relaxed';
 export interface DetourOptions {
   /** A proxy URL for every request; `false`: never a proxy; omitted: detected (env, OS settings). */
   proxy?: string | false | undefined;
+  /**
+   * `false`: never go around the proxy (no `direct-bypass`), even when it fails: what `--no-bypass`
+   * says. Default: a failing proxy may be bypassed (the plan puts `direct-bypass` after `direct`).
+   */
+  bypass?: boolean | undefined;
   /** Allow targets in private, loopback and link-local ranges (default false). */
   allowPrivateNetwork?: boolean | undefined;
   /** Strategy names in the order to try them (default: the detected plan). */
@@ -176,6 +187,7 @@ export function detectEnvironment(options: DetourOptions = {}): Promise<Detected
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(names.length ? { fakeIp: { names, via: 'system', timeoutMs: 1_000 } } : {}),
     ...(options.allowDowngrade?.length ? { downgradeHosts: options.allowDowngrade } : {}),
+    ...(options.bypass === false ? { bypass: false } : {}),
   });
 }
 
@@ -184,6 +196,12 @@ export function pipelineOptions(
   options: DetourOptions,
   environment?: PipelineOptions['environment'],
 ): PipelineOptions {
+  if (options.bypass === false && options.strategies?.includes('direct-bypass')) {
+    throw new DetourUsageError(
+      'bypass: false forbids direct-bypass, which strategies names (--no-bypass with --strategies)',
+      'DETOUR_BAD_OPTION',
+    );
+  }
   return {
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,
@@ -212,4 +230,24 @@ export async function createDetour(options: DetourOptions = {}): Promise<Pipelin
     environment.close();
     throw error;
   }
+}
+
+/** `detour detect --json` and `GET /v1/detect`: the report, the plan and why. A contract. */
+export interface DetectAnswer extends EnvironmentReport {
+  plan: string[];
+  /** Why each strategy these options register is where it is in the plan, or left out. */
+  reasons: Record<string, string>;
+}
+
+/**
+ * The one function that builds a detect answer, for the CLI and the service alike: the strategies
+ * these options register, as they describe themselves (stage, reason), planned for the environment
+ * (the caller's `strategies` order when given, as the pipeline would follow it).
+ */
+export function detectAnswer(environment: DetectedEnvironment, options: DetourOptions = {}): DetectAnswer {
+  const described = describeStrategies(options);
+  const planned = options.strategies?.length
+    ? plan(environment.report, described, { order: options.strategies })
+    : environment.describePlan(described);
+  return { ...environment.report, plan: planned.plan, reasons: planned.reasons };
 }

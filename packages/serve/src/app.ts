@@ -8,6 +8,7 @@ import {
   type StreamResult,
 } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
+import { type DetourOptions, detectAnswer } from 'detour';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { bearerCheck } from './auth.js';
 import type { ServeMetrics } from './metrics.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   token?: string | undefined;
   /** Aborted when the server gives up waiting for in-flight fetches at shutdown. */
   shutdown: AbortSignal;
+  /** The options the pipeline was built with: `/v1/detect` plans with them (as `detour detect` does). */
+  detour?: DetourOptions | undefined;
 }
 
 /** The failure JSON: the same fields as `detour fetch --json` prints on failure. */
@@ -133,10 +136,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ ok: true }));
 
-  app.get('/v1/detect', async () => {
-    const { plan, reasons } = environment.describePlan(pipeline.strategyNames);
-    return { ...environment.report, plan, reasons };
-  });
+  // The same function as `detour detect --json`, so the two cannot drift apart.
+  app.get('/v1/detect', async () => detectAnswer(environment, options.detour));
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);

@@ -123,6 +123,7 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       },
       token: options.token,
       shutdown: shutdown.signal,
+      detour: base,
     });
     try {
       await app.listen({ host, port });

@@ -1,8 +1,9 @@
-import { createEnvironment, type EnvironmentReport } from '@detour/detect';
-import { describeStrategies } from 'detour';
+import { proxyValueProblem } from '@detour/detect';
+import { type DetectAnswer, describeStrategies, detectAnswer, detectEnvironment } from 'detour';
 import { parse } from '../args.js';
+import { detourOptions } from '../build-pipeline.js';
 import { DETECT } from '../definitions.js';
-import { type CliIo, EXIT_OK, UsageError, write } from '../io.js';
+import { type CliIo, EXIT_OK, parseList, UsageError, write } from '../io.js';
 import { table } from '../table.js';
 
 /** `detour detect`: the environment report and the plan the CLI would use. */
@@ -10,19 +11,41 @@ export async function runDetect(argv: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parse(DETECT, argv);
   if (positionals.length) throw new UsageError('detect takes no arguments (see detour detect --help)');
   const servers = dnsServers(flags.strings('dns-server'));
-  const environment = await createEnvironment({
-    env: io.env,
-    probePorts: !!flags.bool('probe-ports'),
-    fakeIp: servers.length ? { servers } : {},
+  const proxy = flags.string('proxy');
+  if (proxy && flags.bool('no-proxy')) throw new UsageError('--proxy and --no-proxy exclude each other');
+  const problem = proxy === undefined ? undefined : proxyValueProblem(proxy);
+  if (problem) throw new UsageError(`--proxy ${problem}`);
+  // The same options `detour serve` builds from the same flags, and the same function answers.
+  const options = detourOptions(
+    {
+      proxy,
+      noProxy: flags.bool('no-proxy'),
+      noBypass: flags.bool('no-bypass'),
+      strategies: parseList(flags.string('strategies')),
+      allowDowngrade: parseList(flags.strings('allow-downgrade')),
+      placeholder: flags.bool('placeholder'),
+    },
+    io.env,
+  );
+  const known = describeStrategies(options).map((s) => s.name);
+  const unknown = (options.strategies ?? []).filter((name) => !known.includes(name));
+  if (unknown.length) {
+    throw new UsageError(`unknown strategy ${unknown.join(', ')} (registered: ${known.join(', ')})`);
+  }
+  if (options.bypass === false && options.strategies?.includes('direct-bypass')) {
+    throw new UsageError('--no-bypass forbids direct-bypass, which --strategies names');
+  }
+  const environment = await detectEnvironment({
+    ...options,
+    detect: { probePorts: !!flags.bool('probe-ports'), ...(servers.length ? { fakeIp: { servers } } : {}) },
   });
-  const { plan, reasons } = environment.describePlan(describeStrategies());
-  const report = { ...environment.report, plan, reasons };
+  const report = detectAnswer(environment, options);
   environment.close();
   write(io.stdout, flags.bool('json') ? JSON.stringify(report) : human(report));
   return EXIT_OK;
 }
 
-function human(report: EnvironmentReport & { plan: string[]; reasons: Record<string, string> }): string {
+function human(report: DetectAnswer): string {
   const p = report.proxy;
   const sys = report.systemProxy;
   const rows: string[][] = [
@@ -66,6 +89,7 @@ function human(report: EnvironmentReport & { plan: string[]; reasons: Record<str
       })
       .sort((a, b) => (a[0] === '-' ? 1 : b[0] === '-' ? -1 : Number(a[0]) - Number(b[0]))),
   );
+  for (const warning of report.warnings) rows.push(['warning', warning]);
   return `${table(['environment', ''], rows)}\n\nplan: ${report.plan.join(' → ')}\n${plan}`;
 }
 

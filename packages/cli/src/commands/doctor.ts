@@ -11,7 +11,7 @@ import {
 import { type DetourOptions, detectEnvironment, pipelineOptions } from 'detour';
 import { parse } from '../args.js';
 import { DOCTOR } from '../definitions.js';
-import { type DoctorResult, diagnose, type Suggestion } from '../diagnose.js';
+import { type DoctorResult, diagnose, type ProxyDiagnosis, type Suggestion } from '../diagnose.js';
 import { type CliIo, EXIT_FAILED, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
 import { table } from '../table.js';
 import { dnsServers } from './detect.js';
@@ -92,9 +92,16 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
     const report = environment.report;
     const sample = report.fakeIp.samples.find((s) => s.name === host);
     const fakeIpAnswers = report.fakeIp.active && sample ? sample.addresses.filter(isFakeIp) : [];
-    const { verdict, suggestions } = diagnose({
+    const {
+      proxy: proxyDiagnosis,
+      verdict,
+      suggestions,
+    } = diagnose({
       host,
       route,
+      proxySource:
+        report.proxy.source === 'option' ? 'flag' : report.proxy.source === 'system' ? 'system' : 'env',
+      proxyVariables: PROXY_VARIABLES.filter((name) => io.env[name]?.trim()),
       fakeIpAnswers,
       noProxy: report.proxy.noProxy,
       downgradeAllowed: allowDowngrade.length > 0,
@@ -108,19 +115,23 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
         JSON.stringify({
           url: url.toString(),
           environment: { ...report, route, plan },
+          proxy: proxyDiagnosis,
           results: results.map(({ message: _message, ...r }) => r),
           verdict,
           suggestions,
         }),
       );
     } else {
-      write(io.stdout, human(url, route, report, plan, results, verdict, suggestions));
+      write(io.stdout, human(url, route, report, plan, results, verdict, suggestions, proxyDiagnosis));
     }
     return ok ? EXIT_OK : EXIT_FAILED;
   } finally {
     environment.close();
   }
 }
+
+/** The variables a proxy from the environment can come from (curl's). */
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY'];
 
 const isFakeIp = (address: string) => /^198\.1[89]\./.test(address) || /^fc00:/i.test(address);
 
@@ -172,6 +183,7 @@ function human(
   results: DoctorResult[],
   verdict: string,
   suggestions: Suggestion[],
+  proxy: ProxyDiagnosis,
 ): string {
   const p = report.proxy;
   const environment = table(
@@ -179,6 +191,7 @@ function human(
     [
       ['proxy', p.source === 'none' ? 'none' : `${p.source}: ${p.https ?? p.http ?? p.socks ?? '-'}`],
       ['route for this URL', route],
+      ['proxy state', proxy.state],
       [
         'TUN',
         `${report.tun.active ? 'ACTIVE' : 'no'}${report.tun.interface ? ` (${report.tun.interface})` : ''}`,
@@ -188,6 +201,7 @@ function human(
         `${report.fakeIp.active === null ? 'unknown' : report.fakeIp.active ? 'ACTIVE' : 'no'}: ${report.fakeIp.reason}`,
       ],
       ['plan', plan.join(' → ')],
+      ...report.warnings.map((warning) => ['warning', warning]),
     ],
   );
   const rows = table(

@@ -9,7 +9,7 @@ import { DetourError, type FetchOptions, type FetchResultInfo, type Pipeline } f
 import { createDetour } from 'detour';
 import { adviceFor, mostTelling } from '../advice.js';
 import type { Flags } from '../args.js';
-import { detourOptions, type PipelineFlags } from '../build-pipeline.js';
+import { detourOptions, type PipelineFlags, warnProxyEnv } from '../build-pipeline.js';
 import { type CliIo, checkUrl, EXIT_FAILED, EXIT_OK, parseNumber, UsageError, write } from '../io.js';
 import { formatBytes } from '../progress.js';
 import { masked, maskedAttempts, type SecretPolicy } from '../secrets.js';
@@ -90,6 +90,7 @@ export async function runMany(
   } catch (error) {
     throw new UsageError(`-O ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  warnProxyEnv(pipelineFlags, io);
   const names = fileNames(urls);
   const hosts = [...new Set(urls.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, '')))];
   let pipeline: Pipeline;

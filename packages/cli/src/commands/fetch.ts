@@ -9,7 +9,7 @@ import {
 } from '@detour/core';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { parse } from '../args.js';
-import { buildPipeline, type PipelineFlags } from '../build-pipeline.js';
+import { buildPipeline, type PipelineFlags, warnProxyEnv } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
 import {
   type CliIo,
@@ -76,6 +76,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const pipelineFlags: PipelineFlags = {
     proxy: flags.string('proxy'),
     noProxy: flags.bool('no-proxy'),
+    noBypass: flags.bool('no-bypass'),
     allowPrivate: flags.bool('allow-private'),
     strategies,
     timeoutMs,
@@ -95,6 +96,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   };
   if (many) return runMany(flags, positionals, fetchOptions, pipelineFlags, io, secrets);
   checkUrl(url);
+  warnProxyEnv(pipelineFlags, io);
 
   let pipeline: Awaited<ReturnType<typeof buildPipeline>>;
   try {

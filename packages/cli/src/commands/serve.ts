@@ -1,7 +1,7 @@
 import { DetourError } from '@detour/core';
 import { ServeUsageError, startServer } from '@detour/serve';
 import { parse } from '../args.js';
-import { detourOptions } from '../build-pipeline.js';
+import { detourOptions, warnProxyEnv } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
 import { readCaFiles } from './fetch.js';
@@ -23,6 +23,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     strategies: flags.string('strategies'),
     proxy: flags.string('proxy'),
     'no-proxy': flags.bool('no-proxy'),
+    'no-bypass': flags.bool('no-bypass'),
     'allow-private': flags.bool('allow-private'),
     timeout: flags.string('timeout'),
     'attempt-timeout': flags.string('attempt-timeout'),
@@ -60,6 +61,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     {
       proxy: values.proxy,
       noProxy: values['no-proxy'],
+      noBypass: values['no-bypass'],
       allowPrivate: values['allow-private'],
       strategies: parseList(values.strategies),
       timeoutMs: parseNumber('--timeout', values.timeout),
@@ -102,6 +104,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
+  warnProxyEnv({ proxy: values.proxy, noProxy: values['no-proxy'] }, io);
   write(io.stderr, `listening on ${server.url}`);
 
   await new Promise<void>((resolve) => {

@@ -103,7 +103,7 @@ export class DeadlineSocksAgent extends SocksProxyAgent {
       signal.addEventListener('abort', onAbort, { once: true });
       // Listeners stay attached: socks emits one 'error' when its socket closes, even after us.
       client.on('established', ({ socket }) => finish(undefined, socket));
-      client.on('error', (error) => finish(error));
+      client.on('error', (error) => finish(proxySide(error, options.proxy)));
       client.connect();
     });
   }
@@ -112,4 +112,16 @@ export class DeadlineSocksAgent extends SocksProxyAgent {
     this.#tunnels.destroyAll();
     super.destroy();
   }
+}
+
+/**
+ * socks reports a failed connection to the proxy itself (`connect ECONNREFUSED 127.0.0.1:1080`)
+ * with the errno only in its message. Give it back its code, address and port, as Node's own
+ * socket errors have them, so the transport names it a `proxy` failure (a dead SOCKS proxy is
+ * one, as a dead HTTP proxy is) rather than the origin's `connect-refused`.
+ */
+function proxySide(error: Error, proxy: SocksClientOptions['proxy']): Error {
+  const errno = /^connect (E[A-Z]{4,}) /.exec(error.message)?.[1];
+  if (!errno) return error;
+  return Object.assign(error, { code: errno, address: proxy.host ?? proxy.ipaddress, port: proxy.port });
 }
