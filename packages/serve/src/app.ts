@@ -9,7 +9,7 @@ import {
 } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { bearerCheck } from './auth.js';
+import { type ConnectionLimits, guardedServerFactory, installGuards } from './guards.js';
 import type { ServeMetrics } from './metrics.js';
 import {
   type FetchRequest,
@@ -29,7 +29,15 @@ export interface AppOptions {
   token?: string | undefined;
   /** Aborted when the server gives up waiting for in-flight fetches at shutdown. */
   shutdown: AbortSignal;
+  /** Connection cap, header and body deadlines (guards.ts `GUARD_DEFAULTS`). */
+  connections?: ConnectionLimits;
+  /** Where operator warnings go (the connection cap reached); default stderr. */
+  warn?: (line: string) => void;
 }
+
+const warnOnStderr = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
 
 /** The failure JSON: the same fields as `detour fetch --json` prints on failure. */
 export function failureBody(url: string | null, error: DetourError) {
@@ -94,25 +102,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: 64 * 1024,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    serverFactory: guardedServerFactory(options.connections ?? {}, options.warn ?? warnOnStderr),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
 
-  const authorized = options.token ? bearerCheck(options.token) : undefined;
-  app.addHook('onRequest', async (request, reply) => {
-    if (!authorized || request.url === '/healthz') return;
-    if (!authorized(request.headers.authorization)) {
-      reply.header('www-authenticate', 'Bearer realm="detour"');
-      return reply
-        .code(401)
-        .send(
-          usageBody(
-            null,
-            'DETOUR_UNAUTHORIZED',
-            'missing or wrong bearer token (Authorization: Bearer TOKEN)',
-          ),
-        );
-    }
-  });
+  installGuards(app, options.token, (code, message) => usageBody(null, code, message));
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     const url =
