@@ -5,6 +5,8 @@ import {
   CircuitOpenError,
   DetourError,
   type Pipeline,
+  redactText,
+  redactUrl,
   type StreamResult,
 } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
@@ -39,22 +41,30 @@ const warnOnStderr = (line: string) => {
   process.stderr.write(`${line}\n`);
 };
 
-/** The failure JSON: the same fields as `detour fetch --json` prints on failure. */
+/** Attempts as shown to callers: messages masked (they may quote a URL with its `rkey`). */
+function maskedAttempts<T extends { message?: string }>(attempts: readonly T[]): T[] {
+  return attempts.map((a) => (a.message === undefined ? a : { ...a, message: redactText(a.message) }));
+}
+
+/**
+ * The failure JSON: the same fields as `detour fetch --json` prints on failure, masked as every
+ * other output is (URL credentials and secret query values such as `rkey`).
+ */
 export function failureBody(url: string | null, error: DetourError) {
   return {
     ok: false as const,
-    url,
+    url: url === null ? null : redactUrl(url),
     strategy: null,
     degraded: false,
     fromCache: error instanceof CachedFailureError,
-    attempts: error.attempts,
+    attempts: maskedAttempts(error.attempts),
     error: {
       failureClass: error.failureClass,
       code: error.code,
-      message: error.message,
+      message: redactText(error.message),
       // An expired/invalid download URL: the origin's own answer (Tencent's retcode, retmsg).
       ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
-      ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
+      ...(error.retmsg !== undefined ? { retmsg: redactText(error.retmsg) } : {}),
     },
   };
 }
@@ -180,7 +190,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       .header('x-detour-strategy', result.strategy)
       .header('x-detour-degraded', String(result.degraded))
       .header('x-detour-from-cache', String(result.fromCache))
-      .header('x-detour-attempts', headerSafe(JSON.stringify(result.attempts)));
+      .header('x-detour-attempts', headerSafe(JSON.stringify(maskedAttempts(result.attempts))));
     if (format) reply.header('x-detour-format', format);
     if (result.sha256) reply.header('x-detour-sha256', result.sha256);
     if (result.expectedBytes !== null) reply.header('content-length', result.expectedBytes);
