@@ -408,6 +408,33 @@ export const SERVE: CommandSpec = {
       default: '10000',
       help: 'on SIGTERM/SIGINT, how long in-flight downloads may run on before they are cut',
     },
+    {
+      name: 'max-connections',
+      value: 'N',
+      type: 'string',
+      default: '512',
+      help: 'open client connections at most; more are closed at once and a warning is logged',
+    },
+    {
+      name: 'header-timeout',
+      value: 'MS',
+      type: 'string',
+      default: '10000',
+      help: 'a client must send its request headers within this (slow clients are cut off)',
+    },
+    {
+      name: 'body-timeout',
+      value: 'MS',
+      type: 'string',
+      default: '30000',
+      help: 'a client must send its request body within this after the headers',
+    },
+    {
+      name: 'pin-resolved-address',
+      type: 'boolean',
+      default: 'off',
+      help: 'through proxies that resolve names (HTTP CONNECT, socks5h://): send the checked IP, not the name; for services fetching links from untrusted users',
+    },
     ...FETCH.options
       .filter((o) => PIPELINE_FLAGS.has(o.name))
       .map((o) =>

@@ -17,6 +17,12 @@ export interface Config {
   noProxy: boolean;
   /** Allow loopback / private / link-local targets (refused by default: SSRF guard). */
   allowPrivateNetwork: boolean;
+  /**
+   * Through proxies that resolve names (HTTP CONNECT, `socks5h://`): send the address Detour
+   * resolved and checked, not the name (no DNS rebinding past the SSRF guard). For bots that fetch
+   * links from untrusted chat users; off by default because Clash-style rules match on names.
+   */
+  pinResolvedAddress: boolean;
   /** Strategy names in order; empty: the plan detected for the environment. */
   strategies: string[];
   /** Total deadline of one download, all strategies included (ms). */
@@ -64,6 +70,11 @@ export const Config: SchemaType<Config> = Schema.intersect([
     allowPrivateNetwork: Schema.boolean()
       .default(false)
       .description('Allow loopback, private and link-local targets (refused by default).'),
+    pinResolvedAddress: Schema.boolean()
+      .default(false)
+      .description(
+        'Through proxies that resolve names (HTTP CONNECT, socks5h://), send the checked IP instead of the name. For links from untrusted users; breaks proxy rules that match on names.',
+      ),
     timeoutMs: Schema.natural()
       .role('ms')
       .min(1)
@@ -140,6 +151,7 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
   return {
     ...(proxy ? { proxy } : config.noProxy ? { proxy: false } : {}),
     allowPrivateNetwork: config.allowPrivateNetwork,
+    ...(config.pinResolvedAddress ? { pipeline: { pinResolvedAddress: true } } : {}),
     strategies: config.strategies,
     timeoutMs: config.timeoutMs,
     maxBytes: config.maxBytes,

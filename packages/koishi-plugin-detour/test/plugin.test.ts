@@ -16,6 +16,7 @@ import {
   LAB_PNG,
   type Lab,
   makePng,
+  startAcceleratorProxy,
   startDowngradeOrigin,
   startLab,
   startTencentTwin,
@@ -131,6 +132,32 @@ describe('koishi-plugin-detour', () => {
     await client.receive(`<img src="${src}"/>`);
     expect(seen[1]!.result!.fromCache).toBe(true);
     expect(lab.https.routes.hits('/image.png')).toBe(1);
+  });
+
+  it('pinResolvedAddress: the CONNECT proxy gets the checked IP, never the name', async () => {
+    const proxy = await startAcceleratorProxy({});
+    try {
+      const src = `${lab.https.url}/image.png?from=koishi-pinned`; // https://localhost:PORT
+      const port = new URL(src).port;
+      const pinned = await startApp({
+        proxy: proxy.url,
+        allowPrivateNetwork: true,
+        caFile: lab.caPath,
+        pinResolvedAddress: true,
+      });
+      const replies = await pinned.client.receive(`<img src="${src}"/>`);
+      expect(replies).toEqual([`direct degraded=false bytes=${LAB_PNG.length}`]);
+      const targets = Object.keys(proxy.stats().connects);
+      expect(targets.length).toBeGreaterThan(0);
+      expect(targets.every((t) => /^(127\.0\.0\.1|\[?::1\]?):/.test(t) && t.endsWith(`:${port}`))).toBe(true);
+      expect(detour.Config({}).pinResolvedAddress).toBe(false);
+      // Off (the default): the proxy is given the name.
+      const named = await startApp({ proxy: proxy.url, allowPrivateNetwork: true, caFile: lab.caPath });
+      await named.client.receive(`<img src="${src}&n=2"/>`);
+      expect(proxy.stats().connects[`localhost:${port}`]).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('answers with the placeholder, flagged degraded, when asked and the origin is broken', async () => {

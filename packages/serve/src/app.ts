@@ -5,12 +5,14 @@ import {
   CircuitOpenError,
   DetourError,
   type Pipeline,
+  redactText,
+  redactUrl,
   type StreamResult,
 } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
 import { type DetourOptions, detectAnswer } from 'detour';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { bearerCheck } from './auth.js';
+import { type ConnectionLimits, guardedServerFactory, installGuards } from './guards.js';
 import type { ServeMetrics } from './metrics.js';
 import {
   type FetchRequest,
@@ -32,24 +34,40 @@ export interface AppOptions {
   shutdown: AbortSignal;
   /** The options the pipeline was built with: `/v1/detect` plans with them (as `detour detect` does). */
   detour?: DetourOptions | undefined;
+  /** Connection cap, header and body deadlines (guards.ts `GUARD_DEFAULTS`). */
+  connections?: ConnectionLimits;
+  /** Where operator warnings go (the connection cap reached); default stderr. */
+  warn?: (line: string) => void;
 }
 
-/** The failure JSON: the same fields as `detour fetch --json` prints on failure. */
+const warnOnStderr = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** Attempts as shown to callers: messages masked (they may quote a URL with its `rkey`). */
+function maskedAttempts<T extends { message?: string }>(attempts: readonly T[]): T[] {
+  return attempts.map((a) => (a.message === undefined ? a : { ...a, message: redactText(a.message) }));
+}
+
+/**
+ * The failure JSON: the same fields as `detour fetch --json` prints on failure, masked as every
+ * other output is (URL credentials and secret query values such as `rkey`).
+ */
 export function failureBody(url: string | null, error: DetourError) {
   return {
     ok: false as const,
-    url,
+    url: url === null ? null : redactUrl(url),
     strategy: null,
     degraded: false,
     fromCache: error instanceof CachedFailureError,
-    attempts: error.attempts,
+    attempts: maskedAttempts(error.attempts),
     error: {
       failureClass: error.failureClass,
       code: error.code,
-      message: error.message,
+      message: redactText(error.message),
       // An expired/invalid download URL: the origin's own answer (Tencent's retcode, retmsg).
       ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
-      ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
+      ...(error.retmsg !== undefined ? { retmsg: redactText(error.retmsg) } : {}),
     },
   };
 }
@@ -97,25 +115,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: 64 * 1024,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    serverFactory: guardedServerFactory(options.connections ?? {}, options.warn ?? warnOnStderr),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
 
-  const authorized = options.token ? bearerCheck(options.token) : undefined;
-  app.addHook('onRequest', async (request, reply) => {
-    if (!authorized || request.url === '/healthz') return;
-    if (!authorized(request.headers.authorization)) {
-      reply.header('www-authenticate', 'Bearer realm="detour"');
-      return reply
-        .code(401)
-        .send(
-          usageBody(
-            null,
-            'DETOUR_UNAUTHORIZED',
-            'missing or wrong bearer token (Authorization: Bearer TOKEN)',
-          ),
-        );
-    }
-  });
+  installGuards(app, options.token, (code, message) => usageBody(null, code, message));
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     const url =
@@ -187,7 +191,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       .header('x-detour-strategy', result.strategy)
       .header('x-detour-degraded', String(result.degraded))
       .header('x-detour-from-cache', String(result.fromCache))
-      .header('x-detour-attempts', headerSafe(JSON.stringify(result.attempts)));
+      .header('x-detour-attempts', headerSafe(JSON.stringify(maskedAttempts(result.attempts))));
     if (format) reply.header('x-detour-format', format);
     if (result.sha256) reply.header('x-detour-sha256', result.sha256);
     if (result.expectedBytes !== null) reply.header('content-length', result.expectedBytes);

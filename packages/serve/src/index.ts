@@ -1,5 +1,6 @@
 export { type AppOptions, buildApp, failureBody } from './app.js';
 export { bearerCheck, isLoopbackHost } from './auth.js';
+export { type ConnectionLimits, GUARD_DEFAULTS, isOwnHost } from './guards.js';
 export { ServeMetrics } from './metrics.js';
 export {
   EXPECT_KINDS,

@@ -31,6 +31,14 @@ export interface ServeOptions {
   detour?: DetourOptions;
   /** Re-detect the environment this often in ms (default 60 s; 0: only on `redetect()`). */
   redetectMs?: number;
+  /** Open client connections at most (default 512); more are closed at once, with a warning. */
+  maxConnections?: number | undefined;
+  /** The request headers must arrive within this many ms (default 10 s). */
+  headersTimeoutMs?: number | undefined;
+  /** A request body must arrive within this many ms after the headers (default 30 s). */
+  bodyTimeoutMs?: number | undefined;
+  /** Where operator warnings go (the connection cap reached); default stderr. */
+  warn?: (line: string) => void;
 }
 
 /** A running service. */
@@ -88,6 +96,15 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new ServeUsageError(`--port takes 0-65535, got ${port}`);
   }
+  for (const [flag, value] of [
+    ['--max-connections', options.maxConnections],
+    ['--header-timeout', options.headersTimeoutMs],
+    ['--body-timeout', options.bodyTimeoutMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new ServeUsageError(`${flag} takes a positive whole number, got ${value}`);
+    }
+  }
   const base = options.detour ?? {};
   const shared = options.redis ? await connectRedis(options.redis) : undefined;
   const redetectMs = options.redetectMs ?? SERVE_DEFAULTS.redetectMs;
@@ -124,6 +141,12 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       token: options.token,
       shutdown: shutdown.signal,
       detour: base,
+      connections: {
+        maxConnections: options.maxConnections,
+        headersTimeoutMs: options.headersTimeoutMs,
+        bodyTimeoutMs: options.bodyTimeoutMs,
+      },
+      ...(options.warn ? { warn: options.warn } : {}),
     });
     try {
       await app.listen({ host, port });

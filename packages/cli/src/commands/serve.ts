@@ -20,6 +20,10 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     token: flags.string('token'),
     redis: flags.string('redis'),
     grace: flags.string('grace'),
+    'max-connections': flags.string('max-connections'),
+    'header-timeout': flags.string('header-timeout'),
+    'body-timeout': flags.string('body-timeout'),
+    'pin-resolved-address': flags.bool('pin-resolved-address'),
     strategies: flags.string('strategies'),
     proxy: flags.string('proxy'),
     'no-proxy': flags.bool('no-proxy'),
@@ -83,6 +87,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   );
   // A long-running service reads its memory tier again and again (the CLI's one-shot fetch does
   // not): memory always, plus the disk tier with --cache-dir; --no-cache turns both off.
+  if (values['pin-resolved-address']) options.pipeline = { ...options.pipeline, pinResolvedAddress: true };
   options.cache = values['no-cache'] ? false : values['cache-dir'] ? { dir: values['cache-dir'] } : {};
 
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -93,6 +98,10 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       token,
       redis: values.redis,
       detour: options,
+      maxConnections: parseNumber('--max-connections', values['max-connections']),
+      headersTimeoutMs: parseNumber('--header-timeout', values['header-timeout']),
+      bodyTimeoutMs: parseNumber('--body-timeout', values['body-timeout']),
+      warn: (line) => write(io.stderr, line),
     });
   } catch (error) {
     if (error instanceof ServeUsageError || error instanceof DetourError) {
