@@ -1,5 +1,12 @@
 import { DEFAULTS, type Pipeline } from '@detour/core';
-import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, tencentCacheKey } from 'detour';
+import {
+  BUILTIN_PRESETS,
+  createDetour,
+  DEFAULT_PRESETS,
+  type DetourOptions,
+  openState,
+  tencentCacheKey,
+} from 'detour';
 import { UsageError } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
@@ -28,6 +35,10 @@ export interface PipelineFlags {
   cacheDir?: string | undefined;
   /** No cache at all: neither read nor written (`--no-cache`). */
   noCache?: boolean | undefined;
+  /** Where what was learned is kept across runs (`--state-dir`, or the default); undefined: nowhere. */
+  stateDir?: string | undefined;
+  /** Hears about a state file that was ignored or could not be saved (the CLI prints it on stderr). */
+  onStateWarning?: ((message: string) => void) | undefined;
   /** Presets turned off (`--no-preset qq`); the others stay on. */
   noPresets?: string[] | undefined;
 }
@@ -83,6 +94,15 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     headersProfile: flags.headersProfile,
     ca: flags.ca,
     presets: presets(flags.noPresets ?? []),
+    ...(flags.stateDir
+      ? {
+          state: openState(flags.stateDir, {
+            env,
+            proxy: flags.proxy ? flags.proxy : flags.noProxy ? false : undefined,
+            ...(flags.onStateWarning ? { warn: flags.onStateWarning } : {}),
+          }),
+        }
+      : {}),
     // One run fetches one URL: the in-memory tier would never be read again, so the CLI caches on
     // disk only, and only when asked. Tencent's expiring `rkey` does not split the cache.
     cache:

@@ -238,6 +238,19 @@ export const FETCH: CommandSpec = {
     },
     { name: 'no-cache', type: 'boolean', default: 'off', help: 'neither read nor write any cache' },
     {
+      name: 'state-dir',
+      value: 'DIR',
+      type: 'string',
+      default: '$XDG_STATE_HOME/detour, else ~/.local/state/detour (%LOCALAPPDATA%\\detour on Windows)',
+      help: 'keep what was learned (the strategy that works per host and network, open circuits) in DIR across runs',
+    },
+    {
+      name: 'no-state',
+      type: 'boolean',
+      default: 'off',
+      help: 'neither read nor write the state directory: this run learns for itself only',
+    },
+    {
       name: 'show-secrets',
       type: 'boolean',
       default: 'off',
@@ -352,6 +365,7 @@ const PIPELINE_FLAGS = new Set([
   'no-cache',
   'no-preset',
   'ca',
+  'state-dir',
 ]);
 
 export const SERVE: CommandSpec = {
@@ -403,7 +417,9 @@ export const SERVE: CommandSpec = {
           ? { ...o, default: 'none (memory only)', help: 'add a disk tier in DIR to the in-memory cache' }
           : o.name === 'log-level'
             ? { ...o, default: 'warn' }
-            : o,
+            : o.name === 'state-dir'
+              ? { ...o, default: 'none (in process; --redis shares it instead)' }
+              : o,
       ),
   ],
   examples: [

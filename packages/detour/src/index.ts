@@ -10,6 +10,9 @@ import {
   DetourUsageError,
   direct,
   directBypass,
+  FileStateStore,
+  type KeyValueStore,
+  type KeyvLike,
   type Pipeline,
   type PipelineOptions,
   type Plugin,
@@ -20,7 +23,12 @@ import {
   tencentCacheKey,
 } from '@detour/core';
 import { curl } from '@detour/curl';
-import { createEnvironment, type DetectedEnvironment, type EnvironmentOptions } from '@detour/detect';
+import {
+  createEnvironment,
+  type DetectedEnvironment,
+  type EnvironmentOptions,
+  networkFingerprint,
+} from '@detour/detect';
 import { httpDowngrade } from '@detour/http-downgrade';
 import { placeholder } from '@detour/placeholder';
 import { qqPreset } from '@detour/qq';
@@ -80,6 +88,12 @@ export interface DetourOptions {
    * re-detect on SIGHUP.
    */
   environment?: DetectedEnvironment | undefined;
+  /**
+   * Where what the pipeline learns (route memory, circuit state) is kept across processes: a
+   * directory (a `state.json` in it, entries kept per network fingerprint, see `openState`) or a
+   * KeyValueStore / Keyv instance. Default: in process only. The CLI uses its state directory.
+   */
+  state?: string | KeyValueStore | KeyvLike | false | undefined;
   /** Any other core option; wins over the fields above. */
   pipeline?: Omit<PipelineOptions, 'use' | 'environment'> | undefined;
 }
@@ -177,15 +191,41 @@ export function detectEnvironment(options: DetourOptions = {}): Promise<Detected
   });
 }
 
+/**
+ * The state store over a directory: `<dir>/state.json`, this process's entries under the network's
+ * fingerprint (proxy option and variables, default route, resolver: `networkFingerprint` of
+ * `@detour/detect`), so that another network starts fresh. `warn` hears about a file that was
+ * ignored (corrupt or foreign) or could not be saved.
+ */
+export function openState(
+  dir: string,
+  options: Pick<DetourOptions, 'env' | 'proxy'> & { warn?: (message: string) => void } = {},
+): FileStateStore {
+  return new FileStateStore(dir, {
+    namespace: networkFingerprint({ env: options.env ?? process.env, proxy: options.proxy }),
+    ...(options.warn ? { warn: options.warn } : {}),
+  });
+}
+
+function stateStore(
+  state: string | KeyValueStore | KeyvLike,
+  options: DetourOptions,
+  warn: (message: string) => void,
+): KeyValueStore | KeyvLike {
+  return typeof state === 'string' ? openState(state, { ...options, warn }) : state;
+}
+
 /** Core's options for a Detour pipeline over an already detected (or injected) environment. */
 export function pipelineOptions(
   options: DetourOptions,
   environment?: PipelineOptions['environment'],
 ): PipelineOptions {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'warn');
+  const warn = (message: string) => logger.warn(message);
   return {
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,
-    logger: options.logger ?? createLogger(options.logLevel ?? 'warn'),
+    logger,
     use: [...builtinStrategies(options), ...(options.use ?? [])],
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.strategies?.length ? { strategies: options.strategies } : {}),
@@ -197,6 +237,7 @@ export function pipelineOptions(
     cache: options.cache ?? { cacheKey: tencentCacheKey },
     presets: resolvePresets(options.presets),
     ...(options.refreshUrl ? { refreshUrl: options.refreshUrl } : {}),
+    ...(options.state ? { state: stateStore(options.state, options, warn) } : {}),
     ...options.pipeline,
   };
 }

@@ -38,6 +38,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'no-cache': flags.bool('no-cache'),
     'no-preset': flags.strings('no-preset'),
     ca: readCaFiles(flags.strings('ca')),
+    'state-dir': flags.string('state-dir'),
   };
   if (positionals.length) throw new UsageError('serve takes no arguments (see detour serve --help)');
   const logLevel = values['log-level'] ?? 'warn';
@@ -48,6 +49,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
+  if (values['state-dir'] === '') throw new UsageError('--state-dir takes a directory');
   const port = values.port === undefined ? 7070 : Number(values.port);
   if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
     throw new UsageError(`--port takes 0-65535, got ${JSON.stringify(values.port)}`);
@@ -76,6 +78,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       noCache: values['no-cache'],
       noPresets: parseList(values['no-preset']),
       ca: values.ca,
+      stateDir: values['state-dir'],
+      onStateWarning: (message) => write(io.stderr, `detour serve: warning: ${message}`),
     },
     io.env,
   );
