@@ -33,6 +33,8 @@ export interface PipelineFlags {
   ca?: string | undefined;
   /** A cacache directory: answers from earlier runs, kept across runs (`--cache-dir`). */
   cacheDir?: string | undefined;
+  /** Most bytes `cacheDir` holds (`--cache-max-size`; default 1 GiB; 0: no bound). */
+  cacheMaxSize?: number | undefined;
   /** No cache at all: neither read nor written (`--no-cache`). */
   noCache?: boolean | undefined;
   /** Where what was learned is kept across runs (`--state-dir`, or the default); undefined: nowhere. */
@@ -108,7 +110,12 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     cache:
       flags.noCache || !flags.cacheDir
         ? false
-        : { memory: false, dir: flags.cacheDir, cacheKey: tencentCacheKey },
+        : {
+            memory: false,
+            dir: flags.cacheDir,
+            cacheKey: tencentCacheKey,
+            ...(flags.cacheMaxSize !== undefined ? { maxSize: flags.cacheMaxSize } : {}),
+          },
   };
 }
 

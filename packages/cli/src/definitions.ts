@@ -238,6 +238,13 @@ export const FETCH: CommandSpec = {
     },
     { name: 'no-cache', type: 'boolean', default: 'off', help: 'neither read nor write any cache' },
     {
+      name: 'cache-max-size',
+      value: 'SIZE',
+      type: 'string',
+      default: '1GiB',
+      help: 'most bytes --cache-dir holds; the least recently used entries go first, after a write (SIZE: 500MiB, 2G, 10000000; 0: no bound)',
+    },
+    {
       name: 'state-dir',
       value: 'DIR',
       type: 'string',
@@ -366,6 +373,7 @@ const PIPELINE_FLAGS = new Set([
   'no-preset',
   'ca',
   'state-dir',
+  'cache-max-size',
 ]);
 
 export const SERVE: CommandSpec = {
@@ -430,5 +438,38 @@ export const SERVE: CommandSpec = {
   ],
 };
 
+export const CACHE: CommandSpec = {
+  name: 'cache',
+  summary: 'list, prune or clear a disk cache (--cache-dir)',
+  usage: ['ls --cache-dir DIR [--json]', 'prune --cache-dir DIR [--max-size SIZE]', 'clear --cache-dir DIR'],
+  description:
+    'ls: every entry, least recently used first: the URL it came from (secrets masked when stored), its size and format, when it was stored and last used, the strategy that fetched it and its flags (insecure, downgraded, private, expired). prune: removes expired entries, then the least recently used until the directory holds at most --max-size. clear: removes every entry. Exit codes: 0 done, 2 bad usage.',
+  options: [
+    {
+      name: 'cache-dir',
+      value: 'DIR',
+      type: 'string',
+      default: 'none (required)',
+      help: 'the cache directory (as given to detour fetch --cache-dir)',
+    },
+    {
+      name: 'max-size',
+      value: 'SIZE',
+      type: 'string',
+      default: '1GiB',
+      help: 'prune: the size to bring the directory down to (SIZE: 500MiB, 2G, 10000000)',
+    },
+    {
+      ...JSON_OPTION,
+      help: 'print one JSON document: ls an array of entries, prune and clear { removed, removedBytes, size }',
+    },
+  ],
+  examples: [
+    'detour cache ls --cache-dir ~/.cache/detour',
+    'detour cache prune --cache-dir ~/.cache/detour --max-size 200MiB',
+    'detour cache clear --cache-dir ~/.cache/detour',
+  ],
+};
+
 /** Every command, in the order `detour --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO, SERVE];
+export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO, SERVE, CACHE];

@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.js')).runDoctor,
   demo: async () => (await import('./commands/demo.js')).runDemo,
   serve: async () => (await import('./commands/serve.js')).runServe,
+  cache: async () => (await import('./commands/cache.js')).runCache,
 };
 
 /** Run the CLI; returns the exit code. Never throws for bad input: exit 2 with one line on stderr. */

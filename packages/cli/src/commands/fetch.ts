@@ -25,6 +25,7 @@ import {
 } from '../io.js';
 import { isTty, ProgressLine } from '../progress.js';
 import { MASK_SECRETS, masked, maskedAttempts, SHOW_SECRETS } from '../secrets.js';
+import { parseSize } from '../size.js';
 import { attemptsTable } from '../table.js';
 import { runMany } from './fetch-many.js';
 
@@ -67,6 +68,9 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   }
   if (flags.string('cache-dir') === '') throw new UsageError('--cache-dir takes a directory');
   const stateDir = cliStateDir(flags, io);
+  if (flags.string('cache-max-size') !== undefined && flags.string('cache-dir') === undefined) {
+    throw new UsageError('--cache-max-size needs --cache-dir');
+  }
   const fetchOptions: FetchOptions = {
     expect,
     headers: parseHeaders(flags.strings('header')),
@@ -102,6 +106,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     curlPath: flags.string('curl'),
     headersProfile: flags.string('headers-profile'),
     cacheDir: flags.string('cache-dir'),
+    cacheMaxSize: parseSize('--cache-max-size', flags.string('cache-max-size')),
     noCache: flags.bool('no-cache'),
     noPresets: parseList(flags.strings('no-preset')),
     ca,

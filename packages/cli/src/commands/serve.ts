@@ -4,6 +4,7 @@ import { parse } from '../args.js';
 import { detourOptions } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
+import { parseSize } from '../size.js';
 import { readCaFiles } from './fetch.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -39,6 +40,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'no-preset': flags.strings('no-preset'),
     ca: readCaFiles(flags.strings('ca')),
     'state-dir': flags.string('state-dir'),
+    'cache-max-size': parseSize('--cache-max-size', flags.string('cache-max-size')),
   };
   if (positionals.length) throw new UsageError('serve takes no arguments (see detour serve --help)');
   const logLevel = values['log-level'] ?? 'warn';
@@ -49,6 +51,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
+  if (values['cache-max-size'] !== undefined && !values['cache-dir']) {
+    throw new UsageError('--cache-max-size needs --cache-dir');
+  }
   if (values['state-dir'] === '') throw new UsageError('--state-dir takes a directory');
   const port = values.port === undefined ? 7070 : Number(values.port);
   if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
@@ -85,7 +90,12 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   );
   // A long-running service reads its memory tier again and again (the CLI's one-shot fetch does
   // not): memory always, plus the disk tier with --cache-dir; --no-cache turns both off.
-  options.cache = values['no-cache'] ? false : values['cache-dir'] ? { dir: values['cache-dir'] } : {};
+  const maxSize = values['cache-max-size'];
+  options.cache = values['no-cache']
+    ? false
+    : values['cache-dir']
+      ? { dir: values['cache-dir'], ...(maxSize !== undefined ? { maxSize } : {}) }
+      : {};
 
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
