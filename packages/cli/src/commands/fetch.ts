@@ -12,12 +12,12 @@ import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.
 import { type Flags, parse } from '../args.js';
 import { buildPipeline, type PipelineFlags } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
+import { parseHeaders } from '../headers-flag.js';
 import {
   type CliIo,
   checkUrl,
   EXIT_FAILED,
   EXIT_OK,
-  parseHeaders,
   parseList,
   parseNumber,
   UsageError,
