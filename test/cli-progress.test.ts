@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DETOUR_BIN, detour } from './cli-run.js';
+import { DETOUR_BIN, detour, freshStateHome } from './cli-run.js';
 
 let lab: Lab;
 let dir: string;
@@ -37,6 +37,7 @@ function inTerminal(args: string[]): Promise<{ code: number; screen: string }> {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/root',
+          XDG_STATE_HOME: freshStateHome(),
           NODE_EXTRA_CA_CERTS: lab.caPath,
           TERM: 'xterm',
         },

@@ -21,7 +21,7 @@ import {
   type TencentTwin,
 } from '@detour/lab';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CliRun, DETOUR_BIN } from './cli-run.js';
+import { type CliRun, DETOUR_BIN, freshStateHome } from './cli-run.js';
 
 const support = hostsNamespaceSupport();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -45,6 +45,7 @@ function detourIn(args: string[]): Promise<CliRun> {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/root',
+          XDG_STATE_HOME: freshStateHome(),
           NODE_EXTRA_CA_CERTS: labCerts().ca.certPath,
         },
       },

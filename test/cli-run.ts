@@ -1,5 +1,8 @@
 /** Run the real `detour` binary the way a user does, for end-to-end tests. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const DETOUR_BIN = fileURLToPath(new URL('../node_modules/.bin/detour', import.meta.url));
@@ -10,7 +13,26 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `env` replaces the environment but for PATH and HOME (no proxy variables leak in from the host). */
+const stateHomes: string[] = [];
+process.once('exit', () => {
+  for (const dir of stateHomes) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh, empty `XDG_STATE_HOME` (removed when the test process exits): each CLI run a test makes
+ * learns for itself, as if on a new machine, unless the test hands the same state directory to
+ * several runs on purpose. Nothing is written to the user's own state directory.
+ */
+export function freshStateHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'detour-state-home-'));
+  stateHomes.push(dir);
+  return dir;
+}
+
+/**
+ * `env` replaces the environment but for PATH and HOME (no proxy variables leak in from the host),
+ * with a fresh state directory (`freshStateHome`) unless `env` names one.
+ */
 export function detour(args: string[], env: Record<string, string> = {}, timeout = 60_000): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(
@@ -19,7 +41,12 @@ export function detour(args: string[], env: Record<string, string> = {}, timeout
       {
         encoding: 'buffer',
         timeout,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          XDG_STATE_HOME: freshStateHome(),
+          ...env,
+        },
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

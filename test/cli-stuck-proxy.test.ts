@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { type BlackHoleProxy, type Lab, startBlackHoleProxy, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DETOUR_BIN } from './cli-run.js';
+import { DETOUR_BIN, freshStateHome } from './cli-run.js';
 
 let lab: Lab;
 let hole: BlackHoleProxy;
@@ -33,7 +33,12 @@ function timedRun(args: string[], env: Record<string, string>): Promise<TimedRun
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(DETOUR_BIN, args, {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        XDG_STATE_HOME: freshStateHome(),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let stdout = '';

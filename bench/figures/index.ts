@@ -57,4 +57,10 @@ export const FIGURES: readonly FigureEntry[] = [
     title: 'detour serve over loopback HTTP vs in-process pipeline.fetch',
     load: async () => (await import('./8-serve.js')).figure,
   },
+  {
+    id: 9,
+    key: 'startup',
+    title: 'Start-up: the detour command vs node and a one-shot got script',
+    load: async () => (await import('./9-startup.js')).figure,
+  },
 ];

@@ -150,7 +150,12 @@ export function mainHelp(): string {
 
 /** The version of the installed @detour/cli package. */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  // dist/args.js, or the bundle's dist/bundle/bin.js: the package's root is one or two levels up.
+  const url = new URL(
+    import.meta.url.includes('/dist/bundle/') ? '../../package.json' : '../package.json',
+    import.meta.url,
+  );
+  const pkg = JSON.parse(readFileSync(url, 'utf8')) as {
     version: string;
   };
   return pkg.version;

@@ -1,6 +1,6 @@
 import { DEFAULTS, type Pipeline } from '@detour/core';
 import { proxyEnvWarnings } from '@detour/detect';
-import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions } from 'detour';
+import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, openState } from 'detour';
 import { type CliIo, UsageError, write } from './io.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
@@ -29,8 +29,14 @@ export interface PipelineFlags {
   ca?: string | undefined;
   /** A cacache directory: answers from earlier runs, kept across runs (`--cache-dir`). */
   cacheDir?: string | undefined;
+  /** Most bytes `cacheDir` holds (`--cache-max-size`; default 1 GiB; 0: no bound). */
+  cacheMaxSize?: number | undefined;
   /** No cache at all: neither read nor written (`--no-cache`). */
   noCache?: boolean | undefined;
+  /** Where what was learned is kept across runs (`--state-dir`, or the default); undefined: nowhere. */
+  stateDir?: string | undefined;
+  /** Hears about a state file that was ignored or could not be saved (the CLI prints it on stderr). */
+  onStateWarning?: ((message: string) => void) | undefined;
   /** Presets turned off (`--no-preset qq`); the others stay on. */
   noPresets?: string[] | undefined;
 }
@@ -87,9 +93,25 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     headersProfile: flags.headersProfile,
     ca: flags.ca,
     presets: presets(flags.noPresets ?? []),
+    ...(flags.stateDir
+      ? {
+          state: openState(flags.stateDir, {
+            env,
+            proxy: flags.proxy ? flags.proxy : flags.noProxy ? false : undefined,
+            ...(flags.onStateWarning ? { warn: flags.onStateWarning } : {}),
+          }),
+        }
+      : {}),
     // One run fetches one URL: the in-memory tier would never be read again, so the CLI caches on
     // disk only, and only when asked. (The qq preset keys Tencent's links without their rkey.)
-    cache: flags.noCache || !flags.cacheDir ? false : { memory: false, dir: flags.cacheDir },
+    cache:
+      flags.noCache || !flags.cacheDir
+        ? false
+        : {
+            memory: false,
+            dir: flags.cacheDir,
+            ...(flags.cacheMaxSize !== undefined ? { maxSize: flags.cacheMaxSize } : {}),
+          },
   };
 }
 

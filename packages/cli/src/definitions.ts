@@ -244,6 +244,26 @@ export const FETCH: CommandSpec = {
     },
     { name: 'no-cache', type: 'boolean', default: 'off', help: 'neither read nor write any cache' },
     {
+      name: 'cache-max-size',
+      value: 'SIZE',
+      type: 'string',
+      default: '1GiB',
+      help: 'most bytes --cache-dir holds; the least recently used entries go first, after a write (SIZE: 500MiB, 2G, 10000000; 0: no bound)',
+    },
+    {
+      name: 'state-dir',
+      value: 'DIR',
+      type: 'string',
+      default: '$XDG_STATE_HOME/detour, else ~/.local/state/detour (%LOCALAPPDATA%\\detour on Windows)',
+      help: 'keep what was learned (the strategy that works per host and network, open circuits) in DIR across runs',
+    },
+    {
+      name: 'no-state',
+      type: 'boolean',
+      default: 'off',
+      help: 'neither read nor write the state directory: this run learns for itself only',
+    },
+    {
       name: 'show-secrets',
       type: 'boolean',
       default: 'off',
@@ -364,6 +384,8 @@ const PIPELINE_FLAGS = new Set([
   'no-cache',
   'no-preset',
   'ca',
+  'state-dir',
+  'cache-max-size',
 ]);
 
 export const SERVE: CommandSpec = {
@@ -442,7 +464,9 @@ export const SERVE: CommandSpec = {
           ? { ...o, default: 'none (memory only)', help: 'add a disk tier in DIR to the in-memory cache' }
           : o.name === 'log-level'
             ? { ...o, default: 'warn' }
-            : o,
+            : o.name === 'state-dir'
+              ? { ...o, default: 'none (in process; --redis shares it instead)' }
+              : o,
       ),
   ],
   examples: [
@@ -453,5 +477,38 @@ export const SERVE: CommandSpec = {
   ],
 };
 
+export const CACHE: CommandSpec = {
+  name: 'cache',
+  summary: 'list, prune or clear a disk cache (--cache-dir)',
+  usage: ['ls --cache-dir DIR [--json]', 'prune --cache-dir DIR [--max-size SIZE]', 'clear --cache-dir DIR'],
+  description:
+    'ls: every entry, least recently used first: the URL it came from (secrets masked when stored), its size and format, when it was stored and last used, the strategy that fetched it and its flags (insecure, downgraded, private, expired). prune: removes expired entries, then the least recently used until the directory holds at most --max-size. clear: removes every entry. Exit codes: 0 done, 2 bad usage.',
+  options: [
+    {
+      name: 'cache-dir',
+      value: 'DIR',
+      type: 'string',
+      default: 'none (required)',
+      help: 'the cache directory (as given to detour fetch --cache-dir)',
+    },
+    {
+      name: 'max-size',
+      value: 'SIZE',
+      type: 'string',
+      default: '1GiB',
+      help: 'prune: the size to bring the directory down to (SIZE: 500MiB, 2G, 10000000)',
+    },
+    {
+      ...JSON_OPTION,
+      help: 'print one JSON document: ls an array of entries, prune and clear { removed, removedBytes, size }',
+    },
+  ],
+  examples: [
+    'detour cache ls --cache-dir ~/.cache/detour',
+    'detour cache prune --cache-dir ~/.cache/detour --max-size 200MiB',
+    'detour cache clear --cache-dir ~/.cache/detour',
+  ],
+};
+
 /** Every command, in the order `detour --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO, SERVE];
+export const COMMANDS: readonly CommandSpec[] = [FETCH, DETECT, DOCTOR, DEMO, SERVE, CACHE];

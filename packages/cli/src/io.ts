@@ -1,4 +1,5 @@
-import { checkHeader } from '@detour/core';
+// No runtime import of the library here: `detour --version` and `--help` load this module, and
+// nothing else (issue 25). `-H` parsing lives in headers-flag.ts.
 /** What a command may touch of the process: streams and environment, injectable for tests. */
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -29,26 +30,6 @@ export function parseList(value: string | string[] | undefined): string[] {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
-}
-
-export function parseHeaders(values: string[] | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const raw of values ?? []) {
-    const colon = raw.indexOf(':');
-    const name = colon > 0 ? raw.slice(0, colon).trim() : '';
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      // The name only: the value may be a secret (Authorization, Cookie).
-      throw new UsageError(`-H takes 'Name: value', got ${JSON.stringify(name || raw.slice(0, 40))}`);
-    }
-    const value = raw.slice(colon + 1).trim();
-    try {
-      checkHeader(name, value, '-H');
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    headers[name.toLowerCase()] = value;
-  }
-  return headers;
 }
 
 export function write(stream: NodeJS.WritableStream, text: string): void {

@@ -1,8 +1,8 @@
-import { redactText } from '@detour/core';
+// Only the CLI's own definitions are loaded up front: `detour --version` and `--help` need nothing
+// else, and each command imports what it uses when it runs (issue 25 item 4).
 import { helpText, mainHelp, parse, version } from './args.js';
-import { runFetch } from './commands/fetch.js';
 import { COMMANDS } from './definitions.js';
-import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError, write } from './io.js';
+import { type CliIo, EXIT_OK, EXIT_USAGE, write } from './io.js';
 
 /** `detour --help`, generated from the command definitions. */
 export const USAGE = mainHelp();
@@ -10,11 +10,12 @@ export const USAGE = mainHelp();
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
-  fetch: async () => runFetch,
+  fetch: async () => (await import('./commands/fetch.js')).runFetch,
   detect: async () => (await import('./commands/detect.js')).runDetect,
   doctor: async () => (await import('./commands/doctor.js')).runDoctor,
   demo: async () => (await import('./commands/demo.js')).runDemo,
   serve: async () => (await import('./commands/serve.js')).runServe,
+  cache: async () => (await import('./commands/cache.js')).runCache,
 };
 
 /** Run the CLI; returns the exit code. Never throws for bad input: exit 2 with one line on stderr. */
@@ -45,14 +46,23 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     return await (await load())(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
+    if (isUsageError(error) || isParseArgsError(error)) {
       const line = (error as Error).message.split('\n')[0] ?? '';
       // A usage error may quote the URL given: mask its secrets unless --show-secrets.
-      write(io.stderr, `detour ${name}: ${rest.includes('--show-secrets') ? line : redactText(line)}`);
+      const masked = rest.includes('--show-secrets') ? line : (await import('@detour/core')).redactText(line);
+      write(io.stderr, `detour ${name}: ${masked}`);
       return EXIT_USAGE;
     }
     throw error;
   }
+}
+
+/**
+ * A UsageError, known by its name: in the bundled CLI a command loaded from its own module may
+ * carry another copy of the class (see scripts/bundle-cli.mjs).
+ */
+function isUsageError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'UsageError';
 }
 
 function isParseArgsError(error: unknown): boolean {

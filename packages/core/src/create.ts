@@ -11,6 +11,7 @@ import { CircuitBreaker } from './memory/circuit.js';
 import { StoreRouteMemory } from './memory/route-memory.js';
 import { type PipelineOptions, type Plugin, resolveOptions } from './options.js';
 import { Pipeline } from './pipeline.js';
+import { toKeyValueStore } from './store/keyv-store.js';
 import { DirectBypassStrategy, DirectStrategy } from './strategies/direct.js';
 import {
   CACHE,
@@ -23,6 +24,7 @@ import {
   LOGGER,
   OPTIONS,
   ROUTE_MEMORY,
+  STATE,
   STRATEGY,
   TRANSPORT,
 } from './tokens.js';
@@ -52,8 +54,11 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
   container.register(STRATEGY, { useValue: new DirectStrategy() });
   container.register(STRATEGY, { useValue: new DirectBypassStrategy() });
   if (options.environment) container.register(ENVIRONMENT, { useValue: options.environment });
+  const state = options.state ? toKeyValueStore(options.state) : undefined;
+  if (state) container.register(STATE, { useValue: state });
   if (options.routeMemory !== false) {
-    container.register(ROUTE_MEMORY, { useValue: new StoreRouteMemory(options.routeMemory ?? {}) });
+    const memory = { ...(state ? { store: state } : {}), ...options.routeMemory };
+    container.register(ROUTE_MEMORY, { useValue: new StoreRouteMemory(memory) });
   }
   if (options.cache !== false) {
     const cacheOptions = options.cache || {};
@@ -65,8 +70,11 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
     });
   }
   container.register(LIMITER, { useValue: new ConcurrencyLimiter(options.concurrency ?? {}) });
-  if (options.circuit !== false)
-    container.register(CIRCUIT, { useValue: new CircuitBreaker(options.circuit ?? {}) });
+  if (options.circuit !== false) {
+    const own = state && !options.circuit?.store ? { store: state, persistCounts: true } : {};
+    const circuit = { ...own, ...options.circuit };
+    container.register(CIRCUIT, { useValue: new CircuitBreaker(circuit) });
+  }
   for (const layer of options.layers ?? []) container.register(LAYER, { useValue: layer });
 }
 
@@ -84,6 +92,9 @@ export function resolvePipeline(container: DependencyContainer): Pipeline {
     limiter: container.isRegistered(LIMITER, true) ? container.resolve(LIMITER) : undefined,
     circuit: container.isRegistered(CIRCUIT, true) ? container.resolve(CIRCUIT) : undefined,
     layers: container.isRegistered(LAYER, true) ? container.resolveAll(LAYER) : [],
+    state: container.isRegistered(STATE, true)
+      ? (container.resolve(STATE) as { flush?(): Promise<void> })
+      : undefined,
     classify: resolveClassifier(container, logger),
   });
 }

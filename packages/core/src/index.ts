@@ -76,6 +76,7 @@ export {
   LOGGER,
   OPTIONS,
   ROUTE_MEMORY,
+  STATE,
   STRATEGY,
   TRANSPORT,
 } from './tokens.js';

@@ -11,6 +11,7 @@ import type { ConcurrencyOptions } from './limiter.js';
 import type { CircuitOptions } from './memory/circuit.js';
 import type { RouteMemoryOptions } from './memory/route-memory.js';
 import type { Preset } from './preset.js';
+import type { KeyValueStore, KeyvLike } from './store/types.js';
 import type { PhaseTimeouts, RefreshUrl, Strategy, TlsOptions } from './types.js';
 
 /** Something that registers strategies (or other services) into the pipeline's container. */
@@ -108,6 +109,14 @@ export interface PipelineOptions {
    * failed, the host is refused without network for `cooldownMs` (default 30 s). `false`: off.
    */
   circuit?: false | CircuitOptions;
+  /**
+   * Where route memory and circuit state live unless their own `store` says otherwise, so they
+   * survive the process: a `FileStateStore` over a state directory (what `detour fetch` and
+   * `createDetour({ state: dir })` use), or any KeyValueStore / Keyv instance. Failure counts of
+   * the circuit are kept there too (`persistCounts`). Not closed by the pipeline (its caller's);
+   * `close()` saves it (`flush()`). Default: in process only.
+   */
+  state?: KeyValueStore | KeyvLike;
 }
 
 export interface ResolvedPipelineOptions {

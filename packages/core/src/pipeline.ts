@@ -54,6 +54,8 @@ export interface PipelineDeps {
   circuit?: CircuitBreaker | undefined;
   /** Your layers, outermost first, around core's: they see every fetch (cache hits included). */
   layers?: readonly Layer[] | undefined;
+  /** Where learning is kept beyond the process (`state` option): saved by close(). */
+  state?: { flush?(): Promise<void> } | undefined;
   /** How a failed attempt's error is classified (default `classifyError`). */
   classify?: ((error: unknown) => Classification) | undefined;
 }
@@ -207,6 +209,8 @@ export class Pipeline {
     for (const strategy of this.#strategies.map.values()) await strategy.close?.();
     this.#deps.transport.close();
     await this.#deps.routeMemory?.close?.();
+    await this.#deps.circuit?.flush();
+    await this.#deps.state?.flush?.();
     await this.#deps.cache?.close();
     this.#deps.environment?.close?.();
   }

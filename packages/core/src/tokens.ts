@@ -9,6 +9,7 @@ import type { ConcurrencyLimiter } from './limiter.js';
 import type { CircuitBreaker } from './memory/circuit.js';
 import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
+import type { KeyValueStore } from './store/types.js';
 import type { Transport } from './transport/transport.js';
 import type { Strategy } from './types.js';
 
@@ -39,3 +40,8 @@ export const LAYER: InjectionToken<Layer> = Symbol.for('detour.Layer');
  * raw error before `classifyError` and may decide its class, code and terminal verdict.
  */
 export const CLASSIFIER_HOOK: InjectionToken<ClassifierHook> = Symbol.for('detour.ClassifierHook');
+/**
+ * Where what the pipeline learns is kept beyond the process (`state` option: route memory and
+ * circuit state by default); saved (`flush()`, when it has one) by `close()`. Absent: in process.
+ */
+export const STATE: InjectionToken<KeyValueStore> = Symbol.for('detour.State');

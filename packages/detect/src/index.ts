@@ -45,6 +45,13 @@ export {
   runCommand,
 } from './run-command.js';
 export {
+  type NetworkSignals,
+  networkFingerprint,
+  networkSignals,
+  type SignalOptions,
+  signalsHash,
+} from './signals.js';
+export {
   detectSystemProxy,
   parseGnomeProxy,
   parseGsettings,

@@ -10,6 +10,9 @@ import {
   DetourUsageError,
   direct,
   directBypass,
+  FileStateStore,
+  type KeyValueStore,
+  type KeyvLike,
   type Pipeline,
   type PipelineOptions,
   type Plugin,
@@ -25,6 +28,7 @@ import {
   type DetectedEnvironment,
   type EnvironmentOptions,
   type EnvironmentReport,
+  networkFingerprint,
   plan,
 } from '@detour/detect';
 import { httpDowngrade } from '@detour/http-downgrade';
@@ -92,6 +96,12 @@ export interface DetourOptions {
    * re-detect on SIGHUP.
    */
   environment?: DetectedEnvironment | undefined;
+  /**
+   * Where what the pipeline learns (route memory, circuit state) is kept across processes: a
+   * directory (a `state.json` in it, entries kept per network fingerprint, see `openState`) or a
+   * KeyValueStore / Keyv instance. Default: in process only. The CLI uses its state directory.
+   */
+  state?: string | KeyValueStore | KeyvLike | false | undefined;
   /** Any other core option; wins over the fields above. */
   pipeline?: Omit<PipelineOptions, 'use' | 'environment'> | undefined;
 }
@@ -191,6 +201,30 @@ export function detectEnvironment(options: DetourOptions = {}): Promise<Detected
   });
 }
 
+/**
+ * The state store over a directory: `<dir>/state.json`, this process's entries under the network's
+ * fingerprint (proxy option and variables, default route, resolver: `networkFingerprint` of
+ * `@detour/detect`), so that another network starts fresh. `warn` hears about a file that was
+ * ignored (corrupt or foreign) or could not be saved.
+ */
+export function openState(
+  dir: string,
+  options: Pick<DetourOptions, 'env' | 'proxy'> & { warn?: (message: string) => void } = {},
+): FileStateStore {
+  return new FileStateStore(dir, {
+    namespace: networkFingerprint({ env: options.env ?? process.env, proxy: options.proxy }),
+    ...(options.warn ? { warn: options.warn } : {}),
+  });
+}
+
+function stateStore(
+  state: string | KeyValueStore | KeyvLike,
+  options: DetourOptions,
+  warn: (message: string) => void,
+): KeyValueStore | KeyvLike {
+  return typeof state === 'string' ? openState(state, { ...options, warn }) : state;
+}
+
 /** Core's options for a Detour pipeline over an already detected (or injected) environment. */
 export function pipelineOptions(
   options: DetourOptions,
@@ -202,10 +236,12 @@ export function pipelineOptions(
       'DETOUR_BAD_OPTION',
     );
   }
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'silent');
+  const warn = (message: string) => logger.warn(message);
   return {
     ...(environment ? { environment } : {}),
     allowPrivateNetwork: !!options.allowPrivateNetwork,
-    logger: options.logger ?? createLogger(options.logLevel ?? 'silent'),
+    logger,
     use: [...builtinStrategies(options), ...(options.use ?? [])],
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.strategies?.length ? { strategies: options.strategies } : {}),
@@ -217,6 +253,7 @@ export function pipelineOptions(
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
     presets: resolvePresets(options.presets),
     ...(options.refreshUrl ? { refreshUrl: options.refreshUrl } : {}),
+    ...(options.state ? { state: stateStore(options.state, options, warn) } : {}),
     ...options.pipeline,
   };
 }

@@ -45,6 +45,8 @@ export interface Config {
   cache: boolean;
   /** A directory for the disk cache tier (kept across restarts); empty: memory only. */
   cacheDir?: string;
+  /** Remember what works per host and network across restarts, in Koishi's data directory (`data/detour`). */
+  state: boolean;
   /** Host names checked for fake-IP DNS answers at start (e.g. `multimedia.nt.qq.com.cn`). */
   fakeIpNames: string[];
   /** Site presets (`qq`: Tencent's media CDN — rkey expiry, `&amp;`, sizes, Referer); default `['qq']`. */
@@ -122,6 +124,9 @@ export const Config: SchemaType<Config> = Schema.intersect([
   Schema.object({
     cache: Schema.boolean().default(true).description('Keep downloads in memory so repeats cost no network.'),
     cacheDir: Schema.string().description('Disk cache directory, kept across restarts. Empty: memory only.'),
+    state: Schema.boolean()
+      .default(true)
+      .description('Remember which strategy works per host and network across restarts (in data/detour).'),
     fakeIpNames: Schema.array(Schema.string())
       .default([])
       .description('Host names checked for fake-IP DNS answers at start (system resolver).'),

@@ -2,6 +2,7 @@
  * The `detour` service: one Detour pipeline per plugin instance, built by the composition root
  * (`createDetour`) when Koishi starts the plugin and closed when the plugin is disposed.
  */
+import { join } from 'node:path';
 import type { FetchOptions, FetchResult, FileResult, Pipeline, StreamResult } from '@detour/core';
 import { DetourUsageError } from '@detour/core';
 import { createDetour } from 'detour';
@@ -32,7 +33,17 @@ export class DetourService extends Service<Config> {
   /** Detect the environment and compose every strategy (called by Koishi when the plugin starts). */
   protected override async start(): Promise<void> {
     const logger = koishiPinoLogger(this.ctx.logger('detour'), this.config.logLevel);
-    const pipeline = await createDetour(detourOptions(this.config, logger));
+    // Koishi's loader provides `baseDir` (the instance's directory); what Detour learns lives in
+    // its data directory, beside other plugins' data. Without a loader (an App in a test): in process.
+    const baseDir = (this.ctx as { baseDir?: unknown }).baseDir;
+    const state =
+      this.config.state !== false && typeof baseDir === 'string'
+        ? join(baseDir, 'data', 'detour')
+        : undefined;
+    const pipeline = await createDetour({
+      ...detourOptions(this.config, logger),
+      ...(state ? { state } : {}),
+    });
     if (this.disposed) {
       // Disposed while detection ran: nothing may outlive the plugin.
       await pipeline.close();

@@ -4,7 +4,7 @@
  * images live on the lab's real servers (TLS with the lab CA, a broken accelerator proxy, an origin
  * whose TLS always fails).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,9 +90,16 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map(({ app }) => app.stop()));
 });
 
+let appsMade = 0;
+/** A base directory of its own (Koishi's `baseDir` is the working directory otherwise: the repo). */
+function freshBaseDir(): string {
+  return join(dir, `instance-${++appsMade}`);
+}
+
 /** A started App with the mock adapter, the plugin under `config` and the downloader. */
-async function startApp(config: Partial<detour.Config>, seen: Downloaded[] = []) {
+async function startApp(config: Partial<detour.Config>, seen: Downloaded[] = [], baseDir = freshBaseDir()) {
   const app = new App();
+  app.baseDir = baseDir;
   const mockFork = app.plugin(mock);
   apps.push({ app, dispose: () => mockFork.dispose() });
   const fork = app.plugin(detour, config);
@@ -261,8 +268,29 @@ describe('koishi-plugin-detour', () => {
     await expect(pipeline.fetch(`${lab.https.url}/image.png?after=close`)).rejects.toThrow();
   });
 
+  it('remembers across restarts in its data directory (data/detour under the base directory)', async () => {
+    const baseDir = freshBaseDir();
+    const config = { proxy: lab.proxies.accelerator.url, allowPrivateNetwork: true, caFile: lab.caPath };
+    const src = `${lab.https.url}/image.png?from=koishi-restart`;
+    const first = await startApp(config, [], baseDir);
+    await first.client.receive(`<img src="${src}"/>`);
+    expect(first.seen[0]!.result!.attempts.map((a) => a.outcome)).toEqual(['failed', 'ok']);
+    apps.find(({ app }) => app === first.app)?.dispose?.(); // the mock bot first (see afterEach)
+    await first.app.stop();
+    const file = join(baseDir, 'data', 'detour', 'state.json');
+    await expect.poll(() => existsSync(file)).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8')).format).toBe('detour-state');
+    // A restarted bot (new App, same directory): the rescue is remembered, no failed attempt.
+    const second = await startApp(config, [], baseDir);
+    await second.client.receive(`<img src="${src}&again=1"/>`);
+    expect(second.seen[0]!.result!.attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['direct-bypass', 'ok'],
+    ]);
+  });
+
   it('does not provide the service when the configuration contradicts itself', async () => {
     const app = new App();
+    app.baseDir = freshBaseDir();
     apps.push({ app });
     const errors: unknown[] = [];
     app.on('internal/error', (error) => void errors.push(error));

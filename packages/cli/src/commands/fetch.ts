@@ -2,21 +2,22 @@ import { readFileSync } from 'node:fs';
 import {
   CachedFailureError,
   DetourError,
+  defaultStateDir,
   EXPECT_KINDS,
   type ExpectKind,
   type FetchOptions,
   type FetchResultInfo,
 } from '@detour/core';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
-import { parse } from '../args.js';
+import { type Flags, parse } from '../args.js';
 import { buildPipeline, type PipelineFlags, warnProxyEnv } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
+import { parseHeaders } from '../headers-flag.js';
 import {
   type CliIo,
   checkUrl,
   EXIT_FAILED,
   EXIT_OK,
-  parseHeaders,
   parseList,
   parseNumber,
   UsageError,
@@ -24,8 +25,20 @@ import {
 } from '../io.js';
 import { isTty, ProgressLine } from '../progress.js';
 import { MASK_SECRETS, masked, maskedAttempts, SHOW_SECRETS } from '../secrets.js';
+import { parseSize } from '../size.js';
 import { attemptsTable } from '../table.js';
 import { runMany } from './fetch-many.js';
+
+/** `--state-dir`, else the default state directory; undefined with `--no-state`. */
+export function cliStateDir(flags: Flags, io: CliIo): string | undefined {
+  const given = flags.string('state-dir');
+  if (given !== undefined && flags.bool('no-state')) {
+    throw new UsageError('--state-dir and --no-state exclude each other');
+  }
+  if (given === '') throw new UsageError('--state-dir takes a directory');
+  if (flags.bool('no-state')) return undefined;
+  return given ?? defaultStateDir(io.env);
+}
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -54,6 +67,10 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (flags.string('cache-dir') === '') throw new UsageError('--cache-dir takes a directory');
+  const stateDir = cliStateDir(flags, io);
+  if (flags.string('cache-max-size') !== undefined && flags.string('cache-dir') === undefined) {
+    throw new UsageError('--cache-max-size needs --cache-dir');
+  }
   const fetchOptions: FetchOptions = {
     expect,
     headers: parseHeaders(flags.strings('header')),
@@ -90,9 +107,12 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     curlPath: flags.string('curl'),
     headersProfile: flags.string('headers-profile'),
     cacheDir: flags.string('cache-dir'),
+    cacheMaxSize: parseSize('--cache-max-size', flags.string('cache-max-size')),
     noCache: flags.bool('no-cache'),
     noPresets: parseList(flags.strings('no-preset')),
     ca,
+    stateDir,
+    onStateWarning: (message) => write(io.stderr, `detour: warning: ${message}`),
   };
   if (many) return runMany(flags, positionals, fetchOptions, pipelineFlags, io, secrets);
   checkUrl(url);

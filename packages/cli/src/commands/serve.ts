@@ -4,6 +4,7 @@ import { parse } from '../args.js';
 import { detourOptions, warnProxyEnv } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
+import { parseSize } from '../size.js';
 import { readCaFiles } from './fetch.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -43,6 +44,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'no-cache': flags.bool('no-cache'),
     'no-preset': flags.strings('no-preset'),
     ca: readCaFiles(flags.strings('ca')),
+    'state-dir': flags.string('state-dir'),
+    'cache-max-size': parseSize('--cache-max-size', flags.string('cache-max-size')),
   };
   if (positionals.length) throw new UsageError('serve takes no arguments (see detour serve --help)');
   const logLevel = values['log-level'] ?? 'warn';
@@ -53,6 +56,10 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
+  if (values['cache-max-size'] !== undefined && !values['cache-dir']) {
+    throw new UsageError('--cache-max-size needs --cache-dir');
+  }
+  if (values['state-dir'] === '') throw new UsageError('--state-dir takes a directory');
   const port = values.port === undefined ? 7070 : Number(values.port);
   if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
     throw new UsageError(`--port takes 0-65535, got ${JSON.stringify(values.port)}`);
@@ -82,13 +89,20 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       noCache: values['no-cache'],
       noPresets: parseList(values['no-preset']),
       ca: values.ca,
+      stateDir: values['state-dir'],
+      onStateWarning: (message) => write(io.stderr, `detour serve: warning: ${message}`),
     },
     io.env,
   );
   // A long-running service reads its memory tier again and again (the CLI's one-shot fetch does
   // not): memory always, plus the disk tier with --cache-dir; --no-cache turns both off.
   if (values['pin-resolved-address']) options.pipeline = { ...options.pipeline, pinResolvedAddress: true };
-  options.cache = values['no-cache'] ? false : values['cache-dir'] ? { dir: values['cache-dir'] } : {};
+  const maxSize = values['cache-max-size'];
+  options.cache = values['no-cache']
+    ? false
+    : values['cache-dir']
+      ? { dir: values['cache-dir'], ...(maxSize !== undefined ? { maxSize } : {}) }
+      : {};
 
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

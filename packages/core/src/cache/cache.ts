@@ -26,6 +26,11 @@ export interface CacheOptions {
   memory?: false | MemoryCacheOptions;
   /** A cacache directory: the disk tier, which survives restarts (default off). */
   dir?: string;
+  /**
+   * Most bytes the disk tier's directory holds (default 1 GiB; 0: no bound). Eviction by last use,
+   * in the background after a write (a fetch never waits for it).
+   */
+  maxSize?: number;
   /** A shared tier (Redis through Keyv, ...) seen by every instance using it (default off). */
   store?: KeyValueStore | KeyvLike;
   /** Turns a URL into the cache key (default: the URL without fragment). A preset's `cacheKey` hook wins for its hosts. */
@@ -55,7 +60,10 @@ export function cacheTiers(options: CacheOptions = {}): CacheStore[] {
   const now = options.now ?? Date.now;
   const tiers: CacheStore[] = [];
   if (options.memory !== false) tiers.push(new MemoryCacheStore({ now, ...options.memory }));
-  if (options.dir) tiers.push(new DiskCacheStore(options.dir, { now }));
+  if (options.dir) {
+    const bound = options.maxSize === undefined ? {} : { maxSize: options.maxSize };
+    tiers.push(new DiskCacheStore(options.dir, { now, ...bound }));
+  }
   if (options.store) tiers.push(new KeyValueCacheStore(toKeyValueStore(options.store), { now }));
   return tiers;
 }

@@ -8,7 +8,14 @@ export {
   cacheTiers,
   resultFromCache,
 } from './cache.js';
-export { DiskCacheStore } from './disk-cache.js';
+export {
+  DEFAULT_DISK_CACHE_MAX_SIZE,
+  type DiskCacheEntryInfo,
+  type DiskCacheOptions,
+  type DiskCachePruneResult,
+  DiskCacheStore,
+  directorySize,
+} from './disk-cache.js';
 export { type CachePolicy, cachePolicy, type FreshnessMode } from './freshness.js';
 export {
   type CacheKeyFn,

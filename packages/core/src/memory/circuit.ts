@@ -15,6 +15,12 @@ export interface CircuitOptions {
    * closes it. Failures are counted per instance. Default: in process only.
    */
   store?: KeyValueStore | KeyvLike;
+  /**
+   * With `store`, also keep the count of failed fetches in a row there, so that fetches made by
+   * different processes one after the other (a CLI run per file) count together. Default false:
+   * counting stays in the instance (several live instances sharing Redis).
+   */
+  persistCounts?: boolean;
   now?: Clock;
 }
 
@@ -70,6 +76,7 @@ export class CircuitBreaker {
   readonly #hosts = new Map<string, HostState>();
   readonly #store: KeyValueStore | undefined;
   readonly #pending = new Set<Promise<void>>();
+  readonly #persistCounts: boolean;
 
   constructor(options: CircuitOptions = {}) {
     this.threshold = Math.max(1, options.threshold ?? CIRCUIT_DEFAULTS.threshold);
@@ -77,6 +84,7 @@ export class CircuitBreaker {
     this.#maxHosts = Math.max(1, options.maxHosts ?? CIRCUIT_DEFAULTS.maxHosts);
     this.#now = options.now ?? Date.now;
     this.#store = options.store ? toKeyValueStore(options.store) : undefined;
+    this.#persistCounts = !!options.persistCounts && this.#store !== undefined;
   }
 
   /** Whether open circuits are shared with other instances. */
@@ -105,6 +113,9 @@ export class CircuitBreaker {
           openUntil: open.openUntil,
           probing: false,
         });
+        this.#trim();
+      } else if (open && this.#persistCounts && open.failures > (host?.failures ?? 0) && !host?.openUntil) {
+        this.#hosts.set(key, { failures: open.failures, probing: false });
         this.#trim();
       }
     }
@@ -151,7 +162,7 @@ export class CircuitBreaker {
     this.#hosts.delete(ticket.key);
     this.#hosts.set(ticket.key, host);
     this.#trim();
-    if (this.#store && host.openUntil !== undefined) this.#share(ticket.key, host);
+    if (this.#store && (host.openUntil !== undefined || this.#persistCounts)) this.#share(ticket.key, host);
   }
 
   /** The outcome says nothing about the host (caller aborted, blocked by policy). */
@@ -170,12 +181,12 @@ export class CircuitBreaker {
     const store = this.#store;
     if (!store) return;
     const work =
-      host?.openUntil === undefined
+      host === undefined || (host.openUntil === undefined && !this.#persistCounts)
         ? store.delete(PREFIX + key)
         : store.set(
             PREFIX + key,
-            JSON.stringify({ v: 1, openUntil: host.openUntil, failures: host.failures }),
-            Math.max(1, host.openUntil - this.#now()),
+            JSON.stringify({ v: 1, openUntil: host.openUntil ?? 0, failures: host.failures }),
+            host.openUntil === undefined ? COUNT_TTL_MS : Math.max(1, host.openUntil - this.#now()),
           );
     this.#pending.add(work);
     void work.catch(() => {}).finally(() => this.#pending.delete(work));
@@ -188,6 +199,8 @@ export class CircuitBreaker {
 }
 
 const PREFIX = 'circuit:v1:';
+/** How long a persisted count of failures in a row is kept without a new failure. */
+const COUNT_TTL_MS = 10 * 60_000;
 
 function parseShared(raw: string): { openUntil: number; failures: number } | undefined {
   try {
