@@ -8,6 +8,19 @@ export type {
   ClassifierWithOptions,
 } from './classify.js';
 export { classifierWith, classifyError, isTerminal } from './classify.js';
+export {
+  CONVERT_DEFAULTS,
+  CONVERT_TARGETS,
+  type ConversionInfo,
+  type ConvertTarget,
+  convertBody,
+  DecoderPool,
+  type DecoderPoolOptions,
+  decoderPool,
+  SAMPLE_RATES,
+  silkLayout,
+  wavInfo,
+} from './convert/index.js';
 export { createPipeline, registerCore, resolvePipeline } from './create.js';
 export type { EnvironmentProvider } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';

@@ -12,6 +12,7 @@ import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
 import { cacheLayer } from './layers/cache.js';
 import { circuitLayer } from './layers/circuit.js';
+import { convertLayer } from './layers/convert.js';
 import { limiterLayer } from './layers/limiter.js';
 import { recoverUrl } from './layers/recover-url.js';
 import { routeMemoryLayer } from './layers/route-memory.js';
@@ -84,6 +85,7 @@ export class Pipeline {
     return compose(
       [
         ...(this.#deps.layers ?? []),
+        convertLayer(cache), // convert: 'wav': the layers below fetch (and cache) the original
         singleFlight(sharedDownloads(this.#closing.signal)), // concurrent fetches of one key share a download
         cache && cacheLayer(cache, logger), // answer from the cache, store what may be kept
         recoverUrl({

@@ -23,5 +23,6 @@ export function resultOf(info: Outcome<unknown>['info']): Omit<FetchResultInfo, 
     format: info.format,
   };
   if (info.degradedReason !== undefined) result.degradedReason = info.degradedReason;
+  if (info.converted !== undefined) result.converted = info.converted;
   return result;
 }

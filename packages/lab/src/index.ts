@@ -87,3 +87,4 @@ export {
   PROTOCOL_VERSION_ALERT,
   serverHelloWithoutRenegotiationInfo,
 } from './tls-records.js';
+export { makeSilkClip, type SilkClipOptions, sineTone } from './voice.js';
