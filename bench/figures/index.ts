@@ -57,4 +57,10 @@ export const FIGURES: readonly FigureEntry[] = [
     title: 'detour serve over loopback HTTP vs in-process pipeline.fetch',
     load: async () => (await import('./8-serve.js')).figure,
   },
+  {
+    id: 10,
+    key: 'convert',
+    title: 'SILK → WAV: decoding cost and the event loop of detour serve while converting',
+    load: async () => (await import('./10-convert.js')).figure,
+  },
 ];

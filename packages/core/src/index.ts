@@ -1,3 +1,4 @@
+export { ANIMATABLE, animatedOf, gifFrames, isImageFormat } from './animated.js';
 export { BodyCheck, BodyGuard } from './body.js';
 export * from './cache/index.js';
 export type {

@@ -24,7 +24,7 @@ import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
 import { canRescue, runStrategies } from './orchestrator.js';
 import { StrategyRegistry } from './registry.js';
-import { resultOf } from './result.js';
+import { markAnimated, markFileAnimated, resultOf } from './result.js';
 import { fileSink, memorySink, streamSink } from './sinks.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import {
@@ -151,6 +151,7 @@ export class Pipeline {
     result.bytes = consumed.bytes;
     result.sha256 = consumed.sha256;
     result.body = consumed.value;
+    markAnimated(result, consumed.value);
     return result;
   }
 
@@ -171,6 +172,7 @@ export class Pipeline {
       result.bytes = consumed.bytes;
       result.sha256 = consumed.sha256;
       result.path = consumed.value;
+      await markFileAnimated(result, consumed.value);
       return result;
     } catch (error) {
       if (opened.target) releaseTarget(opened.target);

@@ -334,6 +334,12 @@ export interface FetchResultInfo {
   status: number;
   /** The format the body's first bytes show (`png`, `jpeg`, `silk`, `mp4`, …), or null when unknown. */
   format: MediaFormat | null;
+  /**
+   * Images only (absent for other formats): a GIF with more than one frame, a WebP with `ANIM`, a
+   * PNG with `acTL` (APNG). Set by `fetch` and `toFile`; not by `stream`, whose result comes
+   * before the body (a GIF's second frame can be anywhere in it).
+   */
+  animated?: boolean;
   /** With `convert`: what the conversion did (the body, `bytes`, `sha256` and `format` are the converted file's). */
   converted?: ConversionInfo;
 }

@@ -6,6 +6,7 @@ export {
   type BreakTargets,
   startAcceleratorProxy,
 } from './accelerator.js';
+export { makeApng, makeGif, makeWebp } from './animated.js';
 export { type BlackHoleProxy, startBlackHoleProxy } from './black-hole.js';
 export {
   answerClientHello,

@@ -77,7 +77,7 @@ function resolveCodec(): string {
 }
 
 export interface DecoderPoolOptions {
-  /** Workers at most (default: 2, or 1 on a single core). */
+  /** Workers at most (default: one core fewer than the machine has, 1 to 2: a core is left to the event loop). */
   size?: number;
   /** An idle worker exits after this long (default 30 s). */
   idleMs?: number;
@@ -92,7 +92,7 @@ export class DecoderPool {
   #nextId = 1;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.size = Math.max(1, options.size ?? Math.min(2, availableParallelism()));
+    this.size = Math.max(1, options.size ?? Math.min(2, availableParallelism() - 1));
     this.#idleMs = options.idleMs ?? 30_000;
   }
 
