@@ -28,7 +28,10 @@ const twin = await startTencentTwin({
   },
 });
 const support = hostsNamespaceSupport();
-const ns = support === true ? hostsNamespace(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1']))) : undefined;
+const ns =
+  support === true
+    ? hostsNamespace(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])))
+    : undefined;
 const twinServe = ns?.prefix;
 process.stdout.write(
   `${JSON.stringify({
