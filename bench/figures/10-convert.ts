@@ -225,6 +225,7 @@ export const figure: Figure = {
           .join(
             ', ',
           )} on ${availableParallelism()} cores: the delays include waiting for a core (compare with the idle row); "loop busy" (event-loop utilisation) is the main thread's own work per request, which contention does not inflate as much.`,
+        `The serve rows' "loop busy" grows with the bytes moved: a converted ${seconds} s clip is ${((seconds * 48_000) / 1e6).toFixed(2)} MB of WAV at 24 kHz against ${(clip.length / 1e6).toFixed(2)} MB of SILK, served (and hashed by serve) and read by the client, all in this process; the conversion's own share is the first table's "main thread busy per clip" (not separated further).`,
         'The worker pool row includes the copy to the worker and back, building the WAV and its SHA-256 (in the worker).',
       ],
       data,
