@@ -63,4 +63,10 @@ export const FIGURES: readonly FigureEntry[] = [
     title: 'Start-up: the detour command vs node and a one-shot got script',
     load: async () => (await import('./9-startup.js')).figure,
   },
+  {
+    id: 10,
+    key: 'convert',
+    title: 'SILK → WAV: decoding cost and the event loop of detour serve while converting',
+    load: async () => (await import('./10-convert.js')).figure,
+  },
 ];

@@ -35,6 +35,9 @@ class Result:
     #: SHA-256 (hex) of ``body``, computed here and checked against the service's when it sent one.
     sha256: str
     attempts: List[Dict[str, Any]] = field(default_factory=list)
+    #: With ``convert="wav"``: ``{"from": "silk", "to": "wav", "durationMs": ..., "sampleRate": ...}``
+    #: (``body`` and ``sha256`` are then the WAV's); ``None`` when nothing was converted.
+    converted: Optional[Dict[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class SavedFile:
     from_cache: bool
     sha256: str
     attempts: List[Dict[str, Any]] = field(default_factory=list)
+    converted: Optional[Dict[str, Any]] = None
 
 
 def _request_json(
@@ -60,8 +64,14 @@ def _request_json(
     headers: Optional[Mapping[str, str]],
     max_bytes: Optional[int],
     strategies: Optional[Sequence[str]],
+    convert: Optional[str] = None,
+    sample_rate: Optional[int] = None,
 ) -> Dict[str, Any]:
     body: Dict[str, Any] = {"url": url, "expect": expect}
+    if convert is not None:
+        body["convert"] = convert
+    if sample_rate is not None:
+        body["sampleRate"] = int(sample_rate)
     if expected_bytes is not None:
         body["expectBytes"] = int(expected_bytes)
     if timeout is not None:
@@ -109,7 +119,19 @@ def _meta(response: httpx.Response) -> Dict[str, Any]:
         "degraded": h.get("x-detour-degraded") == "true",
         "from_cache": h.get("x-detour-from-cache") == "true",
         "attempts": _attempts(response),
+        "converted": _converted(response),
     }
+
+
+def _converted(response: httpx.Response) -> Optional[Dict[str, Any]]:
+    raw = response.headers.get("x-detour-converted")
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _check_body(response: httpx.Response, digest: str, size: int, url: str) -> None:
@@ -182,9 +204,11 @@ class Detour:
 
     def fetch(self, url: str, expect: str = "image", expected_bytes: Optional[int] = None,
               timeout: Optional[float] = None, *, headers: Optional[Mapping[str, str]] = None,
-              max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None) -> Result:
+              max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None,
+              convert: Optional[str] = None, sample_rate: Optional[int] = None) -> Result:
         """Download ``url`` into memory. Raises a ``DetourError`` subclass on failure."""
-        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies)
+        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies,
+                                convert, sample_rate)
         try:
             with self._client.stream("POST", f"{self.base_url}/v1/fetch", json=payload,
                                      timeout=_http_timeout(timeout, self._timeout)) as response:
@@ -199,11 +223,13 @@ class Detour:
 
     def save(self, url: str, path: PathLike, expect: str = "image", expected_bytes: Optional[int] = None,
              timeout: Optional[float] = None, *, headers: Optional[Mapping[str, str]] = None,
-             max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None) -> SavedFile:
+             max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None,
+             convert: Optional[str] = None, sample_rate: Optional[int] = None) -> SavedFile:
         """Download ``url`` to ``path``, streamed, atomically: a temporary file beside it is renamed
         only when the whole body arrived and checked out; on failure nothing is left behind."""
         target = os.fspath(path)
-        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies)
+        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies,
+                                convert, sample_rate)
         fd, temp = _temp_beside(target)
         try:
             try:
@@ -280,8 +306,10 @@ class AsyncDetour:
 
     async def fetch(self, url: str, expect: str = "image", expected_bytes: Optional[int] = None,
                     timeout: Optional[float] = None, *, headers: Optional[Mapping[str, str]] = None,
-                    max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None) -> Result:
-        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies)
+                    max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None,
+                    convert: Optional[str] = None, sample_rate: Optional[int] = None) -> Result:
+        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies,
+                                convert, sample_rate)
         try:
             async with self._client.stream("POST", f"{self.base_url}/v1/fetch", json=payload,
                                            timeout=_http_timeout(timeout, self._timeout)) as response:
@@ -296,9 +324,11 @@ class AsyncDetour:
 
     async def save(self, url: str, path: PathLike, expect: str = "image", expected_bytes: Optional[int] = None,
                    timeout: Optional[float] = None, *, headers: Optional[Mapping[str, str]] = None,
-                   max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None) -> SavedFile:
+                   max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None,
+                   convert: Optional[str] = None, sample_rate: Optional[int] = None) -> SavedFile:
         target = os.fspath(path)
-        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies)
+        payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies,
+                                convert, sample_rate)
         fd, temp = _temp_beside(target)
         try:
             try:

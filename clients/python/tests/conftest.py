@@ -10,7 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -55,12 +55,13 @@ def lab() -> Iterator[Dict[str, str]]:
     process.wait(timeout=30)
 
 
-def _start(lab: Dict[str, str], args: List[str], token: "str | None" = None) -> Serve:
+def _start(lab: Dict[str, str], args: List[str], token: "str | None" = None,
+           prefix: "List[str] | None" = None) -> Serve:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"),
            "NODE_EXTRA_CA_CERTS": lab["caPath"]}
     if token:
         env["DETOUR_TOKEN"] = token
-    process = subprocess.Popen([str(DETOUR_BIN), "serve", "--port", "0", "--no-proxy", *args],
+    process = subprocess.Popen([*(prefix or []), str(DETOUR_BIN), "serve", "--port", "0", "--no-proxy", *args],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True, env=env)
     line = _read_line(process, "stderr", re.compile(r"listening on (http://\S+)"), 60)
@@ -91,3 +92,15 @@ def servers(lab: Dict[str, str]) -> Iterator[Dict[str, Serve]]:
 @pytest.fixture(scope="session")
 def serve(servers: Dict[str, Serve]) -> Serve:
     return servers["plain"]
+
+
+@pytest.fixture(scope="session")
+def twin_serve(lab: Dict[str, Any]) -> Iterator[Serve]:
+    """`detour serve` in a mount namespace where Tencent's names are 127.0.0.1 (the lab's Tencent twin)."""
+    if not lab.get("twinServe"):
+        pytest.skip(f"no private mount namespace here: {lab.get('twinServeSkip')}")
+    serve = _start(lab, ["--allow-private"], prefix=list(lab["twinServe"]))
+    try:
+        yield serve
+    finally:
+        _stop(serve)

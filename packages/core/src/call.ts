@@ -4,6 +4,7 @@
  */
 import type { Cache } from './cache/cache.js';
 import { defaultCacheKey } from './cache/key.js';
+import { checkConvertOptions } from './convert/index.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { checkHeaders } from './headers.js';
@@ -70,6 +71,12 @@ export function checkOptions(
   defaults: ResolvedPipelineOptions,
 ): CallOptions {
   checkHeaders(options.headers, 'fetch headers');
+  if (
+    options.convert !== undefined ||
+    options.sampleRate !== undefined ||
+    options.maxDurationMs !== undefined
+  )
+    checkConvertOptions(options);
   const maxBytes = options.maxBytes ?? defaults.maxBytes;
   const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
   positive('maxBytes', maxBytes);

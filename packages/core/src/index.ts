@@ -1,3 +1,4 @@
+export { ANIMATABLE, animatedOf, gifFrames, isImageFormat } from './animated.js';
 export { BodyCheck, BodyGuard } from './body.js';
 export * from './cache/index.js';
 export type {
@@ -8,6 +9,19 @@ export type {
   ClassifierWithOptions,
 } from './classify.js';
 export { classifierWith, classifyError, isTerminal } from './classify.js';
+export {
+  CONVERT_DEFAULTS,
+  CONVERT_TARGETS,
+  type ConversionInfo,
+  type ConvertTarget,
+  convertBody,
+  DecoderPool,
+  type DecoderPoolOptions,
+  decoderPool,
+  SAMPLE_RATES,
+  silkLayout,
+  wavInfo,
+} from './convert/index.js';
 export { createPipeline, registerCore, resolvePipeline, strategiesIn } from './create.js';
 export type { EnvironmentProvider } from './environment.js';
 export type { DetourErrorOptions } from './errors.js';

@@ -12,6 +12,7 @@ import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
 import { cacheLayer } from './layers/cache.js';
 import { circuitLayer } from './layers/circuit.js';
+import { convertLayer } from './layers/convert.js';
 import { limiterLayer } from './layers/limiter.js';
 import { recoverUrl } from './layers/recover-url.js';
 import { routeMemoryLayer } from './layers/route-memory.js';
@@ -23,7 +24,7 @@ import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
 import { canRescue, requestHeaders, runStrategies } from './orchestrator.js';
 import { StrategyRegistry } from './registry.js';
-import { resultOf } from './result.js';
+import { markAnimated, markFileAnimated, resultOf } from './result.js';
 import { fileSink, memorySink, streamSink } from './sinks.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import {
@@ -86,6 +87,7 @@ export class Pipeline {
     return compose(
       [
         ...(this.#deps.layers ?? []),
+        convertLayer(cache), // convert: 'wav': the layers below fetch (and cache) the original
         singleFlight(sharedDownloads(this.#closing.signal)), // concurrent fetches of one key share a download
         // answer from the cache, store what may be kept (the origin's Vary read against the headers sent)
         cache &&
@@ -153,6 +155,7 @@ export class Pipeline {
     result.bytes = consumed.bytes;
     result.sha256 = consumed.sha256;
     result.body = consumed.value;
+    markAnimated(result, consumed.value);
     return result;
   }
 
@@ -173,6 +176,7 @@ export class Pipeline {
       result.bytes = consumed.bytes;
       result.sha256 = consumed.sha256;
       result.path = consumed.value;
+      await markFileAnimated(result, consumed.value);
       return result;
     } catch (error) {
       if (opened.target) releaseTarget(opened.target);

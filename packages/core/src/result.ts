@@ -1,6 +1,29 @@
 /** What a public call returns, built from a run's outcome (see `Pipeline#fetch`, `toFile`, `stream`). */
+import { readFile } from 'node:fs/promises';
+import { ANIMATABLE, animatedOf, isImageFormat } from './animated.js';
 import type { Outcome } from './layers/types.js';
 import type { FetchResultInfo } from './types.js';
+
+/** `animated` on an image result (absent for other formats), from the body in memory. */
+export function markAnimated(result: FetchResultInfo, body: Buffer): void {
+  const animated = animatedOf(result.format, body);
+  if (animated !== undefined) result.animated = animated;
+}
+
+/**
+ * `animated` on an image written to `path`: only GIF, WebP and PNG can animate, and only those are
+ * read back (from the page cache, once the download is whole); a target that cannot be read back
+ * (a device, a FIFO) leaves `animated` out rather than guess.
+ */
+export async function markFileAnimated(result: FetchResultInfo, path: string): Promise<void> {
+  if (!isImageFormat(result.format)) return;
+  if (!ANIMATABLE.has(result.format)) {
+    result.animated = false;
+    return;
+  }
+  const body = await readFile(path).catch(() => undefined);
+  if (body?.length === result.bytes) markAnimated(result, body);
+}
 
 /**
  * A result's fields, written out: on Node 20, `{ ...info, bytes, sha256, body }` costs ~1 µs for
@@ -23,5 +46,6 @@ export function resultOf(info: Outcome<unknown>['info']): Omit<FetchResultInfo, 
     format: info.format,
   };
   if (info.degradedReason !== undefined) result.degradedReason = info.degradedReason;
+  if (info.converted !== undefined) result.converted = info.converted;
   return result;
 }

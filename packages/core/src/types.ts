@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { Logger } from 'pino';
+import type { ConversionInfo, ConvertTarget } from './convert/types.js';
 import type { ExpectKind, MediaFormat } from './magic.js';
 
 /** Every way a fetch can fail, as seen by the orchestrator. */
@@ -293,6 +294,16 @@ export interface FetchOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Least time between two `onProgress` calls (default 100 ms). */
   progressIntervalMs?: number;
+  /**
+   * Convert the body before it is delivered: `wav` turns a SILK voice clip into WAV (PCM s16le,
+   * mono). A body already in that format is delivered as it is; any other fails with
+   * `content-invalid` / `DETOUR_CONVERT_UNSUPPORTED`. See docs/convert.md.
+   */
+  convert?: ConvertTarget;
+  /** The WAV's sample rate with `convert` (default 24000; 8000, 12000, 16000, 24000, 32000, 44100 or 48000). */
+  sampleRate?: number;
+  /** Longest clip `convert` accepts, in ms (default 600000: 10 minutes); longer is `too-large`. */
+  maxDurationMs?: number;
 }
 
 /** What `onProgress` is told. */
@@ -323,6 +334,14 @@ export interface FetchResultInfo {
   status: number;
   /** The format the body's first bytes show (`png`, `jpeg`, `silk`, `mp4`, …), or null when unknown. */
   format: MediaFormat | null;
+  /**
+   * Images only (absent for other formats): a GIF with more than one frame, a WebP with `ANIM`, a
+   * PNG with `acTL` (APNG). Set by `fetch` and `toFile`; not by `stream`, whose result comes
+   * before the body (a GIF's second frame can be anywhere in it).
+   */
+  animated?: boolean;
+  /** With `convert`: what the conversion did (the body, `bytes`, `sha256` and `format` are the converted file's). */
+  converted?: ConversionInfo;
 }
 
 export interface FetchResult extends FetchResultInfo {

@@ -6,6 +6,7 @@ export {
   type BreakTargets,
   startAcceleratorProxy,
 } from './accelerator.js';
+export { makeApng, makeGif, makeWebp } from './animated.js';
 export { type BlackHoleProxy, startBlackHoleProxy } from './black-hole.js';
 export {
   answerClientHello,
@@ -92,3 +93,4 @@ export {
   PROTOCOL_VERSION_ALERT,
   serverHelloWithoutRenegotiationInfo,
 } from './tls-records.js';
+export { makeSilkClip, type SilkClipOptions, sineTone } from './voice.js';

@@ -193,23 +193,29 @@ export function buildApp(options: AppOptions): FastifyInstance {
       .header('x-detour-from-cache', String(result.fromCache))
       .header('x-detour-attempts', headerSafe(JSON.stringify(maskedAttempts(result.attempts))));
     if (format) reply.header('x-detour-format', format);
+    if (result.converted) reply.header('x-detour-converted', JSON.stringify(result.converted));
     if (result.sha256) reply.header('x-detour-sha256', result.sha256);
     if (result.expectedBytes !== null) reply.header('content-length', result.expectedBytes);
     else if (!result.sha256) reply.trailer('x-detour-sha256', async () => digest.hex);
     return reply.send(digest);
   };
 
-  app.get<{ Querystring: { url: string; expect?: FetchRequest['expect']; expectBytes?: string } }>(
-    '/v1/fetch',
-    { schema: { querystring: fetchQuerySchema } },
-    (request, reply) => {
-      const { expectBytes, ...rest } = request.query;
-      return serveFetch(
-        { ...rest, ...(expectBytes !== undefined ? { expectBytes: Number(expectBytes) } : {}) },
-        reply,
-      );
-    },
-  );
+  app.get<{
+    Querystring: Omit<FetchRequest, 'expectBytes' | 'sampleRate'> & {
+      expectBytes?: string;
+      sampleRate?: string;
+    };
+  }>('/v1/fetch', { schema: { querystring: fetchQuerySchema } }, (request, reply) => {
+    const { expectBytes, sampleRate, ...rest } = request.query;
+    return serveFetch(
+      {
+        ...rest,
+        ...(expectBytes !== undefined ? { expectBytes: Number(expectBytes) } : {}),
+        ...(sampleRate !== undefined ? { sampleRate: Number(sampleRate) } : {}),
+      },
+      reply,
+    );
+  });
 
   app.post<{ Body: FetchRequest }>('/v1/fetch', { schema: { body: fetchBodySchema } }, (request, reply) =>
     serveFetch(request.body, reply),

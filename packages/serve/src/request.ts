@@ -1,4 +1,4 @@
-import type { FetchOptions } from '@detour/core';
+import { CONVERT_TARGETS, type FetchOptions, SAMPLE_RATES } from '@detour/core';
 
 /** What a bot may ask for. `audio`, `video`, `media` pass through to core's `expect`. */
 export const EXPECT_KINDS = ['image', 'any', 'audio', 'video', 'media'] as const;
@@ -14,10 +14,15 @@ export interface FetchRequest {
   timeoutMs?: number;
   maxBytes?: number;
   strategies?: string[];
+  /** `wav`: a SILK voice clip is delivered as WAV (see core's `convert`). */
+  convert?: 'wav';
+  /** With `convert`: the WAV's sample rate (default 24000). */
+  sampleRate?: number;
 }
 
 const url = { type: 'string', minLength: 1, maxLength: 16_384 } as const;
 const expect = { type: 'string', enum: EXPECT_KINDS } as const;
+const convert = { type: 'string', enum: CONVERT_TARGETS } as const;
 
 /** `GET /v1/fetch?url=…&expect=…&expectBytes=…`: query values are strings, so numbers are digits. */
 export const fetchQuerySchema = {
@@ -28,6 +33,8 @@ export const fetchQuerySchema = {
     url,
     expect,
     expectBytes: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    convert,
+    sampleRate: { type: 'string', enum: SAMPLE_RATES.map(String) },
   },
 } as const;
 
@@ -40,6 +47,8 @@ export const fetchBodySchema = {
     url,
     expect,
     expectBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    convert,
+    sampleRate: { type: 'integer', enum: SAMPLE_RATES },
     headers: {
       type: 'object',
       maxProperties: 64,
@@ -82,5 +91,7 @@ export function fetchOptionsFor(
   if (request.headers && Object.keys(request.headers).length) options.headers = request.headers;
   if (request.strategies) options.strategies = request.strategies;
   if (request.expectBytes !== undefined) options.expectedBytes = request.expectBytes;
+  if (request.convert !== undefined) options.convert = request.convert;
+  if (request.sampleRate !== undefined) options.sampleRate = request.sampleRate;
   return options;
 }

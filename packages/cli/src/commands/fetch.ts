@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import {
   CachedFailureError,
+  CONVERT_TARGETS,
+  type ConvertTarget,
   DetourError,
   defaultStateDir,
   EXPECT_KINDS,
   type ExpectKind,
   type FetchOptions,
   type FetchResultInfo,
+  SAMPLE_RATES,
 } from '@detour/core';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { type Flags, parse } from '../args.js';
@@ -40,6 +43,22 @@ export function cliStateDir(flags: Flags, io: CliIo): string | undefined {
   return given ?? defaultStateDir(io.env);
 }
 
+/** `--convert wav [--sample-rate HZ]` as fetch options; anything else is bad usage. */
+function convertFlags(convert: string | undefined, rate: string | undefined): Partial<FetchOptions> {
+  if (convert === undefined) {
+    if (rate !== undefined) throw new UsageError('--sample-rate needs --convert wav');
+    return {};
+  }
+  if (!CONVERT_TARGETS.includes(convert as ConvertTarget)) {
+    throw new UsageError(`--convert takes ${CONVERT_TARGETS.join(', ')}, got ${convert}`);
+  }
+  const sampleRate = parseNumber('--sample-rate', rate);
+  if (sampleRate !== undefined && !SAMPLE_RATES.includes(sampleRate)) {
+    throw new UsageError(`--sample-rate takes ${SAMPLE_RATES.join(', ')}, got ${sampleRate}`);
+  }
+  return { convert: convert as ConvertTarget, ...(sampleRate !== undefined ? { sampleRate } : {}) };
+}
+
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export async function runFetch(argv: string[], io: CliIo): Promise<number> {
@@ -57,6 +76,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   if (!EXPECT_KINDS.includes(expect))
     throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
   const expectedBytes = parseNumber('--expect-bytes', flags.string('expect-bytes'));
+  const convert = convertFlags(flags.string('convert'), flags.string('sample-rate'));
   // Log lines only when asked: the report (table or JSON) already says what happened.
   const logLevel = flags.string('log-level') ?? 'silent';
   if (!LOG_LEVELS.has(logLevel))
@@ -76,6 +96,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     headers: parseHeaders(flags.strings('header')),
     ...(flags.bool('no-cache') ? { noCache: true } : {}),
     ...(expectedBytes !== undefined ? { expectedBytes } : {}),
+    ...convert,
   };
   const strategies = parseList(flags.string('strategies'));
   for (const name of strategies) {
@@ -196,6 +217,8 @@ function summary(info: FetchResultInfo, output: string | undefined): string {
     info.fromCache && 'from cache',
     info.insecure && 'INSECURE',
     info.downgraded && 'DOWNGRADED to http',
+    info.converted &&
+      `converted from ${info.converted.from}: ${(info.converted.durationMs / 1000).toFixed(1)} s at ${info.converted.sampleRate} Hz`,
   ]
     .filter(Boolean)
     .join(', ');

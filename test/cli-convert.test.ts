@@ -1,0 +1,164 @@
+/**
+ * `detour fetch --convert wav` end to end: the real CLI binary, in a private mount namespace whose
+ * /etc/hosts maps Tencent's names to 127.0.0.1 (as cli-qq.test.ts), downloads a real SILK clip (a
+ * tone of known length, encoded in the test) that the Tencent twin serves as `audio/amr`, and
+ * writes a WAV of the right length and rate; a corrupt clip leaves no file.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wavInfo } from '@detour/core';
+import {
+  type HostsNamespace,
+  hostsNamespace,
+  hostsNamespaceSupport,
+  labCerts,
+  makeSilkClip,
+  startTencentTwin,
+  TENCENT_TWIN_NAMES,
+  type TencentTwin,
+} from '@detour/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, DETOUR_BIN } from './cli-run.js';
+
+const support = hostsNamespaceSupport();
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const TONE_MS = 2_000;
+
+let twin: TencentTwin;
+let ns: HostsNamespace;
+let dir: string;
+
+function detourIn(args: string[]): Promise<CliRun> {
+  const { command, args: wrapped } = ns.wrap(DETOUR_BIN, args);
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      wrapped,
+      {
+        encoding: 'buffer',
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          NODE_EXTRA_CA_CERTS: labCerts().ca.certPath,
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr: stderr.toString() });
+      },
+    );
+  });
+}
+// biome-ignore lint/suspicious/noExplicitAny: JSON read back from the CLI, checked with toMatchObject
+const json = (run: CliRun) => JSON.parse(run.stdout.toString()) as Record<string, any>;
+
+describe.skipIf(support !== true)(
+  `detour fetch --convert wav against the Tencent twin${support === true ? '' : ` — skipped: ${support}`}`,
+  () => {
+    beforeAll(async () => {
+      const clip = await makeSilkClip(TONE_MS);
+      const corrupt = Buffer.from(clip);
+      corrupt.writeUInt16LE(0x7000, 10); // the first packet claims more than a SILK packet may hold
+      twin = await startTencentTwin({
+        files: {
+          voice: { bytes: clip, appid: 1402, contentType: 'audio/amr' },
+          corrupt: { bytes: corrupt, appid: 1402, contentType: 'audio/amr' },
+        },
+      });
+      ns = hostsNamespace(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
+      dir = mkdtempSync(join(tmpdir(), 'detour-cli-convert-'));
+    }, 60_000);
+    afterAll(async () => {
+      await twin?.close();
+      ns?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('-o voice.wav --convert wav --sample-rate 16000: a WAV of the tone length, the JSON says converted', async () => {
+      const out = join(dir, 'voice.wav');
+      const run = await detourIn([
+        'fetch',
+        twin.downloadUrl('voice'),
+        '--json',
+        '--allow-private',
+        '--expect',
+        'audio',
+        '--convert',
+        'wav',
+        '--sample-rate',
+        '16000',
+        '-o',
+        out,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const wav = readFileSync(out);
+      const info = wavInfo(wav);
+      expect(info).toMatchObject({ sampleRate: 16_000, channels: 1, bitsPerSample: 16 });
+      expect(Math.abs(info!.durationMs - TONE_MS) / TONE_MS).toBeLessThan(0.05);
+      expect(json(run)).toMatchObject({
+        ok: true,
+        format: 'wav',
+        contentType: 'audio/wav',
+        bytes: wav.length,
+        sha256: sha256(wav),
+        converted: { from: 'silk', to: 'wav', sampleRate: 16_000, durationMs: info!.durationMs },
+      });
+    });
+
+    it('the human report names the conversion; the default rate is 24000', async () => {
+      const out = join(dir, 'default.wav');
+      const run = await detourIn([
+        'fetch',
+        twin.downloadUrl('voice'),
+        '--allow-private',
+        '--convert',
+        'wav',
+        '-o',
+        out,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.toString()).toMatch(/wav \(audio\/wav\).*converted from silk: 2\.0 s at 24000 Hz/);
+      expect(wavInfo(readFileSync(out))?.sampleRate).toBe(24_000);
+    });
+
+    it('a corrupt clip: exit 1, content-invalid / DETOUR_DECODE_FAILED, no file left', async () => {
+      const out = join(dir, 'corrupt.wav');
+      const run = await detourIn([
+        'fetch',
+        twin.downloadUrl('corrupt'),
+        '--json',
+        '--allow-private',
+        '--convert',
+        'wav',
+        '-o',
+        out,
+      ]);
+      expect(run.code).toBe(1);
+      expect(json(run).error).toMatchObject({
+        failureClass: 'content-invalid',
+        code: 'DETOUR_DECODE_FAILED',
+      });
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toEqual([]);
+    });
+
+    it('bad usage: --convert mp3, --sample-rate 22050, --sample-rate alone (exit 2, no request)', async () => {
+      twin.hits.length = 0;
+      const url = twin.downloadUrl('voice');
+      for (const extra of [
+        ['--convert', 'mp3'],
+        ['--convert', 'wav', '--sample-rate', '22050'],
+        ['--sample-rate', '16000'],
+      ]) {
+        const run = await detourIn(['fetch', url, '--allow-private', ...extra]);
+        expect(run.code, extra.join(' ')).toBe(2);
+        expect(run.stderr).toMatch(/--convert|--sample-rate/);
+      }
+      expect(twin.hits).toHaveLength(0);
+    });
+  },
+);
