@@ -5,6 +5,7 @@ import { createDetour, type DetourOptions, detectEnvironment, tencentCacheKey } 
 import type Keyv from 'keyv';
 import { buildApp } from './app.js';
 import { isLoopbackHost } from './auth.js';
+import type { DoctorRunner } from './console.js';
 import { ServeMetrics } from './metrics.js';
 
 export const SERVE_DEFAULTS = {
@@ -31,6 +32,8 @@ export interface ServeOptions {
   detour?: DetourOptions;
   /** Re-detect the environment this often in ms (default 60 s; 0: only on `redetect()`). */
   redetectMs?: number;
+  /** What `POST /v1/doctor` runs (`detour serve` passes `detour doctor`'s; none: that route answers 501). */
+  doctor?: DoctorRunner | undefined;
 }
 
 /** A running service. */
@@ -123,6 +126,7 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       },
       token: options.token,
       shutdown: shutdown.signal,
+      doctor: options.doctor,
     });
     try {
       await app.listen({ host, port });

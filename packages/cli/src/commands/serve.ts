@@ -4,6 +4,7 @@ import { parse } from '../args.js';
 import { detourOptions } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
+import { doctorReport } from './doctor.js';
 import { readCaFiles } from './fetch.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -91,6 +92,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       token,
       redis: values.redis,
       detour: options,
+      // POST /v1/doctor: `detour doctor --json` under the service's own policy flags.
+      doctor: async ({ url, expect }, signal) =>
+        (await doctorReport(new URL(url), options, { expect, signal })).json,
     });
   } catch (error) {
     if (error instanceof ServeUsageError || error instanceof DetourError) {
