@@ -35,9 +35,10 @@ function clock(iso) {
 
 // ---- token -------------------------------------------------------------------------------------
 
+/** A `#token=…` in the address: kept in sessionStorage, then removed from the address. */
 function takeTokenFromFragment() {
   const match = /(?:^#|&)token=([^&]*)/.exec(location.hash);
-  if (!match) return;
+  if (!match) return false;
   try {
     const token = decodeURIComponent(match[1]);
     if (token) sessionStorage.setItem(TOKEN_KEY, token);
@@ -46,6 +47,7 @@ function takeTokenFromFragment() {
   }
   // Out of the address bar and the history, so it is not shared by copying the URL.
   history.replaceState(null, '', location.pathname + location.search);
+  return true;
 }
 
 const token = () => sessionStorage.getItem(TOKEN_KEY);
@@ -92,6 +94,8 @@ function showLogin(message) {
 }
 
 async function signIn() {
+  session?.abort();
+  session = undefined;
   try {
     await api('v1/detect');
   } catch (error) {
@@ -423,6 +427,10 @@ function start() {
     showLogin();
   });
   $('doctor-form').addEventListener('submit', runDoctor);
+  // A link with `#token=…` opened in this tab while the page is open: no reload happens.
+  window.addEventListener('hashchange', () => {
+    if (takeTokenFromFragment()) signIn();
+  });
   signIn();
 }
 
