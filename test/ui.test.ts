@@ -89,7 +89,7 @@ describe.skipIf(missing)(
       await new Promise((r) => setTimeout(r, 300));
       expect(await page.$eval('#main', (main) => (main as HTMLElement).hidden)).toBe(true);
       expect(await page.$$('#fetches > li')).toHaveLength(0);
-      expect(await page.evaluate(() => document.body.innerText)).not.toContain(new URL(lab.https.url).host);
+      expect(await page.evaluate(() => document.body.textContent)).not.toContain(new URL(lab.https.url).host);
       // A wrong token from the fragment (the same document: no reload): refused, dropped, still no data.
       await page.goto(`${server.url}/ui#token=wrong`);
       await page.waitForFunction(() =>
