@@ -158,6 +158,24 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
 
   app.get('/v1/recent', async () => ({ size: recent.size, fetches: recent.list(), totals: recent.totals }));
 
+  registerHosts(app, pipeline, recent);
+
+  app.get('/v1/cache', async () => {
+    const t = recent.totals;
+    return {
+      hits: t.fromCache,
+      misses: t.fetches - t.fromCache,
+      bytesFromCache: t.cacheBytes,
+      hitsByTier: t.cacheHitsByTier,
+      tiers: pipeline.cacheTiers(),
+    };
+  });
+
+  registerDoctor(app, options);
+}
+
+/** `GET /v1/hosts` and `DELETE /v1/hosts/:host`: per origin seen, its learned route and circuit; forget. */
+function registerHosts(app: FastifyInstance, pipeline: Pipeline, recent: RecentFetches): void {
   app.get('/v1/hosts', async () => {
     const hosts = await Promise.all(
       recent.origins().map(async ({ origin, host, lastSeen }) => {
@@ -205,19 +223,6 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     for (const origin of origins) await pipeline.forgetOrigin(origin);
     return { ok: true, host, forgotten: origins };
   });
-
-  app.get('/v1/cache', async () => {
-    const t = recent.totals;
-    return {
-      hits: t.fromCache,
-      misses: t.fetches - t.fromCache,
-      bytesFromCache: t.cacheBytes,
-      hitsByTier: t.cacheHitsByTier,
-      tiers: pipeline.cacheTiers(),
-    };
-  });
-
-  registerDoctor(app, options);
 }
 
 function registerDoctor(app: FastifyInstance, options: ConsoleOptions): void {
