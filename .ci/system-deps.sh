@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the lab needs: proxies, DNS, redis, nginx, curl, openssl, iproute2, script (a pseudo-TTY);
+# Debian's chromium for the operator page's browser test (test/ui.test.ts, driven by puppeteer-core);
 # and Python for the client's tests.
 set -euo pipefail
 need=()
 for pair in tinyproxy:tinyproxy microsocks:microsocks dnsmasq:dnsmasq redis-server:redis-server \
-            nginx:nginx-light curl:curl openssl:openssl ip:iproute2 gsettings:libglib2.0-bin script:bsdutils; do
+            nginx:nginx-light curl:curl openssl:openssl ip:iproute2 gsettings:libglib2.0-bin script:bsdutils \
+            chromium:chromium; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
 done

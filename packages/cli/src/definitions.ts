@@ -407,7 +407,7 @@ export const SERVE: CommandSpec = {
   summary: 'run one pipeline behind an HTTP API for bots in any language (@detour/serve)',
   usage: ['[options]'],
   description:
-    'Detects the environment once (again every 60 s and on SIGHUP), builds one pipeline and answers GET/POST /v1/fetch (the body streamed, X-Detour-* headers), /v1/detect, /healthz and /metrics. Prints `listening on http://HOST:PORT` on stderr once ready. A non-loopback --host needs a token. SIGTERM/SIGINT: in-flight downloads finish (up to --grace), then exit 0.',
+    'Detects the environment once (again every 60 s and on SIGHUP), builds one pipeline and answers GET/POST /v1/fetch (the body streamed, X-Detour-* headers), /v1/detect, /healthz and /metrics, and an operator page at /ui (recent fetches live, hosts with their learned route and a forget action, cache totals, doctor; API: /v1/events, /v1/recent, /v1/hosts, /v1/cache, /v1/doctor). Prints `listening on http://HOST:PORT` on stderr once ready. A non-loopback --host needs a token. SIGTERM/SIGINT: in-flight downloads finish (up to --grace), then exit 0.',
   options: [
     {
       name: 'host',

@@ -70,7 +70,7 @@ export {
 export * from './memory/index.js';
 export type { PipelineOptions, Plugin, ResolvedPipelineOptions } from './options.js';
 export { DEFAULTS, resolveOptions } from './options.js';
-export { canRescue, Pipeline } from './pipeline.js';
+export { type CacheTierInfo, canRescue, type OriginState, Pipeline } from './pipeline.js';
 export { asPlugin, decorate, type Registrar } from './plugin.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
 export { PEEK_BYTES } from './preset.js';

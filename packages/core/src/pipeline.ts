@@ -19,8 +19,9 @@ import { routeMemoryLayer } from './layers/route-memory.js';
 import { sharedDownloads, singleFlight } from './layers/single-flight.js';
 import { type Call, compose, type Layer, type Outcome, type Run, type Sink } from './layers/types.js';
 import type { ConcurrencyLimiter } from './limiter.js';
-import type { CircuitBreaker } from './memory/circuit.js';
-import type { RouteMemory } from './memory/route-memory.js';
+import type { CircuitBreaker, CircuitInfo } from './memory/circuit.js';
+import { originOf, routeKey } from './memory/key.js';
+import type { RouteEntry, RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
 import { canRescue, requestHeaders, runStrategies } from './orchestrator.js';
 import { StrategyRegistry } from './registry.js';
@@ -41,6 +42,24 @@ import {
 import { parseTargetUrl } from './url.js';
 
 export { canRescue, closedError };
+
+/** `Pipeline.inspectOrigin`: what is remembered about one origin in the current environment. */
+export interface OriginState {
+  /** `https://host:443` */
+  origin: string;
+  /** The network environment the memory is keyed by. */
+  fingerprint: string;
+  route: RouteEntry | null;
+  circuit: CircuitInfo | null;
+}
+
+/** `Pipeline.cacheTiers`: one tier; `entries`/`bytes` null when the tier does not count them (disk, Redis). */
+export interface CacheTierInfo {
+  name: string;
+  shared: boolean;
+  entries: number | null;
+  bytes: number | null;
+}
 
 export interface PipelineDeps {
   options: ResolvedPipelineOptions;
@@ -135,6 +154,45 @@ export class Pipeline {
   /** The strategies that would be tried for `url`, in order. */
   planFor(url: string | URL, options: Pick<FetchOptions, 'strategies'> = {}): string[] {
     return this.#strategies.planFor(parseTargetUrl(url), options);
+  }
+
+  /**
+   * What the pipeline remembers about `url`'s origin in the current network environment: the
+   * learned route (route memory's entry, or null) and the circuit (null when either is off).
+   */
+  async inspectOrigin(url: string | URL): Promise<OriginState> {
+    const target = parseTargetUrl(url);
+    const fingerprint = fingerprintOf(this.#options.proxy, this.#deps.environment);
+    const { routeMemory, circuit } = this.#deps;
+    const route = routeMemory ? ((await routeMemory.inspect(target, fingerprint)) ?? null) : null;
+    return {
+      origin: originOf(target),
+      fingerprint,
+      route,
+      circuit: circuit ? circuit.inspect(routeKey(target, fingerprint)) : null,
+    };
+  }
+
+  /** Forget `url`'s origin in the current environment: its learned route, and close its circuit. */
+  async forgetOrigin(url: string | URL): Promise<void> {
+    const target = parseTargetUrl(url);
+    const fingerprint = fingerprintOf(this.#options.proxy, this.#deps.environment);
+    await this.#deps.routeMemory?.forget(target, fingerprint);
+    this.#deps.circuit?.reset(routeKey(target, fingerprint));
+    await this.#deps.circuit?.flush();
+  }
+
+  /** The cache's tiers (`memory`, `disk`, `shared`, …) with the entries and bytes a tier can count; [] without a cache. */
+  cacheTiers(): CacheTierInfo[] {
+    return (this.#deps.cache?.tiers ?? []).map((tier) => {
+      const counted = tier as { size?: unknown; bytes?: unknown };
+      return {
+        name: tier.name,
+        shared: tier.shared,
+        entries: typeof counted.size === 'number' ? counted.size : null,
+        bytes: typeof counted.bytes === 'number' ? counted.bytes : null,
+      };
+    });
   }
 
   /** The route a strict request to `url` takes. */

@@ -268,6 +268,32 @@ describe('CircuitBreaker', () => {
     expect(breaker.enter(key).probe).toBe(true);
   });
 
+  it('inspect tells state, failures and retryAt; reset closes the circuit here and in the shared store', async () => {
+    const c = clock();
+    const store = new MemoryStore({ now: c.now });
+    const one = new CircuitBreaker({ threshold: 2, cooldownMs: 5000, store, now: c.now });
+    const two = new CircuitBreaker({ threshold: 2, cooldownMs: 5000, store, now: c.now });
+    const key = routeKey(url, 'fp');
+    expect(one.inspect(key)).toEqual({ state: 'closed', failures: 0 });
+    one.failure(one.enter(key));
+    expect(one.inspect(key)).toEqual({ state: 'closed', failures: 1 });
+    one.failure(one.enter(key));
+    await one.flush();
+    expect(one.inspect(key)).toEqual({ state: 'open', failures: 2, retryAt: c.t + 5000 });
+    await expect(two.admit(key)).rejects.toBeInstanceOf(CircuitOpenError); // shared: open there too
+
+    one.reset(key);
+    await one.flush();
+    expect(one.inspect(key)).toEqual({ state: 'closed', failures: 0 });
+    expect((await one.admit(key)).probe).toBe(false);
+    expect((await new CircuitBreaker({ store, now: c.now }).admit(key)).probe).toBe(false);
+    // What `two` took from the store is its own copy until its cool-down ends (as after a success
+    // elsewhere); an instance that had not picked it up (the fresh one above) never will.
+    await expect(two.admit(key)).rejects.toBeInstanceOf(CircuitOpenError);
+    two.reset(key);
+    expect((await two.admit(key)).probe).toBe(false);
+  });
+
   it('does not count stale failures of requests let in before it opened', () => {
     const c = clock();
     const breaker = new CircuitBreaker({ threshold: 1, cooldownMs: 1000, now: c.now });

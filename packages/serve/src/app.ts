@@ -12,8 +12,10 @@ import {
 import type { DetectedEnvironment } from '@detour/detect';
 import { type DetourOptions, detectAnswer } from 'detour';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { type DoctorRunner, isPublicPath, registerConsole } from './console.js';
 import { type ConnectionLimits, guardedServerFactory, installGuards } from './guards.js';
 import type { ServeMetrics } from './metrics.js';
+import { RecentFetches } from './recent.js';
 import {
   type FetchRequest,
   fetchBodySchema,
@@ -38,6 +40,10 @@ export interface AppOptions {
   connections?: ConnectionLimits;
   /** Where operator warnings go (the connection cap reached); default stderr. */
   warn?: (line: string) => void;
+  /** Recent fetches for `/ui` and `/v1/recent` (default: a new ring of 100). */
+  recent?: RecentFetches | undefined;
+  /** What `POST /v1/doctor` runs (none: 501). */
+  doctor?: DoctorRunner | undefined;
 }
 
 const warnOnStderr = (line: string) => {
@@ -110,6 +116,7 @@ function headerSafe(text: string): string {
 /** The fastify app: routes, auth, validation. Policy stays in the pipeline (DESIGN.md: services are thin). */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { pipeline, environment, metrics, limits, shutdown } = options;
+  const recent = options.recent ?? new RecentFetches();
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024,
@@ -119,7 +126,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
 
-  installGuards(app, options.token, (code, message) => usageBody(null, code, message));
+  installGuards(app, options.token, (code, message) => usageBody(null, code, message), isPublicPath);
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     const url =
@@ -167,21 +174,29 @@ export function buildApp(options: AppOptions): FastifyInstance {
       result = await pipeline.stream(request.url, fetchOptionsFor(request, limits, abort.signal));
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
+      const seconds = finish();
       metrics.failed(
         origin,
         error.failureClass,
         error.code,
-        finish(),
+        seconds,
         error instanceof CircuitOpenError ? error.retryAt : undefined,
       );
+      recent.failed(request.url, error, seconds);
       return reply.code(statusFor(error)).send(failureBody(request.url, error));
     }
     const digest = new Digest();
     result.body.once('error', (error) => digest.destroy(error));
-    digest.once('end', () => metrics.succeeded(origin, result, finish()));
+    digest.once('end', () => {
+      const seconds = finish();
+      metrics.succeeded(origin, result, seconds);
+      recent.succeeded(request.url, result, digest.bytes, seconds);
+    });
     digest.once('error', (error) => {
       const failure = error instanceof DetourError ? error : undefined;
-      metrics.failed(origin, failure?.failureClass ?? 'unknown', failure?.code ?? 'unknown', finish());
+      const seconds = finish();
+      metrics.failed(origin, failure?.failureClass ?? 'unknown', failure?.code ?? 'unknown', seconds);
+      if (failure) recent.failed(request.url, failure, seconds, result);
     });
     result.body.pipe(digest);
     const format = result.format;
@@ -220,6 +235,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.post<{ Body: FetchRequest }>('/v1/fetch', { schema: { body: fetchBodySchema } }, (request, reply) =>
     serveFetch(request.body, reply),
   );
+
+  registerConsole(app, { pipeline, recent, doctor: options.doctor, shutdown });
 
   return app;
 }

@@ -107,7 +107,13 @@ type Refusal = (code: string, message: string) => unknown;
  * connection before the body is read. Without one: the DNS-rebinding guard (421 for a foreign
  * `Host`, 403 for a foreign page).
  */
-export function installGuards(app: FastifyInstance, token: string | undefined, body: Refusal): void {
+export function installGuards(
+  app: FastifyInstance,
+  token: string | undefined,
+  body: Refusal,
+  /** Paths served without the token (the operator page's own files: it asks for the token). */
+  isPublic: (url: string) => boolean = () => false,
+): void {
   const authorized = token ? bearerCheck(token) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     if (!authorized) {
@@ -130,7 +136,8 @@ export function installGuards(app: FastifyInstance, token: string | undefined, b
       }
       return;
     }
-    if (request.url === '/healthz' || authorized(request.headers.authorization)) return;
+    if (request.url === '/healthz' || isPublic(request.url) || authorized(request.headers.authorization))
+      return;
     reply.header('www-authenticate', 'Bearer realm="detour"');
     return refuse(
       reply,

@@ -1,7 +1,23 @@
 export { type AppOptions, buildApp, failureBody } from './app.js';
 export { bearerCheck, isLoopbackHost } from './auth.js';
+export {
+  type ConsoleOptions,
+  type DoctorReport,
+  type DoctorRunner,
+  isPublicPath,
+  registerConsole,
+  UI_CSP,
+} from './console.js';
 export { type ConnectionLimits, GUARD_DEFAULTS, isOwnHost } from './guards.js';
 export { ServeMetrics } from './metrics.js';
+export {
+  RECENT_DEFAULTS,
+  type RecentAttempt,
+  type RecentFetch,
+  RecentFetches,
+  type RecentListener,
+  type RecentTotals,
+} from './recent.js';
 export {
   EXPECT_KINDS,
   type ExpectParam,

@@ -5,6 +5,7 @@ import { createDetour, type DetourOptions, detectEnvironment } from 'detour';
 import type Keyv from 'keyv';
 import { buildApp } from './app.js';
 import { isLoopbackHost } from './auth.js';
+import type { DoctorRunner } from './console.js';
 import { ServeMetrics } from './metrics.js';
 
 export const SERVE_DEFAULTS = {
@@ -39,6 +40,8 @@ export interface ServeOptions {
   bodyTimeoutMs?: number | undefined;
   /** Where operator warnings go (the connection cap reached); default stderr. */
   warn?: (line: string) => void;
+  /** What `POST /v1/doctor` runs (`detour serve` passes `detour doctor`'s; none: that route answers 501). */
+  doctor?: DoctorRunner | undefined;
 }
 
 /** A running service. */
@@ -147,6 +150,7 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
         bodyTimeoutMs: options.bodyTimeoutMs,
       },
       ...(options.warn ? { warn: options.warn } : {}),
+      doctor: options.doctor,
     });
     try {
       await app.listen({ host, port });

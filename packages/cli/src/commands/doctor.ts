@@ -39,19 +39,75 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
   }
   const timeoutMs = parseNumber('--timeout', flags.string('timeout')) ?? 8_000;
   const servers = dnsServers(flags.strings('dns-server'));
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const allowDowngrade = parseList(flags.strings('allow-downgrade'));
   const proxy = flags.string('proxy');
   const options: DetourOptions = {
     env: io.env,
     ...(proxy ? { proxy } : flags.bool('no-proxy') ? { proxy: false } : {}),
     allowPrivateNetwork: flags.bool('allow-private'),
     insecureHosts: parseList(flags.strings('insecure-host')),
-    allowDowngrade,
+    allowDowngrade: parseList(flags.strings('allow-downgrade')),
     curlPath: flags.string('curl'),
     ca: readCaFiles(flags.strings('ca')),
+  };
+  const doctor = await doctorReport(url, options, { expect, timeoutMs, dnsServers: servers });
+  if (flags.bool('json')) write(io.stdout, JSON.stringify(doctor.json));
+  else write(io.stdout, human(url, doctor));
+  return doctor.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** What one doctor run found: the `--json` object, and the parts the human table shows. */
+export interface DoctorRun {
+  ok: boolean;
+  route: string;
+  report: Awaited<ReturnType<typeof detectEnvironment>>['report'];
+  plan: string[];
+  results: DoctorResult[];
+  verdict: string;
+  suggestions: Suggestion[];
+  /** The proxy in the way and its state (`none`, `works`, `not-running`, `stuck`, …). */
+  proxy: ProxyDiagnosis;
+  /** `detour doctor --json`: `url`, `environment`, `proxy`, `results`, `verdict`, `suggestions`. */
+  json: {
+    url: string;
+    environment: Record<string, unknown>;
+    proxy: ProxyDiagnosis;
+    results: Array<Omit<DoctorResult, 'message'>>;
+    verdict: string;
+    suggestions: Suggestion[];
+  };
+}
+
+export interface DoctorSettings {
+  expect?: ExpectKind;
+  /** Each strategy's bound (default 8 s). */
+  timeoutMs?: number;
+  /** DNS servers for the fake-IP check (default: the system's). */
+  dnsServers?: string[];
+  /** Stops every strategy's try (a client that went away, a service shutting down). */
+  signal?: AbortSignal;
+}
+
+/**
+ * `detour doctor` as a function (also behind `detour serve`'s `POST /v1/doctor`): every strategy
+ * alone through its own pipeline (nothing remembered or cached, no circuit), a verdict, and fixes.
+ * `options` gives the policy (proxy, private network, insecure hosts, downgrade, curl, CA);
+ * whatever it says about cache, memory, placeholder or logging is replaced. Throws UsageError
+ * when the environment cannot be detected or the pipeline not built.
+ */
+export async function doctorReport(
+  url: URL,
+  base: DetourOptions,
+  settings: DoctorSettings = {},
+): Promise<DoctorRun> {
+  const expect = settings.expect ?? 'any';
+  const timeoutMs = settings.timeoutMs ?? 8_000;
+  const servers = settings.dnsServers ?? [];
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const options: DetourOptions = {
+    ...base,
     logLevel: 'silent',
     timeoutMs,
+    placeholder: false,
     // Alone means alone: nothing remembered, nothing cached, no circuit, no retries hiding a failure.
     cache: false,
     pipeline: { routeMemory: false, circuit: false, attemptTimeoutMs: timeoutMs },
@@ -87,7 +143,7 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
       throw error;
     }
     const results = await Promise.all(
-      names.map((name) => tryAlone(name, url, options, shared, expect, route)),
+      names.map((name) => tryAlone(name, url, options, shared, expect, route, settings.signal)),
     );
     const report = environment.report;
     const sample = report.fakeIp.samples.find((s) => s.name === host);
@@ -101,30 +157,31 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
       route,
       proxySource:
         report.proxy.source === 'option' ? 'flag' : report.proxy.source === 'system' ? 'system' : 'env',
-      proxyVariables: PROXY_VARIABLES.filter((name) => io.env[name]?.trim()),
+      proxyVariables: PROXY_VARIABLES.filter((name) => (options.env ?? process.env)[name]?.trim()),
       fakeIpAnswers,
       noProxy: report.proxy.noProxy,
-      downgradeAllowed: allowDowngrade.length > 0,
+      downgradeAllowed: (options.allowDowngrade?.length ?? 0) > 0,
       results,
     });
     const { plan } = environment.describePlan(described, url);
-    const ok = results.some((r) => r.outcome === 'ok');
-    if (flags.bool('json')) {
-      write(
-        io.stdout,
-        JSON.stringify({
-          url: url.toString(),
-          environment: { ...report, route, plan },
-          proxy: proxyDiagnosis,
-          results: results.map(({ message: _message, ...r }) => r),
-          verdict,
-          suggestions,
-        }),
-      );
-    } else {
-      write(io.stdout, human(url, route, report, plan, results, verdict, suggestions, proxyDiagnosis));
-    }
-    return ok ? EXIT_OK : EXIT_FAILED;
+    return {
+      ok: results.some((r) => r.outcome === 'ok'),
+      route,
+      report,
+      plan,
+      results,
+      verdict,
+      suggestions,
+      proxy: proxyDiagnosis,
+      json: {
+        url: url.toString(),
+        environment: { ...report, route, plan },
+        proxy: proxyDiagnosis,
+        results: results.map(({ message: _message, ...r }) => r),
+        verdict,
+        suggestions,
+      },
+    };
   } finally {
     environment.close();
   }
@@ -143,11 +200,16 @@ async function tryAlone(
   environment: EnvironmentProvider,
   expect: ExpectKind,
   route: string,
+  signal: AbortSignal | undefined,
 ): Promise<DoctorResult> {
   const pipeline = createPipeline(pipelineOptions({ ...options, strategies: [name] }, environment));
   const started = performance.now();
   try {
-    const result = await pipeline.fetch(url.toString(), { expect, noCache: true });
+    const result = await pipeline.fetch(url.toString(), {
+      expect,
+      noCache: true,
+      ...(signal ? { signal } : {}),
+    });
     const attempt = result.attempts.findLast((a) => a.strategy === name);
     return {
       strategy: name,
@@ -175,16 +237,8 @@ async function tryAlone(
   }
 }
 
-function human(
-  url: URL,
-  route: string,
-  report: Awaited<ReturnType<typeof detectEnvironment>>['report'],
-  plan: string[],
-  results: DoctorResult[],
-  verdict: string,
-  suggestions: Suggestion[],
-  proxy: ProxyDiagnosis,
-): string {
+function human(url: URL, run: DoctorRun): string {
+  const { route, report, plan, results, verdict, suggestions, proxy } = run;
   const p = report.proxy;
   const environment = table(
     ['environment', ''],

@@ -5,6 +5,7 @@ import { detourOptions, warnProxyEnv } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
 import { parseSize } from '../size.js';
+import { doctorReport } from './doctor.js';
 import { readCaFiles } from './fetch.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -116,6 +117,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       headersTimeoutMs: parseNumber('--header-timeout', values['header-timeout']),
       bodyTimeoutMs: parseNumber('--body-timeout', values['body-timeout']),
       warn: (line) => write(io.stderr, line),
+      // POST /v1/doctor: `detour doctor --json` under the service's own policy flags.
+      doctor: async ({ url, expect }, signal) =>
+        (await doctorReport(new URL(url), options, { expect, signal })).json,
     });
   } catch (error) {
     if (error instanceof ServeUsageError || error instanceof DetourError) {

@@ -28,6 +28,15 @@ export const CIRCUIT_DEFAULTS = { threshold: 5, cooldownMs: 30_000, maxHosts: 10
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
+/** What `inspect` tells about one host. */
+export interface CircuitInfo {
+  state: CircuitState;
+  /** Whole-fetch failures counted in a row (this instance). */
+  failures: number;
+  /** Open or half-open: when the cool-down ends (ms since the epoch). */
+  retryAt?: number;
+}
+
 /** Handed out by `enter`; give it back to exactly one of `success`, `failure` or `neutral`. */
 export interface CircuitTicket {
   readonly key: string;
@@ -126,6 +135,22 @@ export class CircuitBreaker {
     const host = this.#hosts.get(key);
     if (host?.openUntil === undefined) return 'closed';
     return this.#now() < host.openUntil ? 'open' : 'half-open';
+  }
+
+  /** One host's circuit for inspection: its state, failures counted, and when an open one lets a probe through. */
+  inspect(key: string): CircuitInfo {
+    const host = this.#hosts.get(key);
+    return {
+      state: this.state(key),
+      failures: host?.failures ?? 0,
+      ...(host?.openUntil !== undefined ? { retryAt: host.openUntil } : {}),
+    };
+  }
+
+  /** Close a host's circuit by hand (an operator's "forget"): counts dropped, shared state too. */
+  reset(key: string): void {
+    this.#hosts.delete(key);
+    if (this.#store) this.#share(key, undefined);
   }
 
   /** Let a request through, or throw CircuitOpenError. */

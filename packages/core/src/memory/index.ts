@@ -1,6 +1,7 @@
 export {
   CIRCUIT_DEFAULTS,
   CircuitBreaker,
+  type CircuitInfo,
   CircuitOpenError,
   type CircuitOptions,
   type CircuitState,
