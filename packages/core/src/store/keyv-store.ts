@@ -6,47 +6,89 @@ export interface KeyvStoreOptions {
   /** Whether other processes see the store (default true: Redis and friends). */
   shared?: boolean;
   /**
-   * Longest wait for one store operation (default 2000 ms; 0 = no bound). A Redis that is down or
-   * reconnecting then costs a fetch this much at most: the operation fails, and the cache reads it
-   * as a miss, the route memory as "nothing remembered".
+   * Longest wait for one store operation (default 250 ms; 0 = no bound). A Redis that is down or
+   * reconnecting then costs one fetch this much at most: the operation fails, and the cache reads
+   * it as a miss, the route memory as "nothing remembered", the circuit as "nothing shared".
    */
   timeoutMs?: number;
+  /**
+   * After a failed or late operation, how long every operation fails at once without asking the
+   * store (default 1000 ms, doubled after each further failure up to `maxBackoffMs`; the first
+   * success resets it). The local tiers answer meanwhile: an outage costs almost nothing.
+   */
+  backoffMs?: number;
+  /** Longest back-off (default 30 000 ms). */
+  maxBackoffMs?: number;
+}
+
+export const KEYV_STORE_DEFAULTS = { timeoutMs: 250, backoffMs: 1000, maxBackoffMs: 30_000 } as const;
+
+/** A store operation refused at once: the store failed lately and is left alone for a while. */
+export class StoreBackoffError extends Error {
+  override readonly name = 'StoreBackoffError';
 }
 
 /**
  * Adapts a Keyv instance (any backend: `@keyv/redis`, `@keyv/valkey`, `@keyv/sqlite`, ...) to a
- * KeyValueStore. Keyv's TTL is used, so the backend expires entries itself (Redis `PX`).
+ * KeyValueStore. Keyv's TTL is used, so the backend expires entries itself (Redis `PX`). Every
+ * operation is bounded (`timeoutMs`); after a failure the store is left alone for a back-off.
  */
 export class KeyvStore implements KeyValueStore {
   readonly shared: boolean;
   readonly #keyv: KeyvLike;
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  /** No operation is tried before this time (ms since the epoch). */
+  #resumeAt = 0;
+  #nextBackoffMs: number;
 
   constructor(keyv: KeyvLike, options: KeyvStoreOptions = {}) {
     this.#keyv = keyv;
     this.#prefix = options.prefix ?? 'detour:';
     this.shared = options.shared ?? true;
-    this.#timeoutMs = Math.max(0, options.timeoutMs ?? 2000);
+    this.#timeoutMs = Math.max(0, options.timeoutMs ?? KEYV_STORE_DEFAULTS.timeoutMs);
+    this.#backoffMs = Math.max(0, options.backoffMs ?? KEYV_STORE_DEFAULTS.backoffMs);
+    this.#maxBackoffMs = Math.max(this.#backoffMs, options.maxBackoffMs ?? KEYV_STORE_DEFAULTS.maxBackoffMs);
+    this.#nextBackoffMs = this.#backoffMs;
+  }
+
+  /** Whether operations are being refused at once now (the store failed lately). */
+  get backingOff(): boolean {
+    return Date.now() < this.#resumeAt;
   }
 
   async get(key: string): Promise<string | undefined> {
-    const value = await this.#bounded('get', this.#keyv.get(this.#prefix + key));
+    const value = await this.#bounded('get', () => this.#keyv.get(this.#prefix + key));
     return typeof value === 'string' ? value : undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.#bounded(
-      'set',
+    await this.#bounded('set', () =>
       this.#keyv.set(this.#prefix + key, value, ttlMs > 0 ? Math.ceil(ttlMs) : undefined),
     );
   }
 
   async delete(key: string): Promise<void> {
-    await this.#bounded('delete', this.#keyv.delete(this.#prefix + key));
+    await this.#bounded('delete', () => this.#keyv.delete(this.#prefix + key));
   }
 
-  async #bounded<T>(op: string, work: Promise<T>): Promise<T> {
+  async #bounded<T>(op: string, start: () => Promise<T>): Promise<T> {
+    const wait = this.#resumeAt - Date.now();
+    if (wait > 0) throw new StoreBackoffError(`shared store ${op} skipped: it failed lately (retried in ${wait} ms)`);
+    try {
+      const result = await this.#race(op, start());
+      this.#nextBackoffMs = this.#backoffMs;
+      return result;
+    } catch (error) {
+      this.#resumeAt = Date.now() + this.#nextBackoffMs;
+      this.#nextBackoffMs = Math.min(this.#maxBackoffMs, this.#nextBackoffMs * 2);
+      throw error;
+    }
+  }
+
+  async #race<T>(op: string, work: Promise<T>): Promise<T> {
     if (this.#timeoutMs === 0) return work;
     work.catch(() => {}); // a late failure after the timeout is nobody's business
     let timer: NodeJS.Timeout | undefined;
