@@ -6,11 +6,13 @@ export interface KeyvStoreOptions {
   /** Whether other processes see the store (default true: Redis and friends). */
   shared?: boolean;
   /**
-   * Longest wait for one store operation (default 250 ms; 0 = no bound). A Redis that is down or
+   * Longest wait for one store operation (default 500 ms; 0 = no bound). A Redis that is down or
    * reconnecting then costs one fetch this much at most: the operation fails, and the cache reads
    * it as a miss, the route memory as "nothing remembered", the circuit as "nothing shared".
    */
   timeoutMs?: number;
+  /** Longest wait before the store has answered once (it connects on first use; default 1000 ms). */
+  firstTimeoutMs?: number;
   /**
    * After a failed or late operation, how long every operation fails at once without asking the
    * store (default 1000 ms, doubled after each further failure up to `maxBackoffMs`; the first
@@ -21,7 +23,12 @@ export interface KeyvStoreOptions {
   maxBackoffMs?: number;
 }
 
-export const KEYV_STORE_DEFAULTS = { timeoutMs: 250, backoffMs: 1000, maxBackoffMs: 30_000 } as const;
+export const KEYV_STORE_DEFAULTS = {
+  timeoutMs: 500,
+  firstTimeoutMs: 1000,
+  backoffMs: 1000,
+  maxBackoffMs: 30_000,
+} as const;
 
 /** A store operation refused at once: the store failed lately and is left alone for a while. */
 export class StoreBackoffError extends Error {
@@ -38,6 +45,9 @@ export class KeyvStore implements KeyValueStore {
   readonly #keyv: KeyvLike;
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  readonly #firstTimeoutMs: number;
+  /** The store answered once (connected): later operations get `timeoutMs`. */
+  #answered = false;
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
   /** No operation is tried before this time (ms since the epoch). */
@@ -49,6 +59,10 @@ export class KeyvStore implements KeyValueStore {
     this.#prefix = options.prefix ?? 'detour:';
     this.shared = options.shared ?? true;
     this.#timeoutMs = Math.max(0, options.timeoutMs ?? KEYV_STORE_DEFAULTS.timeoutMs);
+    this.#firstTimeoutMs =
+      this.#timeoutMs === 0
+        ? 0
+        : Math.max(this.#timeoutMs, options.firstTimeoutMs ?? KEYV_STORE_DEFAULTS.firstTimeoutMs);
     this.#backoffMs = Math.max(0, options.backoffMs ?? KEYV_STORE_DEFAULTS.backoffMs);
     this.#maxBackoffMs = Math.max(this.#backoffMs, options.maxBackoffMs ?? KEYV_STORE_DEFAULTS.maxBackoffMs);
     this.#nextBackoffMs = this.#backoffMs;
@@ -79,6 +93,7 @@ export class KeyvStore implements KeyValueStore {
     if (wait > 0) throw new StoreBackoffError(`shared store ${op} skipped: it failed lately (retried in ${wait} ms)`);
     try {
       const result = await this.#race(op, start());
+      this.#answered = true;
       this.#nextBackoffMs = this.#backoffMs;
       return result;
     } catch (error) {
@@ -89,13 +104,14 @@ export class KeyvStore implements KeyValueStore {
   }
 
   async #race<T>(op: string, work: Promise<T>): Promise<T> {
-    if (this.#timeoutMs === 0) return work;
+    const limit = this.#answered ? this.#timeoutMs : this.#firstTimeoutMs;
+    if (limit === 0) return work;
     work.catch(() => {}); // a late failure after the timeout is nobody's business
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`shared store ${op} took longer than ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
+        () => reject(new Error(`shared store ${op} took longer than ${limit} ms`)),
+        limit,
       );
     });
     try {
