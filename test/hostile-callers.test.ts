@@ -92,3 +92,21 @@ describe('a FIFO nobody reads (item 12)', () => {
     }
   });
 });
+
+describe("a caller's header is part of the cache key in detour serve (item 1)", () => {
+  it("Bob, without Alice's X-Api-Key, never gets the answer fetched with it", async () => {
+    const url = `${origin.url}/headers?probe=cache-key`;
+    const alice = await call(`${server.url}/v1/fetch`, {
+      body: { url, headers: { 'X-Api-Key': 'alice-secret' } },
+    });
+    expect(alice.status).toBe(200);
+    expect(alice.body.toString()).toContain('alice-secret');
+    const bob = await call(`${server.url}/v1/fetch`, { body: { url } });
+    expect(bob.status).toBe(200);
+    expect(bob.body.toString()).not.toContain('alice-secret');
+    const again = await call(`${server.url}/v1/fetch`, {
+      body: { url, headers: { 'x-api-key': 'alice-secret' } },
+    });
+    expect(again.body.toString()).toContain('alice-secret');
+  });
+});
