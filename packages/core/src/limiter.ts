@@ -59,8 +59,7 @@ export class ConcurrencyLimiter {
   constructor(options: ConcurrencyOptions = {}) {
     this.global = checked('global', options.global ?? CONCURRENCY_DEFAULTS.global);
     this.perHost = checked('perHost', options.perHost ?? CONCURRENCY_DEFAULTS.perHost);
-    const reserve =
-      options.reserve ?? (Number.isFinite(this.global) ? Math.floor(this.global / 4) : 0);
+    const reserve = options.reserve ?? (Number.isFinite(this.global) ? Math.floor(this.global / 4) : 0);
     if (!(reserve >= 0 && (reserve < this.global || reserve === 0))) {
       throw new DetourUsageError(`concurrency.reserve must be 0 or more and below global, got ${reserve}`);
     }

@@ -140,7 +140,7 @@ export function resumableBody(first: Readable, options: ResumeOptions): Resumabl
       if (attempts >= options.maxResumes) throw truncated(received, options.total, failure);
       attempts++;
       // No validator: nothing proves the rest belongs to the same file. Start again from zero.
-      if (options.validator === undefined) return yield* restart(received, failure);
+      if (options.validator === undefined) throw await restart(received, failure);
       const next = await options.fetchRange(received, options.validator);
       if (continues(next, received, options)) {
         state.resumes++;
@@ -150,16 +150,16 @@ export function resumableBody(first: Readable, options: ResumeOptions): Resumabl
       if (next.status === 200 && options.canRestart()) throw new BodyRestart(next, received);
       // A 206 of another range or another version of the file: never spliced, restarted.
       next.body.destroy();
-      return yield* restart(received, failure);
+      throw await restart(received, failure);
     }
   }
-  // Throws a BodyRestart with a fresh whole response (or the truncation when that cannot be).
-  async function* restart(received: number, failure: unknown): AsyncGenerator<Buffer> {
-    if (!options.canRestart()) throw truncated(received, options.total, failure);
+  // The error that ends this body: a BodyRestart with a fresh whole response, or the truncation.
+  async function restart(received: number, failure: unknown): Promise<DetourError> {
+    if (!options.canRestart()) return truncated(received, options.total, failure);
     const whole = await options.fetchWhole();
-    if (whole.status === 200) throw new BodyRestart(whole, received);
+    if (whole.status === 200) return new BodyRestart(whole, received);
     whole.body.destroy();
-    throw truncated(received, options.total, failure);
+    return truncated(received, options.total, failure);
   }
   const body = Readable.from(stitch(), { objectMode: false });
   body.once('close', () => {

@@ -109,10 +109,12 @@ describe('Redis killed and restarted mid-run (issue 22 item 7)', () => {
     await kill(redis); // Redis goes away mid-run
 
     // A new URL with a 1.5 s deadline: the origin is tried and answers (no time lost to the store).
+    const asked = hits;
     const started = performance.now();
     const fresh = await pipeline.fetch(`${base}/b.png`, { timeoutMs: 1500 });
     const firstMs = performance.now() - started;
     expect(fresh.attempts.map((a) => [a.strategy, a.outcome])).toEqual([['direct', 'ok']]);
+    expect(hits).toBe(asked + 1); // the origin was asked
     expect(store.backingOff).toBe(true);
     // The next ones do not ask Redis at all while it backs off: the memory tier serves a.png.
     const t2 = performance.now();

@@ -6,7 +6,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createPipeline, type Pipeline } from '@detour/core';
-import { interceptLookup, labCerts, startTencentTwin, TENCENT_TWIN_NAMES, type TencentTwin } from '@detour/lab';
+import {
+  interceptLookup,
+  labCerts,
+  startTencentTwin,
+  TENCENT_TWIN_NAMES,
+  type TencentTwin,
+} from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qqPreset } from '../src/index.js';
 
@@ -72,6 +78,8 @@ describe('fileid forgery (issue 22 item 2)', () => {
   it('an http:// link never derives the fileid key (it keys by its own URL)', () => {
     const victimId = new URL(twin.downloadUrl('victim')).searchParams.get('fileid')!;
     const preset = qqPreset();
-    expect(preset.cacheKey!(new URL(`http://multimedia.nt.qq.com.cn/download?fileid=${victimId}`))).toBeUndefined();
+    expect(
+      preset.cacheKey!(new URL(`http://multimedia.nt.qq.com.cn/download?fileid=${victimId}`)),
+    ).toBeUndefined();
   });
 });

@@ -90,7 +90,8 @@ export class KeyvStore implements KeyValueStore {
 
   async #bounded<T>(op: string, start: () => Promise<T>): Promise<T> {
     const wait = this.#resumeAt - Date.now();
-    if (wait > 0) throw new StoreBackoffError(`shared store ${op} skipped: it failed lately (retried in ${wait} ms)`);
+    if (wait > 0)
+      throw new StoreBackoffError(`shared store ${op} skipped: it failed lately (retried in ${wait} ms)`);
     try {
       const result = await this.#race(op, start());
       this.#answered = true;
@@ -109,10 +110,7 @@ export class KeyvStore implements KeyValueStore {
     work.catch(() => {}); // a late failure after the timeout is nobody's business
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`shared store ${op} took longer than ${limit} ms`)),
-        limit,
-      );
+      timer = setTimeout(() => reject(new Error(`shared store ${op} took longer than ${limit} ms`)), limit);
     });
     try {
       return await Promise.race([work, late]);
