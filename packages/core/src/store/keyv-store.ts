@@ -11,7 +11,7 @@ export interface KeyvStoreOptions {
    * it as a miss, the route memory as "nothing remembered", the circuit as "nothing shared".
    */
   timeoutMs?: number;
-  /** Longest wait before the store has answered once (it connects on first use; default 1000 ms). */
+  /** Longest wait before the store has answered once (it connects on first use; default 2000 ms). */
   firstTimeoutMs?: number;
   /**
    * After a failed or late operation, how long every operation fails at once without asking the
@@ -25,7 +25,7 @@ export interface KeyvStoreOptions {
 
 export const KEYV_STORE_DEFAULTS = {
   timeoutMs: 500,
-  firstTimeoutMs: 1000,
+  firstTimeoutMs: 2000,
   backoffMs: 1000,
   maxBackoffMs: 30_000,
 } as const;
@@ -92,16 +92,27 @@ export class KeyvStore implements KeyValueStore {
     const wait = this.#resumeAt - Date.now();
     if (wait > 0)
       throw new StoreBackoffError(`shared store ${op} skipped: it failed lately (retried in ${wait} ms)`);
+    const work = start();
     try {
-      const result = await this.#race(op, start());
-      this.#answered = true;
-      this.#nextBackoffMs = this.#backoffMs;
+      const result = await this.#race(op, work);
+      this.#recovered();
       return result;
     } catch (error) {
+      // A store that was only slow ends its back-off as soon as the late answer arrives.
+      work.then(
+        () => this.#recovered(),
+        () => {},
+      );
       this.#resumeAt = Date.now() + this.#nextBackoffMs;
       this.#nextBackoffMs = Math.min(this.#maxBackoffMs, this.#nextBackoffMs * 2);
       throw error;
     }
+  }
+
+  #recovered(): void {
+    this.#answered = true;
+    this.#resumeAt = 0;
+    this.#nextBackoffMs = this.#backoffMs;
   }
 
   async #race<T>(op: string, work: Promise<T>): Promise<T> {
