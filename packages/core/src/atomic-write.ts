@@ -258,16 +258,33 @@ class IntoTarget implements FileTarget {
    * non-blocking instead, retrying while there is no reader (ENXIO) until the signal fires.
    */
   async #openFifo(signal: AbortSignal): Promise<Writable> {
+    const started = Date.now();
     for (;;) {
-      signal.throwIfAborted();
+      if (signal.aborted) throw this.#unread(signal.reason, started);
       try {
         const fd = await openFdAsync(this.#absolute, constants.O_WRONLY | constants.O_NONBLOCK);
         return new Socket({ fd, readable: false, writable: true });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw localIoError(this.path, error);
       }
-      await sleep(FIFO_RETRY_MS, undefined, { signal });
+      await sleep(FIFO_RETRY_MS, undefined, { signal }).catch(() => {}); // the loop says why it stopped
     }
+  }
+
+  /**
+   * Why the wait for a reader ended: the caller's abort stays an abort; a deadline that passed
+   * while nobody opened the FIFO is the FIFO's failure (`local-io`), not the network's.
+   */
+  #unread(reason: unknown, started: number): unknown {
+    if (!(reason instanceof DetourError && reason.failureClass === 'timeout')) return reason;
+    const waited = ((Date.now() - started) / 1000).toFixed(1);
+    const error = Object.assign(
+      new Error(
+        `nobody is reading it: it is a FIFO and no reader opened it in ${waited} s (start the reader, e.g. \`cat ${this.path}\`, before or while Detour writes)`,
+      ),
+      { code: 'DETOUR_FIFO_UNREAD' },
+    );
+    return localIoError(this.path, error);
   }
 
   #connect(signal: AbortSignal): Promise<Writable> {

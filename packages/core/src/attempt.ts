@@ -116,6 +116,7 @@ async function readBody<T>(a: Attempt<T>, sentHeaders: Record<string, string>): 
           canRestart: () => !handedOver,
           signal: a.signal,
           fetchRange: (start, validator) => fetchRange(a, ranges(), start, validator),
+          fetchWhole: () => a.strategy.attempt(ranges(), a.signal),
         })
       : undefined;
     try {

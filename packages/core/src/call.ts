@@ -32,7 +32,7 @@ export function prepareCall(
   cache: Cache | undefined,
 ): PreparedCall {
   const parsed = parseTargetUrl(input);
-  const { url, cacheKey, expectedBytes } = prepareUrl(defaults.presets, parsed);
+  const { url, cacheKey, checkCached, expectedBytes } = prepareUrl(defaults.presets, parsed);
   const merged =
     expectedBytes !== undefined && options.expectedBytes === undefined
       ? { ...options, expectedBytes }
@@ -44,7 +44,7 @@ export function prepareCall(
     url: target,
     options: checked,
     deadline: Date.now() + checked.timeoutMs,
-    keys: keysFor(target, merged, cacheKey, cache),
+    keys: keysFor(target, merged, cacheKey, cache, checkCached),
     // Set by the plan layer (see pipeline.ts), which runs again after a URL is refreshed.
     plan: [],
     exact: false,
@@ -116,6 +116,7 @@ function keysFor(
   options: FetchOptions,
   cacheKey: string | undefined,
   cache: Cache | undefined,
+  checkCached?: CacheKeys['checkCached'],
 ): CacheKeys | undefined {
   const { headers, strategies, headersProfile } = options;
   const perFetch = headers ? lowerCaseKeys(headers) : undefined;
@@ -129,7 +130,7 @@ function keysFor(
     perFetch || strategies || headersProfile
       ? JSON.stringify([key, rules, headersProfile ?? null, strategies ?? null, perFetch ?? {}])
       : `${key}\0${rules}`;
-  return { cache: key, flight };
+  return checkCached ? { cache: key, flight, checkCached } : { cache: key, flight };
 }
 
 /** The caller's headers and profile as a key suffix: JSON, sorted by name (one spelling per set). */

@@ -6,9 +6,19 @@ export interface ConcurrencyOptions {
   global?: number;
   /** Fetches running at once per host:port (default 8; `Infinity` = no limit). */
   perHost?: number;
+  /**
+   * Global slots kept for hosts that have not shown they answer (default a quarter of `global`
+   * when `global` is finite, else 0). A host takes one of the last `reserve` free slots only when
+   * it runs no fetch yet, or when it finished one lately and none of its running fetches is older
+   * than `stallMs`. Hosts that hang can then hold at most `global - reserve` slots (plus one each),
+   * and a fetch to any other host starts at once; healthy hosts still use every slot.
+   */
+  reserve?: number;
+  /** A running fetch older than this marks its host as stalling (default 2000 ms). */
+  stallMs?: number;
 }
 
-export const CONCURRENCY_DEFAULTS = { global: 64, perHost: 8 } as const;
+export const CONCURRENCY_DEFAULTS = { global: 64, perHost: 8, stallMs: 2000 } as const;
 
 export interface AcquireOptions {
   signal?: AbortSignal | undefined;
@@ -16,8 +26,14 @@ export interface AcquireOptions {
   deadline?: number | undefined;
 }
 
-/** Frees the slot. Calling it again does nothing. */
-export type Release = () => void;
+/** Frees the slot (`ok`: the fetch succeeded, the host answers). Calling it again does nothing. */
+export type Release = (ok?: boolean) => void;
+
+/** One host's running fetches: their start times, oldest first, and whether one finished well lately. */
+interface HostSlots {
+  started: number[];
+  answered: boolean;
+}
 
 interface Waiter {
   readonly host: string;
@@ -27,19 +43,28 @@ interface Waiter {
 /**
  * A global and a per-host concurrency limit with one FIFO queue. A request runs at once when both
  * limits allow it; otherwise it waits its turn. A waiter whose host is still full does not block
- * waiters for other hosts behind it. Queued requests leave the queue when their signal aborts or
+ * waiters for other hosts behind it. The last `reserve` global slots go only to hosts with no
+ * fetch running, so hosts that hang cannot starve the others. Queued requests leave the queue when their signal aborts or
  * their deadline passes (and clear their timer); no timer outlives its wait.
  */
 export class ConcurrencyLimiter {
   readonly global: number;
   readonly perHost: number;
+  readonly reserve: number;
+  readonly stallMs: number;
   readonly #queue: Waiter[] = [];
-  readonly #hosts = new Map<string, number>();
+  readonly #hosts = new Map<string, HostSlots>();
   #active = 0;
 
   constructor(options: ConcurrencyOptions = {}) {
     this.global = checked('global', options.global ?? CONCURRENCY_DEFAULTS.global);
     this.perHost = checked('perHost', options.perHost ?? CONCURRENCY_DEFAULTS.perHost);
+    const reserve = options.reserve ?? (Number.isFinite(this.global) ? Math.floor(this.global / 4) : 0);
+    if (!(reserve >= 0 && (reserve < this.global || reserve === 0))) {
+      throw new DetourUsageError(`concurrency.reserve must be 0 or more and below global, got ${reserve}`);
+    }
+    this.reserve = reserve;
+    this.stallMs = options.stallMs ?? CONCURRENCY_DEFAULTS.stallMs;
   }
 
   get active(): number {
@@ -51,7 +76,7 @@ export class ConcurrencyLimiter {
   }
 
   activeFor(host: string): number {
-    return this.#hosts.get(host) ?? 0;
+    return this.#hosts.get(host)?.started.length ?? 0;
   }
 
   acquire(host: string, options: AcquireOptions = {}): Promise<Release> {
@@ -90,20 +115,32 @@ export class ConcurrencyLimiter {
   }
 
   #canRun(host: string): boolean {
-    return this.#active < this.global && (this.#hosts.get(host) ?? 0) < this.perHost;
+    const slots = this.#hosts.get(host);
+    const running = slots?.started.length ?? 0;
+    if (running >= this.perHost || this.#active >= this.global) return false;
+    if (running === 0 || this.#active < this.global - this.reserve) return true;
+    // The reserved slots: only for a host that answers (finished a fetch lately, none stalling).
+    return slots!.answered && Date.now() - slots!.started[0]! < this.stallMs;
   }
 
   #take(host: string): Release {
     this.#active++;
-    this.#hosts.set(host, (this.#hosts.get(host) ?? 0) + 1);
+    let slots = this.#hosts.get(host);
+    if (!slots) {
+      slots = { started: [], answered: false };
+      this.#hosts.set(host, slots);
+    }
+    const started = Date.now();
+    slots.started.push(started);
     let released = false;
-    return () => {
+    return (ok) => {
       if (released) return;
       released = true;
       this.#active--;
-      const left = (this.#hosts.get(host) ?? 1) - 1;
-      if (left > 0) this.#hosts.set(host, left);
-      else this.#hosts.delete(host);
+      const held = this.#hosts.get(host)!;
+      held.started.splice(held.started.indexOf(started), 1);
+      if (ok) held.answered = true;
+      if (held.started.length === 0) this.#hosts.delete(host);
       this.#drain();
     };
   }

@@ -242,7 +242,7 @@ async function tryStrategy<T>(
     attempt.response?.body.destroy();
     const classified = attemptSignal.callerAborted
       ? callerAborted(call.options.signal.reason)
-      : attemptSignal.timedOut
+      : attemptSignal.timedOut && !isLocalIo(error)
         ? {
             failureClass: 'timeout' as const,
             code: 'DETOUR_DEADLINE',
@@ -350,6 +350,11 @@ function finalError<T>(call: Call<T>, run: RunState): DetourError {
   error.attempts = run.attempts;
   run.log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
   return error;
+}
+
+/** Our own disk or FIFO failed (even while the deadline passed, e.g. nobody reads a FIFO): the error says so. */
+function isLocalIo(error: unknown): boolean {
+  return error instanceof DetourError && error.failureClass === 'local-io';
 }
 
 /** How an attempt the caller (or close()) aborted is recorded: the abort's own code and message. */

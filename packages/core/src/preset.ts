@@ -38,6 +38,12 @@ export interface Preset {
   rewriteUrl?(url: URL): URL;
   /** The cache key for this URL (e.g. a content digest instead of a signed URL), or undefined for the default. */
   cacheKey?(url: URL): string | undefined;
+  /**
+   * Whether a body fetched from `url` may be stored under the key `cacheKey` gave: undefined when
+   * it may, else why not (the key names a digest the body does not have). A key anyone can write
+   * into a URL must be proved by the body, or one caller's link fills another's entry.
+   */
+  checkCached?(url: URL, body: Buffer): string | undefined;
   /** The size the body must have, when the URL says it. */
   expectedBytes?(url: URL): number | undefined;
   /** A failure the response means although its status may not say so, or undefined to judge it as usual. */
@@ -60,6 +66,8 @@ export function presetsFor(presets: readonly Preset[], url: URL): Preset[] {
 export interface PreparedUrl {
   url: URL;
   cacheKey?: string | undefined;
+  /** The check of the preset that gave `cacheKey` (see Preset.checkCached). */
+  checkCached?: ((body: Buffer) => string | undefined) | undefined;
   expectedBytes?: number | undefined;
 }
 
@@ -90,12 +98,17 @@ export function prepareUrl(presets: readonly Preset[], input: URL): PreparedUrl 
   }
   const handling = presetsFor(presets, url);
   let cacheKey: string | undefined;
+  let checkCached: PreparedUrl['checkCached'];
   let expectedBytes: number | undefined;
   for (const preset of handling) {
-    cacheKey ??= preset.cacheKey?.(url);
+    if (cacheKey === undefined) {
+      cacheKey = preset.cacheKey?.(url);
+      const check = preset.checkCached;
+      if (cacheKey !== undefined && check) checkCached = (body) => check.call(preset, url, body);
+    }
     expectedBytes ??= preset.expectedBytes?.(url);
   }
-  return { url, cacheKey, expectedBytes };
+  return { url, cacheKey, checkCached, expectedBytes };
 }
 
 /** The Referer the presets allow for `url` (each handling preset may drop or replace the proposal). */

@@ -1,10 +1,11 @@
 /**
- * Resume a body cut short before its Content-Length with `Range: bytes=K-` (plus `If-Range` when
- * the server gave a validator), as `curl -C -` does, instead of downloading the whole file again.
- * The stitched body flows through the same BodyGuard as any other, so length, magic bytes and
- * sha256 are checked on the whole. A server that answers a range request with 200 (no Range
- * support, or the file changed) restarts the download cleanly: the bytes already received are
- * thrown away, never spliced with another copy.
+ * Resume a body cut short before its Content-Length with `Range: bytes=K-` and `If-Range`, as
+ * `curl -C -` does, instead of downloading the whole file again, but only when the first response
+ * gave a strong validator (a strong ETag or Last-Modified): without one, nothing proves the file
+ * did not change in between, so the download restarts from zero. A server that answers a range
+ * request with 200 (no Range support, or the file changed), or with a 206 whose range or validator
+ * disagrees, restarts the download cleanly: the bytes already received are thrown away, never
+ * spliced with another copy. The stitched body flows through the same BodyGuard as any other.
  */
 import { Readable } from 'node:stream';
 import { DetourError } from './errors.js';
@@ -38,6 +39,8 @@ export interface ResumeOptions {
   validator?: string | undefined;
   /** Ask the same strategy for the bytes from `start` on. */
   fetchRange(start: number, validator: string | undefined): Promise<AttemptResponse>;
+  /** Ask the same strategy for the whole body again (a restart from zero). */
+  fetchWhole(): Promise<AttemptResponse>;
   /** Whether a 200 answer may restart the download (false once the body was handed to a caller). */
   canRestart(): boolean;
   signal: AbortSignal;
@@ -82,6 +85,25 @@ export function isResumable(
   return header(response.headers['accept-ranges'])?.trim().toLowerCase() !== 'none';
 }
 
+/** Whether a range answer continues the body: a 206 of exactly the rest, of the same version. */
+function continues(next: AttemptResponse, received: number, options: ResumeOptions): boolean {
+  const range = parseContentRange(header(next.headers['content-range']));
+  return (
+    next.status === 206 &&
+    range?.start === received &&
+    (range.total === null || range.total === options.total) &&
+    range.end === options.total - 1 &&
+    sameVersion(next.headers, options.validator)
+  );
+}
+
+/** Whether a range answer names the version the validator names (its ETag, or its Last-Modified date). */
+function sameVersion(headers: Readonly<Record<string, HeaderValue>>, validator: string | undefined): boolean {
+  if (validator === undefined) return false;
+  const isEtag = validator.startsWith('"');
+  return header(isEtag ? headers.etag : headers['last-modified']) === validator;
+}
+
 function truncated(received: number, total: number, cause: unknown): DetourError {
   return new DetourError(`the body was cut short after ${received} of ${total} bytes`, {
     failureClass: 'connect-reset',
@@ -117,22 +139,27 @@ export function resumableBody(first: Readable, options: ResumeOptions): Resumabl
       if (body.destroyed) throw failure ?? truncated(received, options.total, failure);
       if (attempts >= options.maxResumes) throw truncated(received, options.total, failure);
       attempts++;
+      // No validator: nothing proves the rest belongs to the same file. Start again from zero.
+      if (options.validator === undefined) throw await restart(received, failure);
       const next = await options.fetchRange(received, options.validator);
-      const range = parseContentRange(header(next.headers['content-range']));
-      if (
-        next.status === 206 &&
-        range?.start === received &&
-        (range.total === null || range.total === options.total) &&
-        range.end === options.total - 1
-      ) {
+      if (continues(next, received, options)) {
         state.resumes++;
         source = next.body;
         continue;
       }
       if (next.status === 200 && options.canRestart()) throw new BodyRestart(next, received);
+      // A 206 of another range or another version of the file: never spliced, restarted.
       next.body.destroy();
-      throw truncated(received, options.total, failure);
+      throw await restart(received, failure);
     }
+  }
+  // The error that ends this body: a BodyRestart with a fresh whole response, or the truncation.
+  async function restart(received: number, failure: unknown): Promise<DetourError> {
+    if (!options.canRestart()) return truncated(received, options.total, failure);
+    const whole = await options.fetchWhole();
+    if (whole.status === 200) return new BodyRestart(whole, received);
+    whole.body.destroy();
+    return truncated(received, options.total, failure);
   }
   const body = Readable.from(stitch(), { objectMode: false });
   body.once('close', () => {

@@ -2,8 +2,12 @@
  * Issue 22 item 4: a caller's own deadline or abort is not the origin's failure. Real slow origins
  * on loopback; the circuit opens only for failures the origin or the path caused.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LAB_PNG } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipeline, DetourError } from '../src/index.js';
@@ -95,5 +99,32 @@ describe("the circuit and the caller's deadline (issue 22 item 4)", () => {
     expect(refused?.code).toBe('DETOUR_CIRCUIT_OPEN');
     expect(slow.hits()).toBe(before);
     await pipeline.close();
+  });
+
+  it('a FIFO nobody reads (local-io, issue 22 item 12) never counts either', async () => {
+    const fast = await slowOrigin(0);
+    const dir = mkdtempSync(join(tmpdir(), 'detour-fifo-circuit-'));
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const pipeline = createPipeline({
+      allowPrivateNetwork: true,
+      proxy: false,
+      cache: false,
+      circuit: { threshold: 1 },
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const error = await failure(pipeline.toFile(fast.url, fifo, { timeoutMs: 300 }));
+        expect(error).toMatchObject({ failureClass: 'local-io', code: 'DETOUR_FIFO_UNREAD' });
+      }
+      expect(fast.hits()).toBe(3); // one download per fetch, no second strategy
+      const ok = await pipeline.fetch(fast.url);
+      expect(ok.body.equals(LAB_PNG)).toBe(true);
+    } finally {
+      await pipeline.close();
+      fast.server.closeAllConnections();
+      await new Promise((resolve) => fast.server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -116,7 +116,12 @@ describe('devices, FIFOs and sockets are written into, never replaced', () => {
     const p = pipeline({ cache: false });
     const started = performance.now();
     const timedOut = (await p.toFile(image('t'), fifo, { timeoutMs: 500 }).catch((e) => e)) as DetourError;
-    expect(timedOut.failureClass).toBe('timeout');
+    // Issue 22 item 12: nobody reading is our side's failure, named with the path, not a timeout.
+    expect(timedOut.failureClass).toBe('local-io');
+    expect(timedOut.code).toBe('DETOUR_FIFO_UNREAD');
+    expect(timedOut.message).toContain(fifo);
+    expect(timedOut.message).toMatch(/nobody is reading it/);
+    expect(timedOut.attempts.filter((a) => a.outcome === 'failed')).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(3000);
     const controller = new AbortController();
     const pending = p.toFile(image('a'), fifo, { signal: controller.signal }).catch((e) => e);

@@ -1,13 +1,13 @@
 /**
- * QQ NT `fileid`: base64url of a protobuf message. Field 2: a 20-byte digest of the file; 3: its
+ * QQ NT `fileid`: base64url of a protobuf message. Field 2: the SHA-1 of the file (20 bytes); 3: its
  * size in bytes (OneBot's `file_size`); 4: the appid (1406 private image, 1407 group image,
  * 1402/1403 voice); 5: the upload time in microseconds; 10: the retention in seconds (2678400 for
  * group images). The same picture gets a new fileid in every message (field 5 changes), so the
- * digest and size, not the fileid, identify the file. See /work/shared/FIELD-QQ.md section F2.
+ * digest and size, not the fileid, identify the file. Sources: decision D40 (docs/decisions.md).
  */
 
 export interface FileId {
-  /** Field 2, hex (40 characters). */
+  /** Field 2, hex (40 characters): the SHA-1 of the file (see decision D40). */
   digest: string;
   /** Field 3: the file's size in bytes. */
   size: number;

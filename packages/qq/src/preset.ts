@@ -2,6 +2,7 @@
  * `qqPreset()`: what Detour knows about Tencent's media CDN, as core's preset hooks. It acts only on
  * Tencent media hosts (hosts.ts) and fetches nothing itself.
  */
+import { createHash } from 'node:crypto';
 import { DetourError, dropQueryParams, type Preset } from '@detour/core';
 import { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
 import { isQqReferer, isTencentMediaHost } from './hosts.js';
@@ -29,9 +30,11 @@ const withoutRkey = dropQueryParams(['rkey']);
  * - `&amp;` in the query is decoded once and `//` in the path collapsed, before the first request;
  * - a fileid past its retention (upload time + field 10) is refused with `url-expired` /
  *   `DETOUR_URL_GONE`, without a request;
- * - the fileid's size becomes `expectedBytes`, and its digest + size the cache key (the same
- *   picture from two messages is one entry); any other URL of its hosts keys without its `rkey`
- *   (the rkey never reaches a key);
+ * - the fileid's size becomes `expectedBytes`, and, for an https URL, its digest + size the cache
+ *   key (the same picture from two messages is one entry; the rkey never reaches a key). Field 2
+ *   is the SHA-1 of the file: a body is stored under that key only when its SHA-1 is that digest,
+ *   so a link that pairs someone else's fileid with another picture cannot fill their entry; any
+ *   other https URL of its hosts keys without its `rkey`;
  * - 400 + retcode -5503007 → `url-expired` / `DETOUR_URL_EXPIRED`, -5503010 → `DETOUR_URL_INVALID`;
  * - Referer: none, or a `qq.com` one; never a foreign one (qpic answers it with a stand-in picture);
  * - after a 404 on a legacy picture form, one try of `gchat.qpic.cn/gchatpic_new/0/0-0-<MD5>/0`.
@@ -54,8 +57,18 @@ export function qqPreset(options: QqPresetOptions = {}): Preset {
       return normalized;
     },
     cacheKey(url) {
+      // Plain http never shares the https entry: an http URL keys by itself.
+      if (url.protocol !== 'https:') return undefined;
       const file = fileIdOf(url);
       return file ? `qq:file:${file.digest}:${file.size}` : withoutRkey(url);
+    },
+    checkCached(url, body) {
+      const file = fileIdOf(url);
+      if (!file) return undefined; // keyed by its own URL (less the rkey): no digest to check
+      const sha1 = createHash('sha1').update(body).digest('hex');
+      return sha1 === file.digest
+        ? undefined
+        : "the body's SHA-1 is not the digest its fileid names: not stored under that fileid";
     },
     expectedBytes: (url) => fileIdOf(url)?.size,
     classifyResponse: classifyTencentResponse,

@@ -4,7 +4,7 @@ import { blamesNotTheOrigin, DetourError, DetourUsageError } from '../errors.js'
 import { headerString } from '../kit/headers.js';
 import { sniffFormat } from '../magic.js';
 import { redactUrl } from '../redact.js';
-import { toKeyValueStore } from '../store/keyv-store.js';
+import { StoreBackoffError, toKeyValueStore } from '../store/keyv-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
 import type { AttemptRecord, FetchResultInfo, HeaderValue } from '../types.js';
@@ -383,6 +383,7 @@ export class Cache {
   }
 
   #warn(error: unknown, tier: CacheStore, op: string): void {
+    if (error instanceof StoreBackoffError) return; // said once, when the store failed
     this.#logger?.warn(
       { tier: tier.name, err: (error as Error)?.message },
       `cache ${op} failed; treated as a miss`,

@@ -86,6 +86,11 @@ async function keep<T>(
   const store: Store | undefined =
     refused === undefined
       ? async (body, sha256) => {
+          const unproved = keys.checkCached?.(body);
+          if (unproved !== undefined) {
+            if (debug) logger.debug({ url, stored: false, reason: unproved }, 'not cached');
+            return;
+          }
           const candidate: CacheCandidate = {
             url: call.input,
             finalUrl: info.finalUrl,

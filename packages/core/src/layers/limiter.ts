@@ -12,16 +12,19 @@ export function limiterLayer(limiter: ConcurrencyLimiter): Layer {
       signal: call.options.signal,
       deadline: call.deadline,
     });
+    let ok = false;
     try {
       const outcome = await next(call);
+      ok = true; // the host answered: it may use the limiter's reserved slots (see ConcurrencyLimiter)
       const hold = outcome.consumed.holdSignal;
       if (hold) {
-        hold(release);
+        const held = release;
+        hold(() => held(true));
         release = undefined;
       }
       return outcome;
     } finally {
-      release?.();
+      release?.(ok);
     }
   };
 }

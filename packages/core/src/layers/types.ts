@@ -45,6 +45,8 @@ export interface CallOptions extends FetchOptions {
 export interface CacheKeys {
   cache: string;
   flight: string;
+  /** Why a body may not be stored under `cache` (a preset's key the body must prove), or undefined. */
+  checkCached?: ((body: Buffer) => string | undefined) | undefined;
 }
 
 /**
