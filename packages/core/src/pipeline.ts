@@ -234,7 +234,8 @@ export class Pipeline {
       result.bytes = consumed.bytes;
       result.sha256 = consumed.sha256;
       result.path = consumed.value;
-      await markFileAnimated(result, consumed.value);
+      // Read back only a file of our own (a device or a FIFO is never read).
+      await markFileAnimated(result, consumed.value, opened.target?.kind === 'replace');
       return result;
     } catch (error) {
       if (opened.target) releaseTarget(opened.target);

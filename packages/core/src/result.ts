@@ -12,15 +12,21 @@ export function markAnimated(result: FetchResultInfo, body: Buffer): void {
 
 /**
  * `animated` on an image written to `path`: only GIF, WebP and PNG can animate, and only those are
- * read back (from the page cache, once the download is whole); a target that cannot be read back
- * (a device, a FIFO) leaves `animated` out rather than guess.
+ * read back (from the page cache, once the download is whole), and only from a regular file Detour
+ * put in place (`readable`): a device or a FIFO is never read (a FIFO would block), and leaves
+ * `animated` out rather than guess.
  */
-export async function markFileAnimated(result: FetchResultInfo, path: string): Promise<void> {
+export async function markFileAnimated(
+  result: FetchResultInfo,
+  path: string,
+  readable: boolean,
+): Promise<void> {
   if (!isImageFormat(result.format)) return;
   if (!ANIMATABLE.has(result.format)) {
     result.animated = false;
     return;
   }
+  if (!readable) return;
   const body = await readFile(path).catch(() => undefined);
   if (body?.length === result.bytes) markAnimated(result, body);
 }

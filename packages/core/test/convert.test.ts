@@ -13,6 +13,7 @@ import {
   createPipeline,
   DecoderPool,
   DetourError,
+  decoderPool,
   type Pipeline,
   type PipelineOptions,
   silkLayout,
@@ -217,7 +218,31 @@ describe("convert: 'wav'", () => {
     expect(twin.hits).toHaveLength(0);
   });
 
-  it("the fetch's deadline covers the conversion: an abort mid-decode settles at once", async () => {
+  it("the fetch's deadline covers the conversion: queued behind other clips, it times out while converting", async () => {
+    const long = await makeSilkClip(20_000);
+    const busy = new AbortController();
+    // Keep every worker of the shared pool busy for far longer than the fetch may take.
+    const blockers = Array.from({ length: 30 }, () =>
+      decoderPool()
+        .decode({ silk: long, sampleRate: 48_000, header: Buffer.alloc(44) }, busy.signal)
+        .catch(() => undefined),
+    );
+    try {
+      const p = pipeline();
+      const started = Date.now();
+      const error = await failure(
+        p.fetch(twin.downloadUrl('voice'), { convert: 'wav', timeoutMs: 4_000, noCache: true }),
+      );
+      expect(error).toMatchObject({ failureClass: 'timeout', code: 'DETOUR_DEADLINE' });
+      expect(error.message).toMatch(/while converting/);
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      busy.abort(new Error('done'));
+      await Promise.all(blockers);
+    }
+  }, 60_000);
+
+  it('an abort mid-decode settles at once and ends the worker', async () => {
     const long = await makeSilkClip(20_000);
     const pool = new DecoderPool({ size: 1 });
     const controller = new AbortController();
