@@ -25,6 +25,7 @@ import type {
   Route,
   Strategy,
 } from './types.js';
+import { type Flags, flagsOf, Witness } from './witness.js';
 
 export type { Consume, Consumed, Outcome } from './layers/types.js';
 
@@ -66,7 +67,8 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
   const strict = ctx.routeFor(call.url);
   for (const name of call.plan) {
     const strategy = ctx.strategies.get(name)!;
-    const req = attemptRequest(ctx, call, run, strict);
+    const witness = new Witness();
+    const req = attemptRequest(ctx, call, run, strict, witness);
     // The route this strategy really takes (direct-bypass: direct), for the attempt record.
     const route = strategy.attemptRoute?.(req) ?? strict;
     const skip = skipReason(strategy, req, run.seen);
@@ -82,7 +84,7 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
       continue;
     }
     if (Date.now() >= call.deadline || call.options.signal.aborted) break;
-    const tried = await tryStrategy(ctx, call, run, strategy, req, route);
+    const tried = await tryStrategy(ctx, call, run, strategy, req, route, witness);
     if (tried === 'terminal') break;
     if (tried) return tried;
   }
@@ -156,6 +158,7 @@ function attemptRequest<T>(
   call: Call<T>,
   run: RunState,
   route: Route,
+  witness: Witness,
 ): AttemptRequest {
   const { options } = ctx;
   return {
@@ -175,7 +178,9 @@ function attemptRequest<T>(
     allowPrivateNetwork: options.allowPrivateNetwork,
     failures: run.attempts.length === 0 ? NO_FAILURES : run.attempts.filter((a) => a.outcome === 'failed'),
     logger: run.log,
-    transport: ctx.transport,
+    // The flags come from what the clients saw (witness.ts), not from what the strategy says.
+    transport: witness.transport(ctx.transport),
+    reportHop: witness.report,
     timeouts: options.timeouts,
     pinResolvedAddress: options.pinResolvedAddress,
   };
@@ -200,6 +205,7 @@ async function tryStrategy<T>(
   strategy: Strategy,
   req: AttemptRequest,
   route: Route,
+  witness: Witness,
 ): Promise<Outcome<T> | 'terminal' | undefined> {
   const started = performance.now();
   const attemptSignal = new AttemptSignal(req.deadline, call.options.signal);
@@ -217,7 +223,8 @@ async function tryStrategy<T>(
   let held = false;
   try {
     const won = await runAttempt(attempt);
-    const outcome = succeeded(call, run, strategy.name, won, Math.round(performance.now() - started));
+    const flags = flagsOf(call.url, won.response, strategy.stage, witness);
+    const outcome = succeeded(call, run, strategy.name, won, flags, Math.round(performance.now() - started));
     if (won.consumed.holdSignal) {
       held = true;
       won.consumed.holdSignal(() => attemptSignal.dispose());
@@ -242,11 +249,18 @@ async function tryStrategy<T>(
   }
 }
 
-function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, ms: number): Outcome<T> {
+function succeeded<T>(
+  call: Call<T>,
+  run: RunState,
+  name: string,
+  won: Won<T>,
+  flags: Flags,
+  ms: number,
+): Outcome<T> {
   const { response, consumed, resumes, restarts } = won;
   const record: AttemptRecord = {
     strategy: name,
-    route: response.degraded ? 'none' : describeRoute(response.route),
+    route: flags.degraded ? 'none' : describeRoute(response.route),
     outcome: 'ok',
     ms,
     status: response.status,
@@ -255,8 +269,8 @@ function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, m
   if (response.retries) record.retries = response.retries;
   if (resumes) record.resumes = resumes;
   if (restarts) record.restarts = restarts;
-  if (response.insecure) record.insecure = true;
-  if (response.downgraded) record.downgraded = true;
+  if (flags.insecure) record.insecure = true;
+  if (flags.downgraded) record.downgraded = true;
   run.attempts.push(record);
   if (run.log.isLevelEnabled('info')) run.log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
   const info: Outcome<T>['info'] = {
@@ -264,16 +278,16 @@ function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, m
     url: call.input.href,
     finalUrl: response.finalUrl,
     strategy: name,
-    degraded: !!response.degraded,
+    degraded: flags.degraded,
     fromCache: false,
     contentType: headerString(response.headers['content-type']) ?? null,
     attempts: run.attempts,
-    insecure: !!response.insecure,
-    downgraded: !!response.downgraded,
+    insecure: flags.insecure,
+    downgraded: flags.downgraded,
     status: response.status,
     format: won.check.format,
   };
-  if (response.degraded) info.degradedReason = response.degradedReason ?? 'not the real file';
+  if (flags.degradedReason !== undefined) info.degradedReason = flags.degradedReason;
   return { consumed, info, headers: response.headers };
 }
 
