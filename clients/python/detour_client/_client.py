@@ -35,6 +35,10 @@ class Result:
     #: SHA-256 (hex) of ``body``, computed here and checked against the service's when it sent one.
     sha256: str
     attempts: List[Dict[str, Any]] = field(default_factory=list)
+    #: ``True``: a certificate was accepted without being checked (a host in ``--insecure-host``).
+    insecure: bool = False
+    #: ``True``: the bytes of an ``https`` URL came over plain ``http`` (a host in ``--allow-downgrade``).
+    downgraded: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class SavedFile:
     from_cache: bool
     sha256: str
     attempts: List[Dict[str, Any]] = field(default_factory=list)
+    insecure: bool = False
+    downgraded: bool = False
 
 
 def _request_json(
@@ -107,6 +113,8 @@ def _meta(response: httpx.Response) -> Dict[str, Any]:
         "format": h.get("x-detour-format"),
         "strategy": h.get("x-detour-strategy", "unknown"),
         "degraded": h.get("x-detour-degraded") == "true",
+        "insecure": h.get("x-detour-insecure") == "true",
+        "downgraded": h.get("x-detour-downgraded") == "true",
         "from_cache": h.get("x-detour-from-cache") == "true",
         "attempts": _attempts(response),
     }

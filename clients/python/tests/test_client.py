@@ -65,6 +65,26 @@ def test_a_rescue_is_reported_in_the_attempts(serve, lab):
     assert [a["outcome"] for a in result.attempts][0] == "failed"
 
 
+def test_insecure_and_downgraded_are_reported_and_kept_by_the_cache(servers, lab, tmp_path: Path):
+    with Detour(servers["relaxed"].url) as detour:
+        plain = detour.fetch(f"{lab['https']}/image.png?n=py-flags-plain")
+        assert (plain.insecure, plain.downgraded, plain.degraded) == (False, False, False)
+
+        down_url = f"{lab['downgradeHttps']}/image.png?n=py-flags-down"
+        down = detour.fetch(down_url)
+        assert down.body == png(lab)
+        assert down.strategy == "http-downgrade"
+        assert (down.downgraded, down.insecure, down.from_cache) == (True, False, False)
+        again = detour.fetch(down_url)
+        assert (again.downgraded, again.from_cache) == (True, True)
+
+        insecure_url = f"{lab['selfSigned']}/image.png?n=py-flags-insecure"
+        unchecked = detour.fetch(insecure_url)
+        assert (unchecked.insecure, unchecked.downgraded, unchecked.from_cache) == (True, False, False)
+        saved = detour.save(insecure_url, tmp_path / "unchecked.png")
+        assert (saved.insecure, saved.from_cache) == (True, True)
+
+
 def test_failures_raise_by_class(serve, lab):
     with Detour(serve.url) as detour:
         with pytest.raises(ContentInvalid) as invalid:

@@ -149,6 +149,28 @@ describe('koishi-plugin-detour', () => {
     expect(result.attempts.at(-1)).toMatchObject({ strategy: 'placeholder', outcome: 'ok' });
   });
 
+  it('the result says insecure and downgraded, as the pipeline set them (issue 23 item 2)', async () => {
+    const { client, seen } = await startApp({
+      noProxy: true,
+      allowPrivateNetwork: true,
+      caFile: lab.caPath,
+      allowDowngrade: ['localhost'],
+      insecureHosts: ['localhost'],
+    });
+    await client.receive(
+      `<img src="${broken.shared.httpsUrl}/image.png?k=down"/><img src="${lab.certOrigins.selfSigned.url}/image.png?k=unchecked"/>`,
+    );
+    const [down, unchecked] = seen.map((s) => s.result!);
+    expect(down).toMatchObject({
+      strategy: 'http-downgrade',
+      downgraded: true,
+      insecure: false,
+      degraded: false,
+    });
+    expect(down!.body.equals(LAB_PNG)).toBe(true);
+    expect(unchecked).toMatchObject({ insecure: true, downgraded: false, degraded: false });
+  });
+
   it('without the placeholder, the failure reaches the bot as a typed DetourError', async () => {
     const { client, seen } = await startApp({
       noProxy: true,
