@@ -109,3 +109,20 @@ describe('serve carries every flag, first answer and cache hit', () => {
     expect(again.flags).toMatchObject({ degraded: 'true', fromCache: 'false' });
   });
 });
+
+describe('serve tells the most telling failure (issue 23 item 3)', () => {
+  it("a placeholder that cannot fit is not the answer: the server's 503 is, with its status", async () => {
+    const url = `${lab.https.url}/status/503?n=serve-telling`;
+    const response = await fetch(
+      `${serve.url}/v1/fetch?url=${encodeURIComponent(url)}&expect=image&expectBytes=12345`,
+    );
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as {
+      attempts: Array<{ strategy: string; outcome: string }>;
+      error: { failureClass: string; code: string; message: string };
+    };
+    expect(body.error).toMatchObject({ failureClass: 'http-status', code: 'HTTP_503' });
+    expect(body.error.message).toMatch(/HTTP 503/);
+    expect(body.attempts.find((a) => a.strategy === 'placeholder')).toMatchObject({ outcome: 'failed' });
+  });
+});

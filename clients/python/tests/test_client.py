@@ -112,6 +112,18 @@ def test_failures_raise_by_class(serve, lab):
             detour.fetch(f"{lab['https']}/image.png", expect="sound")
 
 
+def test_the_message_is_the_most_telling_failure_not_the_placeholders(servers, lab):
+    # The origin answers 503; the placeholder cannot have the expected size. The exception tells the
+    # server's failure (core's one rule), with the status that goes with it.
+    with Detour(servers["placeholder"].url, token="py-secret") as detour:
+        with pytest.raises(DownloadFailed) as failed:
+            detour.fetch(f"{lab['https']}/status/503?n=py-telling", expected_bytes=12345)
+    assert failed.value.status == 502
+    assert (failed.value.failure_class, failed.value.code) == ("http-status", "HTTP_503")
+    assert "HTTP 503" in failed.value.message and "SIZE_MISMATCH" not in str(failed.value)
+    assert [a["strategy"] for a in failed.value.attempts if a["outcome"] == "failed"][-1] == "placeholder"
+
+
 def test_private_targets_are_blocked_unless_the_service_allows_them(servers, lab):
     with Detour(servers["strict"].url) as detour:
         with pytest.raises(Blocked) as blocked:

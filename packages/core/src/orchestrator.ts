@@ -15,6 +15,7 @@ import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from 
 import { presetReferer, presetsFor } from './preset.js';
 import { describeRoute, redactText, redactUrl } from './redact.js';
 import { DEFAULT_MAX_RESUMES } from './resume.js';
+import { mostTelling } from './telling.js';
 import type {
   AttemptRecord,
   AttemptRequest,
@@ -59,6 +60,10 @@ interface RunState {
   readonly attempts: AttemptRecord[];
   readonly seen: Set<FailureClass>;
   lastError?: DetourError;
+  /** The error of each failed attempt of this run, by its record (the most telling is thrown, D48). */
+  readonly errors: Map<AttemptRecord, DetourError>;
+  /** A terminal failure ended the run: it is the answer, whatever else failed before. */
+  stopped?: boolean;
 }
 
 /** Try the call's plan in order until a strategy delivers a body; throws the last failure with every attempt. */
@@ -88,7 +93,7 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
     if (tried === 'terminal') break;
     if (tried) return tried;
   }
-  throw finalError(call, run);
+  throw finalError(ctx, call, run);
 }
 
 function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
@@ -120,6 +125,7 @@ function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
       call.prior.length === 0
         ? new Set()
         : new Set(call.prior.flatMap((a) => (a.failureClass ? [a.failureClass] : []))),
+    errors: new Map(),
   };
 }
 
@@ -243,6 +249,7 @@ async function tryStrategy<T>(
           }
         : (ctx.classify ?? classifyError)(error);
     failed(run, attempt, route, error, classified, Math.round(performance.now() - started));
+    if (classified.terminal) run.stopped = true;
     return classified.terminal ? 'terminal' : undefined;
   } finally {
     if (!held) attemptSignal.dispose();
@@ -326,13 +333,19 @@ function failed<T>(
     retcode: verdict?.retcode,
     retmsg: verdict?.retmsg,
   });
+  run.lastError.strategy = record.strategy;
+  run.lastError.route = record.route;
+  run.errors.set(record, run.lastError);
 }
 
-/** The error a run ends with when no strategy delivered: the last failure, else why none could try. */
-function finalError<T>(call: Call<T>, run: RunState): DetourError {
+/**
+ * The error a run ends with when no strategy delivered: a terminal failure, else the most telling
+ * failure of a strategy that is not a last resort (`mostTelling`, D48), else why none could try.
+ */
+function finalError<T>(ctx: OrchestratorContext, call: Call<T>, run: RunState): DetourError {
   const { signal, timeoutMs } = call.options;
   const error =
-    run.lastError ??
+    tellingError(ctx, run) ??
     (signal.aborted
       ? abortedError(signal.reason)
       : Date.now() >= call.deadline
@@ -345,8 +358,17 @@ function finalError<T>(call: Call<T>, run: RunState): DetourError {
             code: 'DETOUR_NO_STRATEGY',
           }));
   error.attempts = run.attempts;
+  error.plan = [...call.plan];
   run.log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
   return error;
+}
+
+function tellingError(ctx: OrchestratorContext, run: RunState): DetourError | undefined {
+  if (!run.lastError || run.stopped) return run.lastError;
+  const pick = mostTelling(run.attempts, {
+    ignore: (a) => ctx.strategies.get(a.strategy)?.stage === 'last-resort' || !run.errors.has(a),
+  });
+  return (pick?.record && run.errors.get(pick.record)) ?? run.lastError;
 }
 
 /** How an attempt the caller (or close()) aborted is recorded: the abort's own code and message. */

@@ -171,6 +171,25 @@ describe('koishi-plugin-detour', () => {
     expect(unchecked).toMatchObject({ insecure: true, downgraded: false, degraded: false });
   });
 
+  it("a failure names the server's answer, not a placeholder that could not fit (issue 23 item 3)", async () => {
+    const { app } = await startApp({
+      noProxy: true,
+      allowPrivateNetwork: true,
+      caFile: lab.caPath,
+      placeholder: true,
+    });
+    const error = await app.detour
+      .fetch(`${lab.https.url}/status/503?k=telling`, { expect: 'image', expectedBytes: 12345 })
+      .then(
+        () => undefined,
+        (e: unknown) => e as DetourError,
+      );
+    expect(error).toBeInstanceOf(DetourError);
+    expect(error).toMatchObject({ failureClass: 'http-status', code: 'HTTP_503', strategy: 'direct' });
+    expect(error!.message).toMatch(/HTTP 503/);
+    expect(error!.attempts.at(-1)).toMatchObject({ strategy: 'placeholder', outcome: 'failed' });
+  });
+
   it('without the placeholder, the failure reaches the bot as a typed DetourError', async () => {
     const { client, seen } = await startApp({
       noProxy: true,
