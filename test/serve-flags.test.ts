@@ -126,3 +126,28 @@ describe('serve tells the most telling failure (issue 23 item 3)', () => {
     expect(body.attempts.find((a) => a.strategy === 'placeholder')).toMatchObject({ outcome: 'failed' });
   });
 });
+
+describe("serve's failure body carries the plan (issue 23 item 4)", () => {
+  it('every planned strategy is in attempts: failed, or skipped with why', async () => {
+    const response = await fetch(`${serve.url}/v1/fetch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        url: `${lab.https.url}/status/404?n=serve-plan`,
+        strategies: ['direct', 'tls-relaxed', 'curl'],
+      }),
+    });
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as {
+      plan: string[];
+      attempts: Array<{ strategy: string; outcome: string; message?: string }>;
+    };
+    expect(body.plan).toEqual(['direct', 'tls-relaxed', 'curl']);
+    expect(body.attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['direct', 'failed'],
+      ['tls-relaxed', 'skipped'],
+      ['curl', 'skipped'],
+    ]);
+    expect(body.attempts[2]!.message).toBe('not tried: direct ended the fetch (http-status HTTP_404)');
+  });
+});

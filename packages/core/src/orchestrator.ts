@@ -70,7 +70,9 @@ interface RunState {
 export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>): Promise<Outcome<T>> {
   const run = startRun(ctx, call);
   const strict = ctx.routeFor(call.url);
-  for (const name of call.plan) {
+  const { plan } = call;
+  for (let i = 0; i < plan.length; i++) {
+    const name = plan[i]!;
     const strategy = ctx.strategies.get(name)!;
     const witness = new Witness();
     const req = attemptRequest(ctx, call, run, strict, witness);
@@ -88,12 +90,47 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
       run.log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
       continue;
     }
-    if (Date.now() >= call.deadline || call.options.signal.aborted) break;
+    if (Date.now() >= call.deadline || call.options.signal.aborted) {
+      notReached(ctx, call, run, i, strict);
+      break;
+    }
     const tried = await tryStrategy(ctx, call, run, strategy, req, route, witness);
-    if (tried === 'terminal') break;
+    if (tried === 'terminal') {
+      notReached(ctx, call, run, i + 1, strict);
+      break;
+    }
     if (tried) return tried;
   }
   throw finalError(ctx, call, run);
+}
+
+/** The planned strategies a failed run never reached, recorded as skipped with why: the whole plan in every trace. */
+function notReached<T>(
+  ctx: OrchestratorContext,
+  call: Call<T>,
+  run: RunState,
+  from: number,
+  strict: Route,
+): void {
+  if (from >= call.plan.length) return;
+  const last = run.attempts.at(-1);
+  const reason = call.options.signal.aborted
+    ? 'the fetch was aborted before its turn'
+    : run.stopped && last?.outcome === 'failed'
+      ? `not tried: ${last.strategy} ended the fetch (${last.failureClass}${last.code ? ` ${last.code}` : ''})`
+      : 'the deadline passed before its turn';
+  for (const name of call.plan.slice(from)) {
+    const strategy = ctx.strategies.get(name)!;
+    run.attempts.push({
+      strategy: name,
+      route: describeRoute(
+        strategy.attemptRoute?.(attemptRequest(ctx, call, run, strict, new Witness())) ?? strict,
+      ),
+      outcome: 'skipped',
+      ms: 0,
+      message: reason,
+    });
+  }
 }
 
 function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
@@ -289,6 +326,7 @@ function succeeded<T>(
     fromCache: false,
     contentType: headerString(response.headers['content-type']) ?? null,
     attempts: run.attempts,
+    plan: [...call.plan],
     insecure: flags.insecure,
     downgraded: flags.downgraded,
     status: response.status,

@@ -333,6 +333,12 @@ export interface FetchResultInfo {
   contentType: string | null;
   sha256: string;
   attempts: AttemptRecord[];
+  /**
+   * The strategy names this fetch planned, in order ([] when the cache answered: nothing was
+   * planned). A failure carries it too (`DetourError.plan`), with every planned strategy in its
+   * `attempts`.
+   */
+  plan: string[];
   insecure: boolean;
   downgraded: boolean;
   status: number;

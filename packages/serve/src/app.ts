@@ -39,6 +39,7 @@ export function failureBody(url: string | null, error: DetourError) {
     strategy: null,
     degraded: false,
     fromCache: error instanceof CachedFailureError,
+    plan: error.plan,
     attempts: error.attempts,
     error: {
       failureClass: error.failureClass,
