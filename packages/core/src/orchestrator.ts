@@ -66,7 +66,7 @@ interface RunState {
   stopped?: boolean;
 }
 
-/** Try the call's plan in order until a strategy delivers a body; throws the last failure with every attempt. */
+/** Try the call's plan in order until a strategy delivers a body; throws the most telling failure (D48) with every attempt. */
 export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>): Promise<Outcome<T>> {
   const run = startRun(ctx, call);
   const strict = ctx.routeFor(call.url);
