@@ -19,6 +19,8 @@ const memory: Strategy = {
   reason: 'answers from memory',
   rescues: 'first',
   async attempt(req): Promise<AttemptResponse> {
+    // A stand-in for a network client: it reports its "exchange", else the pipeline marks the body degraded.
+    req.reportHop?.({ url: req.url, insecure: false });
     return {
       status: 200,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },

@@ -38,6 +38,10 @@ class Result:
     #: With ``convert="wav"``: ``{"from": "silk", "to": "wav", "durationMs": ..., "sampleRate": ...}``
     #: (``body`` and ``sha256`` are then the WAV's); ``None`` when nothing was converted.
     converted: Optional[Dict[str, Any]] = None
+    #: ``True``: a certificate was accepted without being checked (a host in ``--insecure-host``).
+    insecure: bool = False
+    #: ``True``: the bytes of an ``https`` URL came over plain ``http`` (a host in ``--allow-downgrade``).
+    downgraded: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class SavedFile:
     sha256: str
     attempts: List[Dict[str, Any]] = field(default_factory=list)
     converted: Optional[Dict[str, Any]] = None
+    insecure: bool = False
+    downgraded: bool = False
 
 
 def _request_json(
@@ -117,6 +123,8 @@ def _meta(response: httpx.Response) -> Dict[str, Any]:
         "format": h.get("x-detour-format"),
         "strategy": h.get("x-detour-strategy", "unknown"),
         "degraded": h.get("x-detour-degraded") == "true",
+        "insecure": h.get("x-detour-insecure") == "true",
+        "downgraded": h.get("x-detour-downgraded") == "true",
         "from_cache": h.get("x-detour-from-cache") == "true",
         "attempts": _attempts(response),
         "converted": _converted(response),

@@ -77,12 +77,15 @@ def _stop(serve: Serve) -> None:
 
 @pytest.fixture(scope="session")
 def servers(lab: Dict[str, str]) -> Iterator[Dict[str, Serve]]:
-    """Three services started together: plain, with the placeholder and a token, strict (no private targets)."""
+    """Four services started together: plain, with the placeholder and a token, strict (no private
+    targets), and relaxed (downgrade and unchecked certificates allowed for localhost)."""
     started: Dict[str, Serve] = {}
     try:
         started["plain"] = _start(lab, ["--allow-private"])
         started["placeholder"] = _start(lab, ["--allow-private", "--placeholder"], token="py-secret")
         started["strict"] = _start(lab, [])
+        started["relaxed"] = _start(lab, ["--allow-private", "--allow-downgrade", "localhost",
+                                          "--insecure-host", "localhost"])
         yield started
     finally:
         for serve in started.values():

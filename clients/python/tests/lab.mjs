@@ -38,6 +38,8 @@ process.stdout.write(
     http: lab.http.url,
     https: lab.https.url,
     sha1: lab.legacy.sha1Signatures.url,
+    downgradeHttps: lab.downgrade.shared.httpsUrl,
+    selfSigned: lab.certOrigins.selfSigned.url,
     caPath: lab.caPath,
     png: LAB_PNG.toString('base64'),
     pngSha256: createHash('sha256').update(LAB_PNG).digest('hex'),

@@ -65,6 +65,26 @@ def test_a_rescue_is_reported_in_the_attempts(serve, lab):
     assert [a["outcome"] for a in result.attempts][0] == "failed"
 
 
+def test_insecure_and_downgraded_are_reported_and_kept_by_the_cache(servers, lab, tmp_path: Path):
+    with Detour(servers["relaxed"].url) as detour:
+        plain = detour.fetch(f"{lab['https']}/image.png?n=py-flags-plain")
+        assert (plain.insecure, plain.downgraded, plain.degraded) == (False, False, False)
+
+        down_url = f"{lab['downgradeHttps']}/image.png?n=py-flags-down"
+        down = detour.fetch(down_url)
+        assert down.body == png(lab)
+        assert down.strategy == "http-downgrade"
+        assert (down.downgraded, down.insecure, down.from_cache) == (True, False, False)
+        again = detour.fetch(down_url)
+        assert (again.downgraded, again.from_cache) == (True, True)
+
+        insecure_url = f"{lab['selfSigned']}/image.png?n=py-flags-insecure"
+        unchecked = detour.fetch(insecure_url)
+        assert (unchecked.insecure, unchecked.downgraded, unchecked.from_cache) == (True, False, False)
+        saved = detour.save(insecure_url, tmp_path / "unchecked.png")
+        assert (saved.insecure, saved.from_cache) == (True, True)
+
+
 def test_failures_raise_by_class(serve, lab):
     with Detour(serve.url) as detour:
         with pytest.raises(ContentInvalid) as invalid:
@@ -90,6 +110,18 @@ def test_failures_raise_by_class(serve, lab):
             detour.fetch("ftp://example.com/a.png")
         with pytest.raises(BadRequest):
             detour.fetch(f"{lab['https']}/image.png", expect="sound")
+
+
+def test_the_message_is_the_most_telling_failure_not_the_placeholders(servers, lab):
+    # The origin answers 503; the placeholder cannot have the expected size. The exception tells the
+    # server's failure (core's one rule), with the status that goes with it.
+    with Detour(servers["placeholder"].url, token="py-secret") as detour:
+        with pytest.raises(DownloadFailed) as failed:
+            detour.fetch(f"{lab['https']}/status/503?n=py-telling", expected_bytes=12345)
+    assert failed.value.status == 502
+    assert (failed.value.failure_class, failed.value.code) == ("http-status", "HTTP_503")
+    assert "HTTP 503" in failed.value.message and "SIZE_MISMATCH" not in str(failed.value)
+    assert [a["strategy"] for a in failed.value.attempts if a["outcome"] == "failed"][-1] == "placeholder"
 
 
 def test_private_targets_are_blocked_unless_the_service_allows_them(servers, lab):

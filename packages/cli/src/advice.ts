@@ -2,61 +2,29 @@
  * What to say when a download failed: the most telling failure among the attempts, and one line
  * on what to do about it. Pure functions over the attempt records (table-tested).
  */
-import type { AttemptRecord, FailureClass } from '@detour/core';
+import {
+  type AttemptRecord,
+  type Failure as CoreFailure,
+  mostTelling as coreMostTelling,
+} from '@detour/core';
 
-/** The failure a user should hear about. */
-export interface Failure {
-  strategy?: string | undefined;
-  route?: string | undefined;
-  failureClass: FailureClass;
-  code: string;
-  message: string;
-}
+/** The failure a user should hear about (core's `Failure`). */
+export type Failure = CoreFailure;
 
 /**
- * How much a failure class says about the cause, most telling first. A certificate or handshake
- * failure names the problem; a later strategy's timeout or curl's exit code usually only echoes it.
+ * The most telling failure, by core's one rule (`mostTelling`, D48). A pipeline's error already is
+ * that failure and names its attempt (`strategy`, `route`); other errors (a cached failure, an open
+ * circuit, doctor's own runs) are weighed against their attempts by the same rule.
  */
-const TELLING: readonly FailureClass[] = [
-  'blocked',
-  'too-large',
-  'tls-certificate',
-  'tls-handshake',
-  'tls-protocol',
-  'proxy',
-  'http-status',
-  'content-invalid',
-  'dns',
-  'connect-refused',
-  'connect-reset',
-  'timeout',
-  'aborted',
-  'unavailable',
-  'unknown',
-];
-
-const rank = (f: Failure) => {
-  const at = TELLING.indexOf(f.failureClass);
-  // curl's exit codes and Detour's generic deadline tell less than a Node error of the same class.
-  const vague = /^CURL_E\d+$/.test(f.code) || f.code === 'DETOUR_DEADLINE' ? 0.5 : 0;
-  return (at < 0 ? TELLING.length : at) + vague;
-};
-
-/**
- * The most telling failure: the final error when it stopped the fetch (blocked, too large, a 404),
- * otherwise the first failed attempt of the most telling class.
- */
-export function mostTelling(final: Failure, attempts: readonly AttemptRecord[]): Failure {
-  const failed: Failure[] = attempts
-    .filter((a) => a.outcome === 'failed' && a.failureClass)
-    .map((a) => ({
-      strategy: a.strategy,
-      route: a.route,
-      failureClass: a.failureClass!,
-      code: a.code ?? '',
-      message: a.message ?? '',
-    }));
-  if (failed.length === 0) {
+export function mostTelling(
+  final: Failure & { strategy?: string | undefined; route?: string | undefined },
+  attempts: readonly AttemptRecord[],
+): Failure {
+  if (final.strategy !== undefined) {
+    const { strategy, route, failureClass, code, message } = final;
+    return { strategy, route, failureClass, code, message };
+  }
+  if (!attempts.some((a) => a.outcome === 'failed')) {
     // Nothing ran: say why (a curl-only plan without curl is the common case).
     const noCurl = attempts.find(
       (a) =>
@@ -73,11 +41,10 @@ export function mostTelling(final: Failure, attempts: readonly AttemptRecord[]):
         message: noCurl.message!,
       };
     }
-    return final;
   }
-  let best = failed[0]!;
-  for (const f of failed) if (rank(f) < rank(best)) best = f;
-  return rank(final) < rank(best) ? final : best;
+  const pick = coreMostTelling(attempts, { final }) ?? final;
+  const { strategy, route, failureClass, code, message } = pick;
+  return { strategy, route, failureClass, code, message };
 }
 
 const UNKNOWN_CA =

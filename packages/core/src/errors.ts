@@ -20,6 +20,11 @@ export class DetourError extends Error {
   readonly retcode: number | undefined;
   readonly retmsg: string | undefined;
   attempts: AttemptRecord[];
+  /** The strategy names the fetch planned, in order (set by the pipeline when every one failed). */
+  plan: string[] = [];
+  /** The attempt this failure is (strategy and route), when it is one: the most telling (D48). */
+  strategy?: string | undefined;
+  route?: string | undefined;
 
   constructor(message: string, options: DetourErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -79,6 +79,7 @@ export { BodyRestart, DEFAULT_MAX_RESUMES, RESUME_MIN_BYTES } from './resume.js'
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';
 export { DirectBypassStrategy, DirectStrategy, direct, directBypass } from './strategies/direct.js';
+export { type Failure, mostTelling, TELLING, type TellingPick, tellingRank } from './telling.js';
 export {
   CACHE,
   CACHE_STORES,

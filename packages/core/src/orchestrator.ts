@@ -15,6 +15,7 @@ import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from 
 import { presetReferer, presetsFor } from './preset.js';
 import { describeRoute, redactText, redactUrl } from './redact.js';
 import { DEFAULT_MAX_RESUMES } from './resume.js';
+import { mostTelling } from './telling.js';
 import type {
   AttemptRecord,
   AttemptRequest,
@@ -26,6 +27,7 @@ import type {
   Route,
   Strategy,
 } from './types.js';
+import { type Flags, flagsOf, Witness } from './witness.js';
 
 export type { Consume, Consumed, Outcome } from './layers/types.js';
 
@@ -59,15 +61,22 @@ interface RunState {
   readonly attempts: AttemptRecord[];
   readonly seen: Set<FailureClass>;
   lastError?: DetourError;
+  /** The error of each failed attempt of this run, by its record (the most telling is thrown, D48). */
+  readonly errors: Map<AttemptRecord, DetourError>;
+  /** A terminal failure ended the run: it is the answer, whatever else failed before. */
+  stopped?: boolean;
 }
 
-/** Try the call's plan in order until a strategy delivers a body; throws the last failure with every attempt. */
+/** Try the call's plan in order until a strategy delivers a body; throws the most telling failure (D48) with every attempt. */
 export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>): Promise<Outcome<T>> {
   const run = startRun(ctx, call);
   const strict = ctx.routeFor(call.url);
-  for (const name of call.plan) {
+  const { plan } = call;
+  for (let i = 0; i < plan.length; i++) {
+    const name = plan[i]!;
     const strategy = ctx.strategies.get(name)!;
-    const req = attemptRequest(ctx, call, run, strict);
+    const witness = new Witness();
+    const req = attemptRequest(ctx, call, run, strict, witness);
     // The route this strategy really takes (direct-bypass: direct), for the attempt record.
     const route = strategy.attemptRoute?.(req) ?? strict;
     const skip = skipReason(strategy, req, run.seen);
@@ -82,12 +91,47 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
       run.log.debug({ strategy: name, outcome: 'skipped', reason: skip }, 'attempt skipped');
       continue;
     }
-    if (Date.now() >= call.deadline || call.options.signal.aborted) break;
-    const tried = await tryStrategy(ctx, call, run, strategy, req, route);
-    if (tried === 'terminal') break;
+    if (Date.now() >= call.deadline || call.options.signal.aborted) {
+      notReached(ctx, call, run, i, strict);
+      break;
+    }
+    const tried = await tryStrategy(ctx, call, run, strategy, req, route, witness);
+    if (tried === 'terminal') {
+      notReached(ctx, call, run, i + 1, strict);
+      break;
+    }
     if (tried) return tried;
   }
-  throw finalError(call, run);
+  throw finalError(ctx, call, run);
+}
+
+/** The planned strategies a failed run never reached, recorded as skipped with why: the whole plan in every trace. */
+function notReached<T>(
+  ctx: OrchestratorContext,
+  call: Call<T>,
+  run: RunState,
+  from: number,
+  strict: Route,
+): void {
+  if (from >= call.plan.length) return;
+  const last = run.attempts.at(-1);
+  const reason = call.options.signal.aborted
+    ? 'the fetch was aborted before its turn'
+    : run.stopped && last?.outcome === 'failed'
+      ? `not tried: ${last.strategy} ended the fetch (${last.failureClass}${last.code ? ` ${last.code}` : ''})`
+      : 'the deadline passed before its turn';
+  for (const name of call.plan.slice(from)) {
+    const strategy = ctx.strategies.get(name)!;
+    run.attempts.push({
+      strategy: name,
+      route: describeRoute(
+        strategy.attemptRoute?.(attemptRequest(ctx, call, run, strict, new Witness())) ?? strict,
+      ),
+      outcome: 'skipped',
+      ms: 0,
+      message: reason,
+    });
+  }
 }
 
 /**
@@ -133,6 +177,7 @@ function startRun<T>(ctx: OrchestratorContext, call: Call<T>): RunState {
       call.prior.length === 0
         ? new Set()
         : new Set(call.prior.flatMap((a) => (a.failureClass ? [a.failureClass] : []))),
+    errors: new Map(),
   };
 }
 
@@ -171,6 +216,7 @@ function attemptRequest<T>(
   call: Call<T>,
   run: RunState,
   route: Route,
+  witness: Witness,
 ): AttemptRequest {
   const { options } = ctx;
   return {
@@ -190,7 +236,9 @@ function attemptRequest<T>(
     allowPrivateNetwork: options.allowPrivateNetwork,
     failures: run.attempts.length === 0 ? NO_FAILURES : run.attempts.filter((a) => a.outcome === 'failed'),
     logger: run.log,
-    transport: ctx.transport,
+    // The flags come from what the clients saw (witness.ts), not from what the strategy says.
+    transport: witness.transport(ctx.transport),
+    reportHop: witness.report,
     timeouts: options.timeouts,
     pinResolvedAddress: options.pinResolvedAddress,
   };
@@ -215,6 +263,7 @@ async function tryStrategy<T>(
   strategy: Strategy,
   req: AttemptRequest,
   route: Route,
+  witness: Witness,
 ): Promise<Outcome<T> | 'terminal' | undefined> {
   const started = performance.now();
   const attemptSignal = new AttemptSignal(req.deadline, call.options.signal);
@@ -232,7 +281,8 @@ async function tryStrategy<T>(
   let held = false;
   try {
     const won = await runAttempt(attempt);
-    const outcome = succeeded(call, run, strategy.name, won, Math.round(performance.now() - started));
+    const flags = flagsOf(call.url, won.response, strategy.stage, witness);
+    const outcome = succeeded(call, run, strategy.name, won, flags, Math.round(performance.now() - started));
     if (won.consumed.holdSignal) {
       held = true;
       won.consumed.holdSignal(() => attemptSignal.dispose());
@@ -253,17 +303,25 @@ async function tryStrategy<T>(
     failed(run, attempt, route, error, classified, Math.round(performance.now() - started));
     // The caller's own deadline (not the attempt's, nor a transport timeout) ended it: not the origin's fault.
     if (attemptSignal.timedOut && req.deadline >= call.deadline) markCutByFetchDeadline(run.attempts.at(-1)!);
+    if (classified.terminal) run.stopped = true;
     return classified.terminal ? 'terminal' : undefined;
   } finally {
     if (!held) attemptSignal.dispose();
   }
 }
 
-function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, ms: number): Outcome<T> {
+function succeeded<T>(
+  call: Call<T>,
+  run: RunState,
+  name: string,
+  won: Won<T>,
+  flags: Flags,
+  ms: number,
+): Outcome<T> {
   const { response, consumed, resumes, restarts } = won;
   const record: AttemptRecord = {
     strategy: name,
-    route: response.degraded ? 'none' : describeRoute(response.route),
+    route: flags.degraded ? 'none' : describeRoute(response.route),
     outcome: 'ok',
     ms,
     status: response.status,
@@ -272,8 +330,8 @@ function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, m
   if (response.retries) record.retries = response.retries;
   if (resumes) record.resumes = resumes;
   if (restarts) record.restarts = restarts;
-  if (response.insecure) record.insecure = true;
-  if (response.downgraded) record.downgraded = true;
+  if (flags.insecure) record.insecure = true;
+  if (flags.downgraded) record.downgraded = true;
   run.attempts.push(record);
   if (run.log.isLevelEnabled('info')) run.log.info({ ...record, bytes: consumed.bytes }, 'attempt succeeded');
   const info: Outcome<T>['info'] = {
@@ -281,16 +339,17 @@ function succeeded<T>(call: Call<T>, run: RunState, name: string, won: Won<T>, m
     url: call.input.href,
     finalUrl: response.finalUrl,
     strategy: name,
-    degraded: !!response.degraded,
+    degraded: flags.degraded,
     fromCache: false,
     contentType: headerString(response.headers['content-type']) ?? null,
     attempts: run.attempts,
-    insecure: !!response.insecure,
-    downgraded: !!response.downgraded,
+    plan: [...call.plan],
+    insecure: flags.insecure,
+    downgraded: flags.downgraded,
     status: response.status,
     format: won.check.format,
   };
-  if (response.degraded) info.degradedReason = response.degradedReason ?? 'not the real file';
+  if (flags.degradedReason !== undefined) info.degradedReason = flags.degradedReason;
   return { consumed, info, headers: response.headers };
 }
 
@@ -329,13 +388,19 @@ function failed<T>(
     retcode: verdict?.retcode,
     retmsg: verdict?.retmsg,
   });
+  run.lastError.strategy = record.strategy;
+  run.lastError.route = record.route;
+  run.errors.set(record, run.lastError);
 }
 
-/** The error a run ends with when no strategy delivered: the last failure, else why none could try. */
-function finalError<T>(call: Call<T>, run: RunState): DetourError {
+/**
+ * The error a run ends with when no strategy delivered: a terminal failure, else the most telling
+ * failure of a strategy that is not a last resort (`mostTelling`, D48), else why none could try.
+ */
+function finalError<T>(ctx: OrchestratorContext, call: Call<T>, run: RunState): DetourError {
   const { signal, timeoutMs } = call.options;
   const error =
-    run.lastError ??
+    tellingError(ctx, run) ??
     (signal.aborted
       ? abortedError(signal.reason)
       : Date.now() >= call.deadline
@@ -348,6 +413,7 @@ function finalError<T>(call: Call<T>, run: RunState): DetourError {
             code: 'DETOUR_NO_STRATEGY',
           }));
   error.attempts = run.attempts;
+  error.plan = [...call.plan];
   run.log.warn({ failureClass: error.failureClass, code: error.code }, 'every strategy failed');
   return error;
 }
@@ -355,6 +421,14 @@ function finalError<T>(call: Call<T>, run: RunState): DetourError {
 /** Our own disk or FIFO failed (even while the deadline passed, e.g. nobody reads a FIFO): the error says so. */
 function isLocalIo(error: unknown): boolean {
   return error instanceof DetourError && error.failureClass === 'local-io';
+}
+
+function tellingError(ctx: OrchestratorContext, run: RunState): DetourError | undefined {
+  if (!run.lastError || run.stopped) return run.lastError;
+  const pick = mostTelling(run.attempts, {
+    ignore: (a) => ctx.strategies.get(a.strategy)?.stage === 'last-resort' || !run.errors.has(a),
+  });
+  return (pick?.record && run.errors.get(pick.record)) ?? run.lastError;
 }
 
 /** How an attempt the caller (or close()) aborted is recorded: the abort's own code and message. */

@@ -156,6 +156,21 @@ export interface AttemptRequest {
    * (`PipelineOptions.pinResolvedAddress`).
    */
   readonly pinResolvedAddress?: boolean | undefined;
+  /**
+   * Where a client that is not `transport` reports each exchange it made (curl does, per hop).
+   * The pipeline sets `downgraded`, `insecure` and `degraded` from these reports and from what
+   * `transport` saw, whatever the response says: a body no exchange was reported for is not known
+   * to be the origin's, and is marked `degraded`. Set by the orchestrator on every attempt.
+   */
+  readonly reportHop?: ((hop: HopReport) => void) | undefined;
+}
+
+/** One exchange a client made for an attempt (a redirect or a retried status counts too). */
+export interface HopReport {
+  /** Where it went: an `http:` URL is plaintext. */
+  readonly url: URL;
+  /** The server's certificate was accepted without being checked. */
+  readonly insecure: boolean;
 }
 
 export type HeaderValue = string | string[] | undefined;
@@ -329,6 +344,12 @@ export interface FetchResultInfo {
   contentType: string | null;
   sha256: string;
   attempts: AttemptRecord[];
+  /**
+   * The strategy names this fetch planned, in order ([] when the cache answered: nothing was
+   * planned). A failure carries it too (`DetourError.plan`), with every planned strategy in its
+   * `attempts`.
+   */
+  plan: string[];
   insecure: boolean;
   downgraded: boolean;
   status: number;

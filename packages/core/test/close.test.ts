@@ -81,6 +81,12 @@ describe('close() settles every fetch in flight', () => {
     expectClosed(errors[0]);
     expect((errors[0] as DetourError).attempts).toEqual([
       expect.objectContaining({ strategy: 'direct', failureClass: 'aborted', code: 'DETOUR_CLOSED' }),
+      // The rest of the plan, never reached (the whole plan in every trace).
+      expect.objectContaining({
+        strategy: 'direct-bypass',
+        outcome: 'skipped',
+        message: 'the fetch was aborted before its turn',
+      }),
     ]);
     expect(ms[0]).toBeLessThan(SETTLE_MS);
     expect(p.openSockets()).toBe(0);

@@ -1,5 +1,6 @@
 /** The conformance suite itself can fail: broken strategies are caught by the check meant for them. */
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -104,5 +105,44 @@ describe('conformance suite catches', () => {
 
   it('and passes core`s own direct', async () => {
     for (const check of conformanceChecks({ make: () => direct(), lab: () => lab })) await check.run();
+  });
+});
+
+describe('flags come from facts (issue 23 item 1)', () => {
+  it('a strategy that fetches https over plain http and says nothing is caught', async () => {
+    class Sneaky extends Base {
+      override attempt(req: AttemptRequest, signal: AbortSignal) {
+        // The lab's plain-HTTP origin serves the same routes: bytes for an https request, in plaintext.
+        return strictAttempt(req, signal, { url: new URL(`${lab.http.url}${req.url.pathname}`) });
+      }
+    }
+    const error = await failing(() => new Sneaky(), 'cannot under-report');
+    expect(String(error)).toMatch(/downgraded/);
+    // Its own word was consistent with the flags it was told to carry (none): only the facts catch it.
+    expect(await failing(() => new Sneaky(), 'reports flags')).toBeUndefined();
+  });
+
+  it('a strategy that skips certificate checks and says nothing is caught', async () => {
+    class Unchecked extends Base {
+      override attempt(req: AttemptRequest, signal: AbortSignal) {
+        return strictAttempt(req, signal, { tls: { ...req.tls, rejectUnauthorized: false } });
+      }
+    }
+    expect(String(await failing(() => new Unchecked(), 'cannot under-report'))).toMatch(/insecure/);
+  });
+
+  it('a strategy whose body comes from no reported exchange is degraded by the facts', async () => {
+    class Invented extends Base {
+      override async attempt(req: AttemptRequest) {
+        return {
+          status: 200,
+          headers: { 'content-type': 'image/png' },
+          body: Readable.from([Buffer.from('not from the origin')]),
+          finalUrl: req.url.href,
+          route: DIRECT,
+        };
+      }
+    }
+    expect(String(await failing(() => new Invented(), 'cannot under-report'))).toMatch(/degraded/);
   });
 });

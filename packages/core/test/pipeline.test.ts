@@ -147,7 +147,12 @@ describe('HTTP status, redirects, retries', () => {
     expect(error.failureClass).toBe('http-status');
     expect(error.code).toBe('HTTP_404');
     expect(error.status).toBe(404);
-    expect(error.attempts.map((a) => a.strategy)).toEqual(['direct']);
+    // Tried: direct alone; the rest of the plan is listed as not reached, with why.
+    expect(error.plan).toEqual(['direct', 'direct-bypass']);
+    expect(error.attempts.map((a) => [a.strategy, a.outcome, a.message?.replace(/ from .*/, '')])).toEqual([
+      ['direct', 'failed', 'HTTP 404'],
+      ['direct-bypass', 'skipped', 'not tried: direct ended the fetch (http-status HTTP_404)'],
+    ]);
   });
 
   it('follows redirects up to the limit, and no further', async () => {

@@ -244,6 +244,7 @@ describe('local-io', () => {
           expect(error.message).not.toContain('.detour-part');
           expect(error.attempts.map((a) => [a.strategy, a.outcome, a.failureClass])).toEqual([
             ['direct', 'failed', 'local-io'],
+            ['second', 'skipped', undefined], // not reached: local-io ends the fetch
           ]);
           expect(readdirSync(mnt)).toEqual([]);
         }

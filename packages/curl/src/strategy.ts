@@ -180,6 +180,9 @@ export class CurlStrategy implements Strategy {
             hopSignal,
           );
           insecure ||= hopInsecure;
+          // curl is not the pipeline's transport: it reports each exchange itself (the result's
+          // flags come from these reports, D47).
+          req.reportHop?.({ url: hop.url, insecure: hopInsecure });
           return run;
         },
         discard: (run) => run.discard(),

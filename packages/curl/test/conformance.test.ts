@@ -17,3 +17,13 @@ testStrategy({
   lab: () => lab,
   children: (strategy) => (strategy as CurlStrategy).pids,
 });
+
+// curl is not the pipeline's transport: its `insecure` reaches the pipeline through `reportHop`
+// (the suite's "cannot under-report" check strips the flag from its answer).
+testStrategy({
+  label: 'curl with an insecure host',
+  make: () => curl({ insecureHosts: ['localhost'] }),
+  lab: () => lab,
+  flags: { insecure: true },
+  children: (strategy) => (strategy as CurlStrategy).pids,
+});

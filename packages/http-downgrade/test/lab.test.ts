@@ -153,6 +153,11 @@ describe('what it does not do', () => {
 
   it('does not run after a 404 (terminal)', async () => {
     const error = (await run(`${lab.https.url}/status/404`, { hosts: ['localhost'] })) as DetourError;
-    expect(error.attempts.map((a) => a.strategy)).toEqual(['direct']);
+    // Listed as never reached, with why (the whole plan in every trace), never attempted.
+    expect(error.attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['direct', 'failed'],
+      ['http-downgrade', 'skipped'],
+    ]);
+    expect(error.attempts[1]!.message).toMatch(/^not tried: direct ended the fetch/);
   });
 });

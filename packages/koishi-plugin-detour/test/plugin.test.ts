@@ -183,6 +183,47 @@ describe('koishi-plugin-detour', () => {
     expect(result.attempts.at(-1)).toMatchObject({ strategy: 'placeholder', outcome: 'ok' });
   });
 
+  it('the result says insecure and downgraded, as the pipeline set them (issue 23 item 2)', async () => {
+    const { client, seen } = await startApp({
+      noProxy: true,
+      allowPrivateNetwork: true,
+      caFile: lab.caPath,
+      allowDowngrade: ['localhost'],
+      insecureHosts: ['localhost'],
+    });
+    await client.receive(
+      `<img src="${broken.shared.httpsUrl}/image.png?k=down"/><img src="${lab.certOrigins.selfSigned.url}/image.png?k=unchecked"/>`,
+    );
+    const [down, unchecked] = seen.map((s) => s.result!);
+    expect(down).toMatchObject({
+      strategy: 'http-downgrade',
+      downgraded: true,
+      insecure: false,
+      degraded: false,
+    });
+    expect(down!.body.equals(LAB_PNG)).toBe(true);
+    expect(unchecked).toMatchObject({ insecure: true, downgraded: false, degraded: false });
+  });
+
+  it("a failure names the server's answer, not a placeholder that could not fit (issue 23 item 3)", async () => {
+    const { app } = await startApp({
+      noProxy: true,
+      allowPrivateNetwork: true,
+      caFile: lab.caPath,
+      placeholder: true,
+    });
+    const error = await app.detour
+      .fetch(`${lab.https.url}/status/503?k=telling`, { expect: 'image', expectedBytes: 12345 })
+      .then(
+        () => undefined,
+        (e: unknown) => e as DetourError,
+      );
+    expect(error).toBeInstanceOf(DetourError);
+    expect(error).toMatchObject({ failureClass: 'http-status', code: 'HTTP_503', strategy: 'direct' });
+    expect(error!.message).toMatch(/HTTP 503/);
+    expect(error!.attempts.at(-1)).toMatchObject({ strategy: 'placeholder', outcome: 'failed' });
+  });
+
   it('without the placeholder, the failure reaches the bot as a typed DetourError', async () => {
     const { client, seen } = await startApp({
       noProxy: true,

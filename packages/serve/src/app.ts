@@ -66,6 +66,7 @@ export function failureBody(url: string | null, error: DetourError) {
     strategy: null,
     degraded: false,
     fromCache: error instanceof CachedFailureError,
+    plan: error.plan,
     attempts: maskedAttempts(error.attempts),
     error: {
       failureClass: error.failureClass,
@@ -205,6 +206,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       .header('content-type', result.contentType ?? 'application/octet-stream')
       .header('x-detour-strategy', result.strategy)
       .header('x-detour-degraded', String(result.degraded))
+      .header('x-detour-insecure', String(result.insecure))
+      .header('x-detour-downgraded', String(result.downgraded))
       .header('x-detour-from-cache', String(result.fromCache))
       .header('x-detour-attempts', headerSafe(JSON.stringify(maskedAttempts(result.attempts))));
     if (format) reply.header('x-detour-format', format);

@@ -188,6 +188,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
           degraded: false,
           // true only when the negative cache answered (no request was made this time)
           fromCache: error instanceof CachedFailureError,
+          plan: error.plan,
           attempts: maskedAttempts(error.attempts, secrets),
           error: {
             failureClass: error.failureClass,

@@ -457,6 +457,7 @@ export function resultFromCache(hit: CacheHit, url: URL, ms: number): FetchResul
     contentType: meta.contentType,
     sha256: meta.sha256,
     attempts: [attempt],
+    plan: [],
     insecure: meta.insecure,
     downgraded: meta.downgraded,
     status: meta.status,

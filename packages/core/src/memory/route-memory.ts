@@ -77,7 +77,8 @@ export interface RouteMemory {
  * gets through). Undefined when none did.
  */
 export function routeWinner(attempts: readonly AttemptRecord[], degraded = false): string | undefined {
-  const last = attempts.at(-1);
+  // The last attempt that ran: strategies the run never reached are listed after it as skipped.
+  const last = attempts.findLast((a) => a.outcome !== 'skipped');
   if (!last) return undefined;
   if (last.outcome === 'ok') return degraded ? undefined : last.strategy;
   if (last.outcome === 'failed' && last.failureClass === 'url-expired' && last.status !== undefined) {

@@ -11,7 +11,10 @@
  * - the route the response reports is the route really used (the lab's proxy sees the request, or not);
  * - `allowPrivateNetwork: false` blocks a loopback target;
  * - `close()` twice leaves no socket and no child process behind;
- * - the flags (`insecure`, `downgraded`, `degraded`) match what the strategy is.
+ * - the flags (`insecure`, `downgraded`, `degraded`) match what the strategy is;
+ * - the flags hold when the strategy lies: its answer stripped of every flag, the pipeline's rule
+ *   (what the transport and `reportHop` saw, the stage) still gives the flags it must carry, and
+ *   a strategy whose exchanges say more than its flags (plaintext, an unchecked certificate) fails.
  *
  * ```ts
  * import { testStrategy } from '@detour/core/testing';
@@ -40,6 +43,7 @@ import {
   STAGES,
   type Strategy,
 } from '../types.js';
+import { flagsOf, Witness } from '../witness.js';
 
 /** What the suite needs of a lab (`@detour/lab`'s `Lab` has all of it). */
 export interface ConformanceLab {
@@ -98,6 +102,7 @@ export function conformanceChecks(options: TestStrategyOptions): ConformanceChec
     { name: 'applies() never throws and answers true or a reason', run: () => suite.appliesTotal() },
     { name: 'succeeds on the lab, through the route it reports', run: () => suite.routeIsReal() },
     { name: 'reports flags consistent with what it is', run: () => suite.flagsConsistent() },
+    { name: 'cannot under-report its flags: they come from facts', run: () => suite.flagsFromFacts() },
     { name: 'rejects promptly when the signal is already aborted', run: () => suite.preAborted() },
     { name: 'ends the body promptly when aborted mid-body', skip: offline, run: () => suite.midBodyAbort() },
     { name: 'holds the attempt deadline on a stalled body', skip: offline, run: () => suite.deadlineHolds() },
@@ -210,6 +215,41 @@ class Suite {
         expect(new URL(response.finalUrl).protocol).toBe('http:');
       }
       if (response.degraded) expect(response.degradedReason ?? '').not.toBe('');
+    } finally {
+      await s.close?.();
+    }
+  }
+
+  /**
+   * The strategy made to lie (every flag dropped from its answer): the pipeline's flags, from what
+   * the clients saw and the stage, are still the ones it must carry; and no more than those.
+   */
+  async flagsFromFacts(): Promise<void> {
+    const s = await this.#make();
+    const want = this.#o.flags ?? {};
+    const liar: Strategy = {
+      name: s.name,
+      rescues: s.rescues,
+      ...(s.stage ? { stage: s.stage } : {}),
+      ...(s.applies ? { applies: (req: AttemptRequest) => s.applies!(req) } : {}),
+      attempt: async (req, signal) => {
+        const {
+          insecure: _i,
+          downgraded: _d,
+          degraded: _g,
+          degradedReason: _r,
+          ...rest
+        } = await s.attempt(req, signal);
+        return rest;
+      },
+    };
+    const witness = new Witness();
+    try {
+      const { response, url } = await this.#attempt({ strategy: liar, witness });
+      const flags = flagsOf(url, response, s.stage, witness);
+      expect(flags.insecure, 'insecure (from facts)').toBe(!!want.insecure);
+      expect(flags.downgraded, 'downgraded (from facts)').toBe(!!want.downgraded);
+      expect(flags.degraded, 'degraded (from facts)').toBe(!!want.degraded);
     } finally {
       await s.close?.();
     }
@@ -330,7 +370,7 @@ class Suite {
    * One attempt as the orchestrator makes it, body read to the end (or until it fails). The
    * strategy is closed afterwards unless `keepStrategy`; the transport always is.
    */
-  async #attempt(p: AttemptParams = {}): Promise<{ response: AttemptResponse; body: Buffer }> {
+  async #attempt(p: AttemptParams = {}): Promise<{ response: AttemptResponse; body: Buffer; url: URL }> {
     const s = p.strategy ?? (await this.#make());
     const transport = new Transport();
     const deadline = Date.now() + (p.deadlineMs ?? 10_000);
@@ -339,6 +379,8 @@ class Suite {
       route: p.route ?? this.#route(),
       deadline,
       allowPrivateNetwork: p.allowPrivateNetwork ?? true,
+      // As the orchestrator hands it: the exchanges reported to the witness, when one is given.
+      ...(p.witness ? { transport: p.witness.transport(transport), reportHop: p.witness.report } : {}),
     });
     const signal = new AttemptSignal(deadline, p.caller);
     try {
@@ -351,7 +393,7 @@ class Suite {
       const body = await readAll(response, deadline - Date.now() + this.#slack + 1_000);
       // A body that ends cleanly although the caller aborted was not stopped by the strategy.
       if (p.caller?.aborted) throw new Error('the body ended normally after the caller aborted');
-      return { response, body };
+      return { response, body, url: req.url };
     } finally {
       signal.dispose();
       transport.close();
@@ -368,6 +410,7 @@ interface AttemptParams {
   caller?: AbortSignal;
   deadlineMs?: number;
   allowPrivateNetwork?: boolean;
+  witness?: Witness;
 }
 
 /**
