@@ -150,8 +150,8 @@ describe('detour fetch, many files', () => {
 
   it.each([
     [['fetch', 'https://127.0.0.1/a', 'https://127.0.0.1/b'], /several URLs need -O DIR/],
-    [['fetch', 'https://127.0.0.1/a', '-O', '/tmp', '-o', 'x'], /-o names one file/],
-    [['fetch', '-O', '/tmp'], /no URL given/],
+    [['fetch', 'https://127.0.0.1/a', '-O', '/tmp', '-o', 'x'], /-o FILE and -O DIR exclude each other/],
+    [['fetch', '-O', '/tmp'], /fetch needs a URL/],
     [['fetch', '-i', '/nonexistent/list', '-O', '/tmp'], /-i \/nonexistent\/list: ENOENT/],
     [['fetch', 'https://127.0.0.1/a', 'ftp://x/', '-O', '/tmp'], /not an http\(s\) URL/],
     [

@@ -77,12 +77,12 @@ export async function runMany(
   io: CliIo,
   secrets: SecretPolicy,
 ): Promise<number> {
-  if (flags.has('output')) throw new UsageError('-o names one file; with several URLs use -O DIR');
+  if (flags.has('output')) throw new UsageError('-o names one file: with -i FILE use -O DIR');
   const dir = flags.string('output-dir');
   if (!dir) throw new UsageError('several URLs need -O DIR (the directory to write them to)');
   const input = flags.string('input-file');
   const urls = [...positionals, ...(input !== undefined ? readUrlList(input) : [])];
-  if (urls.length === 0) throw new UsageError('no URL given (arguments or -i FILE)');
+  if (urls.length === 0) throw new UsageError('fetch needs a URL (arguments, or lines of -i FILE)');
   for (const url of urls) checkUrl(url);
   const concurrency = parseNumber('--concurrency', flags.string('concurrency')) ?? 4;
   try {
