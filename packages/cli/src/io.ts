@@ -62,7 +62,9 @@ export function parseHttpUrl(url: string): URL {
     parsed = new URL(url);
   } catch {
     // WHATWG parsing says only "Invalid URL": find the usual culprit ourselves.
-    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(
+      url,
+    )?.[1];
     if (port !== undefined && Number(port) > 65_535) {
       throw new UsageError(`port ${port} is out of range (0-65535) in ${JSON.stringify(url)}`);
     }
