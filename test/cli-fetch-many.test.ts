@@ -67,6 +67,8 @@ describe('detour fetch, many files', () => {
       ok: 2,
       degraded: 1,
       failed: 1,
+      skipped: 0,
+      duplicates: 0,
       strategies: { direct: 1, 'tls-relaxed': 1, placeholder: 1 },
     });
     expect(doc.files.map((f) => [f.ok, f.strategy, f.degraded])).toEqual([
@@ -97,10 +99,14 @@ describe('detour fetch, many files', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.toString().split('\n');
     expect(
-      lines.filter((l) => /^\[\d\/2\] ok +\S+image(-2)?\.png {2}(direct|tls-relaxed), /.test(l)),
+      lines.filter((l) =>
+        /^\[\d\/2\] ok +\S+image(-2)?\.png {2}<- https:\/\/localhost:\d+\/image\.png {2}(direct|tls-relaxed), /.test(
+          l,
+        ),
+      ),
     ).toHaveLength(2);
     expect(result.stdout.toString()).toMatch(
-      /^files {2}ok {2}degraded {2}failed\n-+ +-+ +-+ +-+\n2 +2 +0 +0$/m,
+      /^files {2}ok {2}degraded {2}failed {2}skipped\n-+ +-+ +-+ +-+ +-+\n2 +2 +0 +0 +0$/m,
     );
     expect(result.stdout.toString()).toMatch(/^strategy +files$/m);
     expect(readdirSync(out).sort()).toEqual(['image-2.png', 'image.png']);
@@ -150,8 +156,8 @@ describe('detour fetch, many files', () => {
 
   it.each([
     [['fetch', 'https://127.0.0.1/a', 'https://127.0.0.1/b'], /several URLs need -O DIR/],
-    [['fetch', 'https://127.0.0.1/a', '-O', '/tmp', '-o', 'x'], /-o names one file/],
-    [['fetch', '-O', '/tmp'], /no URL given/],
+    [['fetch', 'https://127.0.0.1/a', '-O', '/tmp', '-o', 'x'], /-o FILE and -O DIR exclude each other/],
+    [['fetch', '-O', '/tmp'], /fetch needs a URL/],
     [['fetch', '-i', '/nonexistent/list', '-O', '/tmp'], /-i \/nonexistent\/list: ENOENT/],
     [['fetch', 'https://127.0.0.1/a', 'ftp://x/', '-O', '/tmp'], /not an http\(s\) URL/],
     [

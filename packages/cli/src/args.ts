@@ -77,11 +77,58 @@ export function parse(spec: CommandSpec, argv: string[]): Parsed {
     return { flags: new Flags(spec, values as Record<string, RawValue>), positionals, help: false };
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!;
+    const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];
+    if (unknown) {
+      const near = closestFlag(spec, unknown);
+      throw new UsageError(
+        `unknown flag ${unknown}${near ? `: did you mean ${near}?` : ''} (see detour ${spec.name} --help)`,
+      );
+    }
     // Node's text suggests `-- "--flag"`; point at the help instead.
     throw new UsageError(
       `${message.replace(/\. To specify a positional argument.*$/, '')} (see detour ${spec.name} --help)`,
     );
   }
+}
+
+/** Edit distance (insertions, deletions, substitutions, swaps of neighbours). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The command's flag closest to an unknown one (`--proxyy` → `--proxy`, `--timout` → `--timeout`,
+ * `--ouput` → `--output`), or undefined when none is close. A prefix counts as close (`--insecure`
+ * → `--insecure-host`).
+ */
+export function closestFlag(spec: CommandSpec, given: string): string | undefined {
+  const name = given.replace(/^-+/, '').split('=')[0]!.toLowerCase();
+  if (!name) return undefined;
+  let best: { flag: string; score: number } | undefined;
+  for (const o of [...spec.options, HELP_OPTION]) {
+    // A one-letter flag is only "close" to the same letter in the other case (`-I` → `-i`).
+    const short = !given.startsWith('--') && name.length === 1;
+    const candidates = short ? (o.short?.toLowerCase() === name ? [o.short] : []) : [o.name];
+    for (const candidate of candidates) {
+      const score = candidate.startsWith(name) && name.length >= 3 ? 0.5 : distance(name, candidate);
+      const limit = Math.max(1, Math.floor(candidate.length / 3));
+      if (score <= limit && (!best || score < best.score)) {
+        best = { flag: candidate.length === 1 ? `-${candidate}` : `--${candidate}`, score };
+      }
+    }
+  }
+  return best?.flag;
 }
 
 const column = (o: OptionSpec) =>

@@ -347,7 +347,10 @@ export const DOCTOR: CommandSpec = {
     'Detects the environment, then tries each available strategy alone against the URL (no cache, no route memory, short deadlines, in parallel) and prints the environment, a table of the results, a verdict in plain words and concrete fixes: a Clash/mihomo rule, a NO_PROXY line, a fake-ip-filter entry, the Detour flag that helps. Exit 0 when at least one strategy works, 1 otherwise.',
   options: [
     JSON_OPTION,
-    option(FETCH, 'proxy'),
+    {
+      ...option(FETCH, 'proxy'),
+      help: 'the proxy to diagnose: http://, https://, socks4://, socks5://, socks5h:// (credentials allowed); direct-bypass is tried alone too, to tell whether going around it helps',
+    },
     option(FETCH, 'no-proxy'),
     option(FETCH, 'allow-private'),
     {

@@ -36,12 +36,28 @@ export function write(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** An http(s) URL, or bad usage. */
-export function checkUrl(url: string): void {
+/** An http(s) URL, or bad usage that names what is wrong with it (the scheme, the port). */
+export function parseHttpUrl(url: string): URL {
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+    parsed = new URL(url);
   } catch {
+    // WHATWG parsing says only "Invalid URL": find the usual culprit ourselves.
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(
+      url,
+    )?.[1];
+    if (port !== undefined && Number(port) > 65_535) {
+      throw new UsageError(`port ${port} is out of range (0-65535) in ${JSON.stringify(url)}`);
+    }
     throw new UsageError(`not an http(s) URL: ${JSON.stringify(url)}`);
   }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`not an http(s) URL (${parsed.protocol.slice(0, -1)}:): ${JSON.stringify(url)}`);
+  }
+  return parsed;
+}
+
+/** An http(s) URL, or bad usage. */
+export function checkUrl(url: string): void {
+  parseHttpUrl(url);
 }

@@ -47,10 +47,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await (await load())(rest, io);
   } catch (error) {
     if (isUsageError(error) || isParseArgsError(error)) {
-      const line = (error as Error).message.split('\n')[0] ?? '';
+      const raw = (error as Error).message.split('\n')[0] ?? '';
       // A usage error may quote the URL given: mask its secrets unless --show-secrets.
-      const masked = rest.includes('--show-secrets') ? line : (await import('@detour/core')).redactText(line);
-      write(io.stderr, `detour ${name}: ${masked}`);
+      const line = rest.includes('--show-secrets') ? raw : (await import('@detour/core')).redactText(raw);
+      write(io.stderr, `detour ${name}: ${line}`);
+      // Whoever asked for JSON reads stdout: a usage error is a JSON document there too.
+      if (wantsJson(rest)) write(io.stdout, JSON.stringify(usageJson(line)));
       return EXIT_USAGE;
     }
     throw error;
@@ -63,6 +65,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
  */
 function isUsageError(error: unknown): boolean {
   return error instanceof Error && error.name === 'UsageError';
+}
+
+/** `--json` among the flags (before a `--` that ends them). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The JSON of a usage error: the shape of a failed `fetch --json`, with code DETOUR_USAGE (exit 2). */
+export function usageJson(message: string) {
+  return {
+    ok: false as const,
+    error: { failureClass: 'blocked' as const, code: 'DETOUR_USAGE', message, exitCode: EXIT_USAGE },
+  };
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DoctorResult, diagnose, ruleDomain } from '../src/diagnose.js';
+import { type DoctorResult, diagnose, proxyState, ruleDomain } from '../src/diagnose.js';
 
 const r = (
   strategy: string,
@@ -101,5 +101,66 @@ describe('diagnose', () => {
       'The most telling failure: tls-protocol (ERR_SSL_UNSUPPORTED_PROTOCOL) in direct',
     );
     expect(d.suggestions.at(-1)?.text).toContain('--allow-downgrade x.example.com');
+  });
+});
+
+describe('proxyState: what the requests through the proxy met', () => {
+  const proxy = 'http://127.0.0.1:7890';
+  it.each([
+    ['no proxy', 'direct', [r('direct', 'failed', 'direct', 'tls-certificate', 'CERT_HAS_EXPIRED')], 'none'],
+    ['an answer through it', proxy, [r('direct', 'ok', proxy)], 'works'],
+    [
+      'a 404 through it still means it works',
+      proxy,
+      [r('direct', 'failed', proxy, 'http-status', 'HTTP_404')],
+      'works',
+    ],
+    ['refused', proxy, [r('direct', 'failed', proxy, 'proxy', 'ECONNREFUSED')], 'not-running'],
+    ["curl's connect failure", proxy, [r('curl', 'failed', proxy, 'proxy', 'CURL_E7')], 'not-running'],
+    ['no tunnel in time', proxy, [r('direct', 'failed', proxy, 'proxy', 'DETOUR_PROXY_TIMEOUT')], 'stuck'],
+    ['407', proxy, [r('direct', 'failed', proxy, 'proxy', 'PROXY_HTTP_407')], 'needs-auth'],
+    ['SOCKS credentials', proxy, [r('direct', 'failed', proxy, 'proxy', 'PROXY_SOCKS_AUTH')], 'needs-auth'],
+    ['403 to CONNECT', proxy, [r('direct', 'failed', proxy, 'proxy', 'PROXY_HTTP_403')], 'refuses-target'],
+    [
+      'a handshake alert through it, none around it',
+      proxy,
+      [
+        r('direct', 'failed', proxy, 'tls-handshake', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'),
+        r('direct-bypass', 'ok'),
+      ],
+      'breaks-tls',
+    ],
+    [
+      'the same alert around it: the origin, not the proxy',
+      proxy,
+      [
+        r('direct', 'failed', proxy, 'tls-handshake', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'),
+        r('direct-bypass', 'failed', 'direct', 'tls-handshake', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'),
+      ],
+      'works',
+    ],
+  ] as const)('%s → %s', (_what, route, results, state) => {
+    expect(proxyState(route, [...results])).toBe(state);
+  });
+
+  it('not running from the environment: start it or unset the variables set, and no DIRECT rule', () => {
+    const d = diagnose({
+      host: 'multimedia.nt.qq.com.cn',
+      route: proxy,
+      proxySource: 'env',
+      proxyVariables: ['https_proxy', 'HTTPS_PROXY'],
+      fakeIpAnswers: [],
+      noProxy: null,
+      downgradeAllowed: false,
+      results: [r('direct', 'failed', proxy, 'proxy', 'ECONNREFUSED'), r('direct-bypass', 'ok')],
+    });
+    expect(d.proxy).toEqual({ url: proxy, source: 'env', state: 'not-running' });
+    expect(d.suggestions).toEqual([
+      {
+        kind: 'system',
+        text: `the proxy at ${proxy} is not running: start it or unset the variable (unset https_proxy HTTPS_PROXY)`,
+      },
+    ]);
+    expect(d.verdict).toContain('Until then Detour goes around it (direct-bypass');
   });
 });

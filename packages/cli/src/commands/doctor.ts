@@ -12,7 +12,16 @@ import { type DetourOptions, detectEnvironment, pipelineOptions } from 'detour';
 import { parse } from '../args.js';
 import { DOCTOR } from '../definitions.js';
 import { type DoctorResult, diagnose, type ProxyDiagnosis, type Suggestion } from '../diagnose.js';
-import { type CliIo, EXIT_FAILED, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
+import {
+  type CliIo,
+  EXIT_FAILED,
+  EXIT_OK,
+  parseHttpUrl,
+  parseList,
+  parseNumber,
+  UsageError,
+  write,
+} from '../io.js';
 import { table } from '../table.js';
 import { dnsServers } from './detect.js';
 import { readCaFiles } from './fetch.js';
@@ -20,16 +29,10 @@ import { readCaFiles } from './fetch.js';
 /** `detour doctor <url>`: every strategy alone, a verdict, and fixes. */
 export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parse(DOCTOR, argv);
+  if (positionals.length === 0) throw new UsageError('doctor needs a URL (see detour doctor --help)');
   if (positionals.length !== 1)
     throw new UsageError('doctor takes exactly one URL (see detour doctor --help)');
-  const raw = positionals[0]!;
-  let url: URL;
-  try {
-    url = new URL(raw);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new UsageError(`not an http(s) URL: ${JSON.stringify(raw)}`);
-  }
+  const url = parseHttpUrl(positionals[0]!);
   const expect = (flags.string('expect') ?? 'any') as ExpectKind;
   if (!EXPECT_KINDS.includes(expect)) {
     throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);

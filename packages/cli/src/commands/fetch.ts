@@ -66,11 +66,19 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
   const secrets = flags.bool('show-secrets') ? SHOW_SECRETS : MASK_SECRETS;
   // Several URLs, -O DIR or -i FILE: the many-files mode (fetch-many.ts); otherwise exactly one URL.
   const many = flags.has('output-dir') || flags.has('input-file') || positionals.length > 1;
-  if (!many && positionals.length !== 1) {
-    throw new UsageError('fetch takes exactly one URL (see detour fetch --help)');
-  }
+  if (!many && positionals.length === 0) throw new UsageError('fetch needs a URL (see detour fetch --help)');
   const url = positionals[0]!;
   const output = flags.string('output');
+  if (output !== undefined && flags.has('output-dir')) {
+    throw new UsageError(
+      '-o FILE and -O DIR exclude each other: -o writes one URL to FILE, -O DIR writes each URL into DIR under its own name',
+    );
+  }
+  if (output !== undefined && positionals.length > 1) {
+    throw new UsageError(
+      `-o names one file, but ${positionals.length} URLs were given: use -O DIR to write each into a directory`,
+    );
+  }
   if (output === '') throw new UsageError('-o takes a file name (or - for stdout), got an empty string');
   const expect = (flags.string('expect') ?? 'any') as ExpectKind;
   if (!EXPECT_KINDS.includes(expect))
