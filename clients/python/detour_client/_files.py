@@ -45,6 +45,10 @@ def local_io(path: str, message: str, code: str = "DETOUR_LOCAL_IO") -> DetourEr
     return DetourError(f"could not write {path}: {message}", failure_class="local-io", code=code)
 
 
+def _os_error(path: str, error: OSError) -> DetourError:
+    return local_io(path, error.strerror or str(error), errno.errorcode.get(error.errno or 0, "DETOUR_LOCAL_IO"))
+
+
 class Target:
     """One ``save()`` destination, looked at before any request (see the module docstring)."""
 
@@ -58,7 +62,7 @@ class Target:
         except FileNotFoundError:
             self._existing = None
         except OSError as error:
-            raise local_io(path, error.strerror or str(error), errno.errorcode.get(error.errno or 0, "DETOUR_LOCAL_IO")) from error
+            raise _os_error(path, error) from error
         if self._existing is not None and stat.S_ISDIR(self._existing.st_mode):
             raise local_io(path, "it is a directory", "EISDIR")
         self.into = self._existing is not None and (
@@ -87,7 +91,7 @@ class Target:
         except OSError as error:
             if error.errno == errno.ENXIO:  # a FIFO with no reader (yet)
                 return None
-            raise local_io(self.path, error.strerror or str(error), errno.errorcode.get(error.errno or 0, "DETOUR_LOCAL_IO")) from error
+            raise _os_error(self.path, error) from error
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         return os.fdopen(fd, "wb")
 
