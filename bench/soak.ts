@@ -6,7 +6,12 @@
  * fds in /proc) and child processes, prints a table, and exits 1 when the last samples grew past
  * the thresholds below compared with the first ones after warm-up. Not in CI.
  *
- * SOAK_MINUTES (default 3), SOAK_SAMPLE_S (default 10).
+ * Then the hostile mix (soak-hostile.ts, issue 22): the built `detour serve` with Redis behind it
+ * under flooders, hung hosts, Redis killed and restarted, and header-varying clients, its RSS,
+ * descriptors and sockets sampled from /proc (needs `pnpm build`).
+ *
+ * SOAK_MINUTES (default 3, for each half), SOAK_SAMPLE_S (default 10), SOAK_MIX (`all`, default;
+ * `pipeline`; `hostile`).
  */
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -15,11 +20,22 @@ import { join } from 'node:path';
 import { createPipeline } from '../packages/core/src/index.js';
 import { CurlStrategy } from '../packages/curl/src/index.js';
 import { startBrokenTlsServer, startLab } from '../packages/lab/src/index.js';
+import { runHostileSoak } from './soak-hostile.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 3);
 const SAMPLE_S = Number(process.env.SOAK_SAMPLE_S ?? 10);
 /** Allowed growth from the first samples (after warm-up) to the last ones. */
 const LIMITS = { rssMiB: 40, fds: 16, sockets: 16, children: 0 };
+const MIX = process.env.SOAK_MIX ?? 'all';
+if (!['all', 'pipeline', 'hostile'].includes(MIX))
+  throw new Error(`SOAK_MIX takes all, pipeline or hostile, got ${MIX}`);
+
+if (MIX === 'hostile') {
+  const lab = await startLab();
+  const bad = await runHostileSoak(lab, MINUTES, SAMPLE_S);
+  await lab.close();
+  process.exit(bad ? 1 : 0);
+}
 
 interface Sample {
   s: number;
@@ -172,6 +188,7 @@ console.log(
   `after close(): pipeline sockets ${afterClose.openSockets}, curl children ${afterClose.children}`,
 );
 if (afterClose.openSockets !== 0 || afterClose.children !== 0) bad++;
+if (MIX === 'all') bad += await runHostileSoak(lab, MINUTES, SAMPLE_S);
 await Promise.all([lab.close(), silent.close()]);
 rmSync(dir, { recursive: true, force: true });
 process.exitCode = bad ? 1 : 0;

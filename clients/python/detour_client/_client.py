@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import httpx
 
+from ._files import Target
 from .errors import ContentInvalid, DetourError, DownloadFailed, ServiceUnavailable, error_from_response
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -172,9 +172,9 @@ def _transport_error(error: Exception, url: str) -> DetourError:
                               code="DETOUR_SERVICE_UNREACHABLE", url=url)
 
 
-def _temp_beside(path: str) -> "tuple[int, str]":
-    directory = os.path.dirname(os.path.abspath(path))
-    return tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=directory)
+def _open_deadline(timeout: Optional[float]) -> float:
+    """How long to wait for a reader of a FIFO target: the download's deadline, else 30 s."""
+    return timeout if timeout is not None else 30.0
 
 
 def _headers(token: Optional[str]) -> Dict[str, str]:
@@ -233,40 +233,37 @@ class Detour:
              timeout: Optional[float] = None, *, headers: Optional[Mapping[str, str]] = None,
              max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None,
              convert: Optional[str] = None, sample_rate: Optional[int] = None) -> SavedFile:
-        """Download ``url`` to ``path``, streamed, atomically: a temporary file beside it is renamed
-        only when the whole body arrived and checked out; on failure nothing is left behind."""
-        target = os.fspath(path)
+        """Download ``url`` to ``path``, streamed, with the CLI's file rules: a regular file is
+        replaced atomically (temporary file beside it, renamed only when the whole body arrived and
+        checked out; mode and owner kept; through a symlink its target is replaced and the link
+        kept); a FIFO or a device is written into; ``''`` is refused. On failure nothing is left."""
+        target = Target(os.fspath(path))
         payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies,
                                 convert, sample_rate)
-        fd, temp = _temp_beside(target)
         try:
             try:
-                with os.fdopen(fd, "wb") as out, self._client.stream(
+                with self._client.stream(
                     "POST", f"{self.base_url}/v1/fetch", json=payload,
                     timeout=_http_timeout(timeout, self._timeout),
                 ) as response:
                     if response.status_code != 200:
                         raise _parse_failure(response, response.read())
                     digest, size = hashlib.sha256(), 0
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
+                    with target.open(_open_deadline(timeout)) as out:
+                        for chunk in response.iter_bytes():
+                            out.write(chunk)
+                            digest.update(chunk)
+                            size += len(chunk)
+                        target.finish_writing(out)
             except httpx.HTTPError as error:
                 raise _transport_error(error, url) from error
             hexdigest = digest.hexdigest()
             _check_body(response, hexdigest, size, url)
-            os.chmod(temp, 0o644)
-            os.replace(temp, target)
+            target.commit()
         except BaseException:
-            try:
-                os.unlink(temp)
-            except FileNotFoundError:
-                pass
+            target.discard()
             raise
-        return SavedFile(path=target, bytes=size, sha256=hexdigest, **_meta(response))
+        return SavedFile(path=target.path, bytes=size, sha256=hexdigest, **_meta(response))
 
     def detect(self) -> Dict[str, Any]:
         """The service's view of the network (``detour detect --json``)."""
@@ -334,39 +331,33 @@ class AsyncDetour:
                    timeout: Optional[float] = None, *, headers: Optional[Mapping[str, str]] = None,
                    max_bytes: Optional[int] = None, strategies: Optional[Sequence[str]] = None,
                    convert: Optional[str] = None, sample_rate: Optional[int] = None) -> SavedFile:
-        target = os.fspath(path)
+        target = Target(os.fspath(path))
         payload = _request_json(url, expect, expected_bytes, timeout, headers, max_bytes, strategies,
                                 convert, sample_rate)
-        fd, temp = _temp_beside(target)
         try:
             try:
-                with os.fdopen(fd, "wb") as out:
-                    async with self._client.stream(
-                        "POST", f"{self.base_url}/v1/fetch", json=payload,
-                        timeout=_http_timeout(timeout, self._timeout),
-                    ) as response:
-                        if response.status_code != 200:
-                            raise _parse_failure(response, await response.aread())
-                        digest, size = hashlib.sha256(), 0
+                async with self._client.stream(
+                    "POST", f"{self.base_url}/v1/fetch", json=payload,
+                    timeout=_http_timeout(timeout, self._timeout),
+                ) as response:
+                    if response.status_code != 200:
+                        raise _parse_failure(response, await response.aread())
+                    digest, size = hashlib.sha256(), 0
+                    with await target.aopen(_open_deadline(timeout)) as out:
                         async for chunk in response.aiter_bytes():
                             out.write(chunk)
                             digest.update(chunk)
                             size += len(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
+                        target.finish_writing(out)
             except httpx.HTTPError as error:
                 raise _transport_error(error, url) from error
             hexdigest = digest.hexdigest()
             _check_body(response, hexdigest, size, url)
-            os.chmod(temp, 0o644)
-            os.replace(temp, target)
+            target.commit()
         except BaseException:
-            try:
-                os.unlink(temp)
-            except FileNotFoundError:
-                pass
+            target.discard()
             raise
-        return SavedFile(path=target, bytes=size, sha256=hexdigest, **_meta(response))
+        return SavedFile(path=target.path, bytes=size, sha256=hexdigest, **_meta(response))
 
     async def detect(self) -> Dict[str, Any]:
         return await self._get_json("/v1/detect")
