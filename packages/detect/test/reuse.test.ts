@@ -43,7 +43,7 @@ describe('detection reused from the state directory', () => {
       reuse: { path },
     });
     expect(other.reusedFrom).toBeUndefined();
-    [first, second, proxied, other].forEach((e) => e.close());
+    for (const e of [first, second, proxied, other]) e.close();
   });
 
   it('an old detection, or a file that is not one, means detecting again', async () => {
