@@ -62,6 +62,8 @@ describe('detour fetch remembers across runs (state directory)', () => {
     expect(elsewhere.code).toBe(0);
     expect(failed(json(elsewhere))).toMatchObject([{ strategy: 'direct', failureClass: 'tls-handshake' }]);
 
+    // The last detection is kept beside it (item 3), for the next start within 60 s.
+    expect(JSON.parse(readFileSync(join(state, 'detect.json'), 'utf8')).format).toBe('detour-detect');
     const file = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8'));
     expect(file).toMatchObject({ format: 'detour-state', v: 1 });
     expect(Object.keys(file.networks)).toHaveLength(2);

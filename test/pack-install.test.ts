@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LAB_PNG, type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshStateHome } from './cli-run.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,7 +37,12 @@ const publicPackages = readdirSync(join(root, 'packages'))
 let work: string;
 let project: string;
 let lab: Lab;
-const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
+// The installed CLI keeps its state in a directory of the test's own, never the user's.
+const env = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/root',
+  XDG_STATE_HOME: freshStateHome(),
+};
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'detour-pack-'));

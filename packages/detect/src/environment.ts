@@ -8,11 +8,19 @@ import {
 import { captured, type Plan, type PlanOptions, plan } from './plan.js';
 import { matchesNoProxy, parseNoProxy, proxyForUrl } from './proxy-env.js';
 import { type DetectOptions, type EnvironmentReport, type Sniffed, sniff } from './report.js';
+import { type ReuseOptions, readReusable, reuseKey, saveReusable } from './reuse.js';
 import type { SystemProxy } from './system-proxy/types.js';
 
 export interface EnvironmentOptions extends DetectOptions, PlanOptions {
   /** Detect again this often (ms) so route memory notices a proxy or TUN switched on or off. 0: never. */
   refreshMs?: number;
+  /**
+   * Reuse a recent detection kept in this file (see `ReuseOptions`: 60 s by default, and only
+   * while the proxy variables, default route, resolver and interfaces are unchanged), and keep
+   * this one there. Not with injected probes (`run`, `readText`, `interfaces`). `refresh()`
+   * always detects.
+   */
+  reuse?: ReuseOptions;
 }
 
 /** OS bypass lists: `<local>` (plain names), `*.local`, `127.*`, `169.254/16`, hosts. */
@@ -55,9 +63,12 @@ export class DetectedEnvironment implements EnvironmentProvider {
   #sniffed: Sniffed;
   readonly #options: EnvironmentOptions;
   #timer: NodeJS.Timeout | undefined;
+  /** When the detection in use was made, if it was reused from `options.reuse` (ms since the epoch). */
+  reusedFrom: number | undefined;
 
-  constructor(sniffed: Sniffed, options: EnvironmentOptions = {}) {
+  constructor(sniffed: Sniffed, options: EnvironmentOptions = {}, reusedFrom?: number) {
     this.#sniffed = sniffed;
+    this.reusedFrom = reusedFrom;
     this.#options = options;
     if (options.refreshMs && options.refreshMs > 0) {
       this.#timer = setInterval(() => void this.refresh(), options.refreshMs);
@@ -109,6 +120,7 @@ export class DetectedEnvironment implements EnvironmentProvider {
   /** Detect again (e.g. after the user switched their accelerator on or off). */
   async refresh(): Promise<EnvironmentReport> {
     this.#sniffed = await sniff(this.#options);
+    this.reusedFrom = undefined;
     return this.#sniffed.report;
   }
 
@@ -119,5 +131,23 @@ export class DetectedEnvironment implements EnvironmentProvider {
 
 /** Detect the environment and wrap it for the pipeline: `createPipeline({ environment: await createEnvironment() })`. */
 export async function createEnvironment(options: EnvironmentOptions = {}): Promise<DetectedEnvironment> {
-  return new DetectedEnvironment(await sniff(options), options);
+  const reuse = options.reuse;
+  if (!reuse || options.run || options.readText || options.interfaces) {
+    return new DetectedEnvironment(await sniff(options), options);
+  }
+  const env = options.env ?? process.env;
+  const key = reuseKey({
+    env,
+    proxy: options.proxy,
+    platform: options.platform ?? process.platform,
+    detection: [options.fakeIp ?? null, options.probePorts ?? null, options.timeoutMs ?? null],
+  });
+  const saved = readReusable(reuse, key);
+  if (saved) {
+    const sniffed: Sniffed = { report: saved.report, env, option: options.proxy, system: saved.system };
+    return new DetectedEnvironment(sniffed, options, saved.savedAt);
+  }
+  const sniffed = await sniff(options);
+  await saveReusable(reuse, key, sniffed);
+  return new DetectedEnvironment(sniffed, options);
 }

@@ -37,6 +37,7 @@ export {
   type Sniffed,
   sniff,
 } from './report.js';
+export { REUSE_DEFAULT_MAX_AGE_MS, type ReuseOptions } from './reuse.js';
 export {
   type CommandResult,
   type ReadText,

@@ -3,6 +3,8 @@
  * environment, registers every built-in strategy (and, later, the presets) and returns a pipeline;
  * the CLI, the service and the Koishi plugin build theirs here, so they behave the same.
  */
+
+import { join } from 'node:path';
 import {
   asPlugin,
   createLogger,
@@ -191,7 +193,15 @@ export function strategyPlugins(options: DetourOptions): Plugin[] {
  */
 export function detectEnvironment(options: DetourOptions = {}): Promise<DetectedEnvironment> {
   const names = options.fakeIpNames ?? [];
+  // With a state directory, a detection younger than 60 s on an unchanged network is reused.
+  const stateDir =
+    typeof options.state === 'string'
+      ? options.state
+      : options.state instanceof FileStateStore
+        ? options.state.dir
+        : undefined;
   return createEnvironment({
+    ...(stateDir ? { reuse: { path: join(stateDir, 'detect.json') } } : {}),
     ...options.detect,
     env: options.env ?? process.env,
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
