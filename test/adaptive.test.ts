@@ -400,7 +400,9 @@ describe('single flight', () => {
     expect(last.failureClass).toBe('aborted');
     // The attempt it made; the rest of the plan is listed as never reached (issue 23 item 4).
     expect(last.attempts.filter((x) => x.outcome !== 'skipped').map((x) => x.strategy)).toEqual(['direct']);
-    expect(last.attempts.filter((x) => x.outcome === 'skipped').map((x) => x.message)).not.toContain(undefined);
+    expect(last.attempts.filter((x) => x.outcome === 'skipped').map((x) => x.message)).not.toContain(
+      undefined,
+    );
   });
 });
 
