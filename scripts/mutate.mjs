@@ -18,18 +18,27 @@ export const TARGETS = [
   {
     name: 'ssrf',
     mutate: 'packages/core/src/ssrf.ts',
-    tests: ['packages/core/test/ssrf.test.ts', 'packages/core/test/ssrf.property.test.ts'],
+    tests: [
+      'packages/core/test/ssrf.test.ts',
+      'packages/core/test/ssrf.mutation.test.ts',
+      'packages/core/test/ssrf.property.test.ts',
+    ],
   },
   {
     name: 'redact',
     mutate: 'packages/core/src/redact.ts',
-    tests: ['packages/core/test/redact.test.ts', 'packages/core/test/redact.property.test.ts'],
+    tests: [
+      'packages/core/test/redact.test.ts',
+      'packages/core/test/redact.mutation.test.ts',
+      'packages/core/test/redact.property.test.ts',
+    ],
   },
   {
     name: 'classify',
     mutate: 'packages/core/src/classify.ts',
     tests: [
       'packages/core/test/classify.test.ts',
+      'packages/core/test/classify.mutation.test.ts',
       'packages/core/test/classify.property.test.ts',
       'packages/core/test/classifier-hooks.test.ts',
     ],
@@ -37,12 +46,20 @@ export const TARGETS = [
   {
     name: 'headers',
     mutate: 'packages/core/src/headers.ts',
-    tests: ['packages/core/test/headers.test.ts', 'packages/core/test/redact.property.test.ts'],
+    tests: [
+      'packages/core/test/headers.test.ts',
+      'packages/core/test/headers.mutation.test.ts',
+      'packages/core/test/redact.property.test.ts',
+    ],
   },
   {
     name: 'no-proxy',
     mutate: 'packages/detect/src/proxy-env.ts',
-    tests: ['packages/detect/test/proxy-env.test.ts', 'packages/detect/test/no-proxy.property.test.ts'],
+    tests: [
+      'packages/detect/test/proxy-env.test.ts',
+      'packages/detect/test/no-proxy.mutation.test.ts',
+      'packages/detect/test/no-proxy.property.test.ts',
+    ],
   },
   {
     name: 'fileid',

@@ -100,13 +100,13 @@ const PROXY_PATTERNS = [
   /invalid socks\d? (?:initial|final) handshake/i,
 ];
 
-/** `PROXY_HTTP_407` for a CONNECT refusal, `PROXY_SOCKS_AUTH` / `PROXY_SOCKS_REJECTED` for SOCKS. */
+/** `PROXY_HTTP_407` for a CONNECT refusal, `PROXY_SOCKS_AUTH` / `PROXY_SOCKS_REJECTED` for SOCKS (called when a PROXY_PATTERNS entry matched). */
 function proxyCode(text: string): string {
   const status = /Bad response: (\d+)/.exec(text);
   if (status) return `PROXY_HTTP_${status[1]}`;
   if (/authentication failed/i.test(text)) return 'PROXY_SOCKS_AUTH';
-  if (/socks/i.test(text)) return 'PROXY_SOCKS_REJECTED';
-  return 'EPROXY';
+  // Every PROXY_PATTERNS entry but the first (answered above) names SOCKS.
+  return 'PROXY_SOCKS_REJECTED';
 }
 
 /** Walk an error and its causes, most specific (innermost) last. */

@@ -90,6 +90,7 @@ export function embeddedIPv4(ip: string): string | undefined {
 
 function expandIPv6(ip: string): number[] | undefined {
   let text = ip.split('%')[0]!;
+  // Stryker disable next-line LogicalOperator,StringLiteral: a lone `[` or `]` fails the word check below whether or not this strips it.
   if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (dotted) {
@@ -99,10 +100,10 @@ function expandIPv6(ip: string): number[] | undefined {
   }
   const [head, tail] = text.split('::') as [string, string | undefined];
   // A word is 1-4 hex digits (`parseInt` alone would read `1.2.3` or `1g` as 1).
-  const parse = (s: string) =>
+  const parse = (s: string | undefined) =>
     s ? s.split(':').map((h) => (/^[0-9a-f]{1,4}$/i.test(h) ? Number.parseInt(h, 16) : Number.NaN)) : [];
   const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
+  const right = parse(tail);
   const fill = tail === undefined ? 0 : 8 - left.length - right.length;
   const words = [...left, ...new Array(Math.max(fill, 0)).fill(0), ...right];
   return words.length === 8 && !words.some(Number.isNaN) ? words : undefined;
