@@ -111,6 +111,9 @@ describe('redactText', () => {
     ['at http://[bad/x?sig=V', 'at http://[bad/x?sig=***'],
     ['at HTTP://u:p@[bad/x', 'at HTTP://***@[bad/x'],
     ['at http://host/@x', 'at http://host/@x'],
+    // … and a URL with credentials nested in it, however many.
+    ['at http://[bad/x?next=ftp://u:p@h/', 'at http://[bad/x?next=ftp://***@h/'],
+    ['at http://u:p@[bad/x?next=ftp://v:q@h/', 'at http://***@[bad/x?next=ftp://***@h/'],
     // Nothing to mask.
     ['', ''],
     ['plain words', 'plain words'],
