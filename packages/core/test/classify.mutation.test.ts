@@ -49,6 +49,25 @@ describe('classifyError: where the evidence is read', () => {
       err('x', {}, 'ENOTFOUND'),
       ['unknown', 'UNKNOWN', false],
     ],
+    [
+      'a function is not read as an error',
+      err(
+        'x',
+        {},
+        Object.assign(() => {}, { code: 'ENOTFOUND' }),
+      ),
+      ['unknown', 'UNKNOWN', false],
+    ],
+    [
+      'a reason is not read across two messages',
+      err('unsafe legacy ', { code: 'EX' }, err('renegotiation disabled')),
+      ['unknown', 'EX', false],
+    ],
+    [
+      'EPROTO is not the most telling code',
+      err('self signed', { code: 'EPROTO' }, err('y', { code: 'EODD' })),
+      ['tls-certificate', 'EODD', false],
+    ],
     // The most telling code names an unknown failure: not got's wrapper code, not EPROTO.
     ['an unknown code', err('x', { code: 'EWHATEVER' }), ['unknown', 'EWHATEVER', false]],
     [
@@ -130,6 +149,11 @@ describe('classifyError: which rule wins', () => {
       'an unsupported protocol',
       err('x', { code: 'ERR_UNSUPPORTED_PROTOCOL' }),
       ['blocked', 'ERR_UNSUPPORTED_PROTOCOL', true],
+    ],
+    [
+      'a redirect limit',
+      err('Redirected 10 times', { code: 'ERR_TOO_MANY_REDIRECTS' }),
+      ['http-status', 'ERR_TOO_MANY_REDIRECTS', true],
     ],
     [
       'a certificate code over a DNS code',
