@@ -77,6 +77,10 @@ describe('NO_PROXY entries', () => {
       { kind: 'host', host: 'c.example' },
     ]);
     expect(parseNoProxy('[::1]')).toEqual([{ kind: 'host', host: '::1' }]);
+    // CIDR, [v6]:port and host:port are whole-entry forms: text around them makes a plain name.
+    for (const text of ['10.0.0.0/8x', 'x10.0.0.0/8', '[::1]:80x', 'x[::1]', 'a.example:80x']) {
+      expect(parseNoProxy(text)).toEqual([{ kind: 'host', host: text }]);
+    }
     expect(parseNoProxy('10.0.0.0/33, ::/129, .')).toEqual([]);
     expect(parseNoProxy(undefined)).toEqual([]);
     expect(parseNoProxy('')).toEqual([]);
