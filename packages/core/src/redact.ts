@@ -44,7 +44,7 @@ function paramName(raw: string): string {
   const spaced = raw.replaceAll('+', ' ');
   try {
     return decodeURIComponent(spaced).toLowerCase();
-    // Stryker disable next-line BlockStatement: a name whose escapes do not decode keeps a `%`, which no secret name has: any answer here reads as "not secret".
+    // (A name whose escapes do not decode keeps a `%`, which no secret name has: the `catch` answer only needs to be "not secret".)
   } catch {
     return spaced;
   }
