@@ -25,6 +25,7 @@ describe('redactUrl: which parameters are secret', () => {
     ['https://a.example/x?rkey%=V&%zz=W', 'https://a.example/x?rkey%=V&%zz=W'],
     // A name without `=` has no value to mask; an empty value is masked all the same.
     ['https://a.example/x?rkey&n=1', 'https://a.example/x?rkey&n=1'],
+    ['https://a.example/x?tokens&n=1', 'https://a.example/x?tokens&n=1'],
     ['https://a.example/x?rkey=&n=1', 'https://a.example/x?rkey=***&n=1'],
     // Only the name decides: a secret-looking value or a longer name is not masked.
     ['https://a.example/x?n=token&tokens=1&mykey=2', 'https://a.example/x?n=token&tokens=1&mykey=2'],
