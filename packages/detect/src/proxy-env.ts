@@ -86,9 +86,9 @@ export function normalizeProxyUrl(value: string, defaultScheme = 'http'): string
 export function parseNoProxy(value: string | undefined): NoProxyEntry[] {
   if (!value) return [];
   const entries: NoProxyEntry[] = [];
+  // The split leaves no space to trim; an empty item (a leading or trailing separator) adds nothing below.
   for (const raw of value.split(/[,\s]+/)) {
-    let item = raw.trim().toLowerCase();
-    if (!item) continue;
+    let item = raw.toLowerCase();
     if (item === '*') {
       entries.push({ kind: 'all' });
       continue;

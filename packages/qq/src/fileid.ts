@@ -23,10 +23,11 @@ const BASE64 = /^[A-Za-z0-9_\-+/]+={0,2}$/;
 
 /** Decode a `fileid`; undefined when it is not a protobuf with a 20-byte digest and a size. */
 export function decodeFileId(fileid: string): FileId | undefined {
-  if (typeof fileid !== 'string' || fileid.length < 8 || fileid.length > 4096 || !BASE64.test(fileid)) {
+  if (typeof fileid !== 'string' || fileid.length > 4096 || !BASE64.test(fileid)) {
     return undefined;
   }
-  const fields = readMessage(Buffer.from(fileid.replaceAll('+', '-').replaceAll('/', '_'), 'base64url'));
+  // Node's base64url decoder takes the `+` `/` alphabet and padding too (BASE64 admits both).
+  const fields = readMessage(Buffer.from(fileid, 'base64url'));
   if (!fields) return undefined;
   const digest = fields.get(2);
   const size = fields.get(3);
@@ -87,6 +88,7 @@ function readMessage(bytes: Uint8Array): Map<number, Field> | undefined {
     } else if (wire === 1 || wire === 5) {
       const size = wire === 1 ? 8 : 4;
       if (at + size > bytes.length) return undefined;
+      // Stryker disable next-line ArithmeticOperator: a fixed-width value is never read (the digest is 20 bytes, numbers are varints); only its width counts.
       value = bytes.subarray(at, at + size);
       at += size;
     } else {
