@@ -132,6 +132,8 @@ describe('decodeFileId: the wire format', () => {
     ['wire type 3 (start group)', [...key(6, 3), 1, 2, 3, 4]],
     ['wire type 4 (end group)', [...key(6, 4), 1, 2, 3, 4, 5, 6, 7, 8]],
     ['wire type 6', [...key(6, 6), 1, 2, 3, 4]],
+    // … or by a valid field, which a reader that skipped nothing would go on to read.
+    ['wire type 6 before a valid field', [...key(6, 6), ...varintField(9, 1)]],
     ['wire type 7', [...key(6, 7), 1, 2, 3, 4, 5, 6, 7, 8]],
     ['an 11-byte varint', [...key(4, 0), ...varint(1, 11)]],
   ])('undefined for a message with %s', (_name, tail) => {
