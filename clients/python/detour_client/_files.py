@@ -96,7 +96,7 @@ class Target:
         return os.fdopen(fd, "wb")
 
     def _nobody_reads(self) -> DetourError:
-        return local_io(self.path, "it is a FIFO and nobody is reading it", "ENXIO")
+        return local_io(self.path, "it is a FIFO and nobody is reading it", "DETOUR_FIFO_UNREAD")
 
     def open(self, deadline_s: float) -> BinaryIO:
         until = time.monotonic() + deadline_s
