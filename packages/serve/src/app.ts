@@ -114,7 +114,7 @@ function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The fastify app: routes, auth, validation. Policy stays in the pipeline (DESIGN.md: services are thin). */
+/** The fastify app: routes, auth, validation. Policy stays in the pipeline (docs/architecture.md: services are thin). */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { pipeline, environment, metrics, limits, shutdown } = options;
   const recent = options.recent ?? new RecentFetches();
