@@ -2,7 +2,7 @@
 // else, and each command imports what it uses when it runs (issue 25 item 4).
 import { helpText, mainHelp, parse, version } from './args.js';
 import { COMMANDS } from './definitions.js';
-import { type CliIo, EXIT_OK, EXIT_USAGE, write } from './io.js';
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, write } from './io.js';
 
 /** `detour --help`, generated from the command definitions. */
 export const USAGE = mainHelp();
@@ -13,10 +13,30 @@ const commands: Record<string, () => Promise<Command>> = {
   fetch: async () => (await import('./commands/fetch.js')).runFetch,
   detect: async () => (await import('./commands/detect.js')).runDetect,
   doctor: async () => (await import('./commands/doctor.js')).runDoctor,
-  demo: async () => (await import('./commands/demo.js')).runDemo,
+  demo: loadDemo,
   serve: async () => (await import('./commands/serve.js')).runServe,
   cache: async () => (await import('./commands/cache.js')).runCache,
 };
+
+/**
+ * `detour demo` runs on the test lab, which the CLI does not need otherwise: `@detour/lab` is an
+ * optional dependency. Without it, the demo says what is missing instead of a module-not-found trace.
+ */
+async function loadDemo(): Promise<Command> {
+  try {
+    return (await import('./commands/demo.js')).runDemo;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !message?.includes('@detour/lab')) throw error;
+    return async (_argv, io) => {
+      write(
+        io.stderr,
+        'detour demo: the demo runs on @detour/lab (real servers and proxies on loopback), which is not installed: it is an optional dependency of @detour/cli. Install its tarball beside the CLI, or run `npx -y pnpm@10 lab` from a clone of the repository.',
+      );
+      return EXIT_FAILED;
+    };
+  }
+}
 
 /** Run the CLI; returns the exit code. Never throws for bad input: exit 2 with one line on stderr. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -3,7 +3,10 @@
  * through `ctx.detour` with `convert: 'wav'`; the clip is a real SILK clip (a tone of known length,
  * encoded in the test) that the lab's Tencent twin serves as `audio/amr`.
  */
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { wavInfo } from '@detour/core';
 import {
   interceptLookup,
@@ -43,6 +46,8 @@ describe('koishi-plugin-detour: voice as WAV', () => {
   it("an <audio> SILK clip fetched with convert: 'wav' comes back as a WAV of the tone's length", async () => {
     const seen: FetchResult[] = [];
     const app = new App();
+    // Koishi's baseDir is the working directory otherwise (the repo): the plugin keeps its state there.
+    app.baseDir = mkdtempSync(join(tmpdir(), 'detour-koishi-convert-'));
     const mockFork = app.plugin(mock);
     app.plugin(detour, { noProxy: true, allowPrivateNetwork: true, caFile: labCerts().ca.certPath });
     app.plugin({

@@ -158,6 +158,31 @@ describe('hosts and Referer', () => {
   });
 });
 
+describe('preset cache key: the rkey goes, on Tencent hosts only', () => {
+  it.each([
+    [
+      'https://multimedia.nt.qq.com.cn/download?appid=1407&rkey=R&fileid=F#x',
+      'https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=F',
+    ],
+    ['https://gchat.qpic.cn/x?n=1&rkey=R', 'https://gchat.qpic.cn/x?n=1'],
+    ['https://q1.qlogo.cn/g?b=qq&rkey=R', 'https://q1.qlogo.cn/g?b=qq'],
+  ])('%s → %s', (input, key) => {
+    expect(qqPreset().cacheKey!(new URL(input))).toBe(key);
+  });
+
+  it.each([
+    'https://a.example/x?rkey=R',
+    'https://qq.com.evil.example/x?rkey=R',
+    'https://evilqq.com/x?rkey=R',
+  ])('%s is not a Tencent host: the preset does not handle it', (input) => {
+    expect(qqPreset().handles(new URL(input))).toBe(false);
+  });
+
+  it('a plain-http link keys by itself (never the https entry)', () => {
+    expect(qqPreset().cacheKey!(new URL('http://gchat.qpic.cn/x?rkey=R'))).toBeUndefined();
+  });
+});
+
 describe('preset', () => {
   it('keys a link without a fileid by its URL without rkey (any case) or fragment; other hosts are not its own', () => {
     const preset = qqPreset();
