@@ -52,7 +52,7 @@ class WitnessedTransport implements HttpTransport {
   }
 
   close(): void {
-    return this.#inner.close();
+    this.#inner.close();
   }
 }
 
