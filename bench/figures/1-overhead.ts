@@ -259,7 +259,7 @@ export async function measureOverhead(
   const c = overhead.concurrency;
   const node = input.origin.ipUrl;
   const big = (bytes: number) => `/big?bytes=${bytes}&n=`;
-  const scenarios: Scenario[] = [
+  const every: Scenario[] = [
     {
       label: `10 KiB × ${overhead.small.sequential}, sequential`,
       origin: node,
@@ -298,6 +298,9 @@ export async function measureOverhead(
     },
     ...nginxScenarios(input, overhead.nginx),
   ];
+  // BENCH_FIG1_ROWS=nginx: only the rows whose label holds that text (to iterate on a few rows).
+  const only = process.env.BENCH_FIG1_ROWS;
+  const scenarios = only ? every.filter((scenario) => scenario.label.includes(only)) : every;
 
   // Detour's defaults (in-memory cache, route memory, dedup) with the concurrency limits raised to
   // the clients' level (default perHost 8 would queue the rest).

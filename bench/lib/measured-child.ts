@@ -40,9 +40,16 @@ export function bundleChild(name: string): Promise<string> {
         logLevel: 'error',
         // A child that imports this module (figure 1's) never bundles children itself.
         external: ['esbuild'],
-        // CommonJS dependencies (pino, tsyringe, ...) call require() on Node built-ins.
+        // CommonJS dependencies (pino, tsyringe, ...) call require() on Node built-ins; some
+        // (silk-wasm) read __filename/__dirname when loaded, which ES modules do not define.
         banner: {
-          js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
+          js: [
+            "import { createRequire as __benchRequire } from 'node:module';",
+            "import { fileURLToPath as __benchPath } from 'node:url';",
+            'const require = __benchRequire(import.meta.url);',
+            'const __filename = __benchPath(import.meta.url);',
+            "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+          ].join(' '),
         },
       });
       return outfile;

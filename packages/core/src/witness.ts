@@ -3,7 +3,7 @@
  * transport made for it, and every one another client (curl) reported. The result's `downgraded`,
  * `insecure` and `degraded` come from this (D47): a strategy cannot under-report.
  */
-import type { AttemptResponse, HopReport, HttpTransport, Stage } from './types.js';
+import type { AttemptResponse, HopReport, HttpTransport, Stage, TransportRequest } from './types.js';
 
 export class Witness {
   /** Exchanges that got a response. */
@@ -21,18 +21,38 @@ export class Witness {
 
   /** The transport an attempt is handed: the pipeline's own, each exchange reported here. */
   transport(inner: HttpTransport): HttpTransport {
-    return {
-      request: async (req, signal) => {
-        const response = await inner.request(req, signal);
-        this.report({
-          url: req.url,
-          insecure: req.url.protocol === 'https:' && req.tls.rejectUnauthorized === false,
-        });
-        return response;
-      },
-      openSockets: () => inner.openSockets(),
-      close: () => inner.close(),
-    };
+    return new WitnessedTransport(inner, this);
+  }
+}
+
+/**
+ * The pipeline's transport seen through a witness. A class, not a literal of closures: one is made
+ * per attempt on every fetch's path, and methods on the prototype cost one small object each.
+ */
+class WitnessedTransport implements HttpTransport {
+  readonly #inner: HttpTransport;
+  readonly #witness: Witness;
+
+  constructor(inner: HttpTransport, witness: Witness) {
+    this.#inner = inner;
+    this.#witness = witness;
+  }
+
+  async request(req: TransportRequest, signal: AbortSignal): Promise<AttemptResponse> {
+    const response = await this.#inner.request(req, signal);
+    this.#witness.report({
+      url: req.url,
+      insecure: req.url.protocol === 'https:' && req.tls.rejectUnauthorized === false,
+    });
+    return response;
+  }
+
+  openSockets(): number {
+    return this.#inner.openSockets();
+  }
+
+  close(): void {
+    this.#inner.close();
   }
 }
 

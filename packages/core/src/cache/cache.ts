@@ -162,6 +162,12 @@ export class Cache {
   readonly #logger: Logger | undefined;
   /** Keys hashed lately (bounded: cleared when full). */
   readonly #recentKeys = new Map<string, string>();
+  /**
+   * Some tier reads entries back from outside the process and checks the key they record
+   * (`meta.key`, see #read). Without one (the default: memory only) a store hashes nothing: the
+   * SHA-256 of the key was the store path's largest cost after the body copy, and no tier read it.
+   */
+  readonly #bindsKeys: boolean;
 
   constructor(options: CacheOptions = {}, logger?: Logger) {
     this.#now = options.now ?? Date.now;
@@ -172,6 +178,7 @@ export class Cache {
     this.#cacheKey = options.cacheKey ?? defaultCacheKey;
     const tiers = cacheTiers(options);
     this.tiers = tiers;
+    this.#bindsKeys = tiers.some((tier) => tier.rawKeys !== true);
     // The largest body any tier would keep, capped by the option: a bigger download is never
     // read back into memory just to be refused.
     const tierLimit = Math.max(0, ...tiers.map((tier) => tier.maxEntryBytes ?? Number.POSITIVE_INFINITY));
@@ -284,7 +291,7 @@ export class Cache {
       meta.vary = Object.fromEntries(names.map((name) => [name, sent[name] ?? null]));
       entries.push([key, varyPointer(meta, names, this.#hashed(key))], [variant, { meta, body }]);
     } else {
-      meta.key = this.#hashed(key);
+      if (this.#bindsKeys) meta.key = this.#hashed(key);
       entries.push([key, { meta, body }]);
     }
     let stored = false;
