@@ -124,6 +124,23 @@ describe('expired and invalid rkeys', () => {
     expect(new URL(result.finalUrl).searchParams.get('rkey')).toBe(twin.rkeys.group);
   });
 
+  it('rkeyProvider plugged into the qq preset: its hosts refresh through it, the catch-all is not asked', async () => {
+    const url = twin.downloadUrl('picture');
+    twin.rotateKeys();
+    const catchAll: string[] = [];
+    const result = await pipeline({
+      presets: [qqPreset({ refreshUrl: rkeyProvider({ endpoint: twin.onebot.url }) })],
+      refreshUrl: async (u) => {
+        catchAll.push(u);
+        return undefined;
+      },
+    }).fetch(url, { expect: 'image' });
+    expect(result).toMatchObject({ ok: true, bytes: PICTURE.length, sha256: sha256(PICTURE) });
+    expect(twin.onebot.calls).toEqual(['nc_get_rkey']);
+    expect(catchAll).toEqual([]);
+    expect(twin.hits.map((h) => h.status)).toEqual([400, 200]);
+  });
+
   it('a refresh that gives another expired URL: url-expired after two origin requests, no loop', async () => {
     const url = twin.downloadUrl('picture');
     twin.rotateKeys();
