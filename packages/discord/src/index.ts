@@ -103,7 +103,7 @@ export function discordPreset(options: DiscordPresetOptions): DiscordPreset {
 /** A `refreshUrl` that gathers the links asked for within a short window into one API call. */
 function batchedRefresh(apiBase: string, token: string, options: DiscordPresetOptions): RefreshUrl {
   const queue: Waiting[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let scheduled = false;
   /** No call before this time (a 429's retry_after). */
   let notBefore = 0;
   const mask = (text: string) => redactText(text.split(token).join('***'));
@@ -139,10 +139,15 @@ function batchedRefresh(apiBase: string, token: string, options: DiscordPresetOp
     }
   }
 
+  function schedule(ms: number): void {
+    scheduled = true;
+    setTimeout(flush, ms).unref?.();
+  }
+
   function flush(): void {
-    timer = undefined;
+    scheduled = false;
     const batch = queue.splice(0, BATCH_LIMIT);
-    if (queue.length) timer = setTimeout(flush, 0);
+    if (queue.length) schedule(0);
     const urls = [...new Set(batch.map((w) => w.url))];
     call(urls).then(
       (map) => {
@@ -157,7 +162,7 @@ function batchedRefresh(apiBase: string, token: string, options: DiscordPresetOp
   return (url) =>
     new Promise<string | undefined>((resolve, reject) => {
       queue.push({ url, resolve, reject });
-      timer ??= setTimeout(flush, options.batchWindowMs ?? 10);
+      if (!scheduled) schedule(options.batchWindowMs ?? 10);
     });
 }
 
