@@ -141,7 +141,7 @@ function batchedRefresh(apiBase: string, token: string, options: DiscordPresetOp
 
   function schedule(ms: number): void {
     scheduled = true;
-    setTimeout(flush, ms).unref?.();
+    setTimeout(flush, ms);
   }
 
   function flush(): void {
