@@ -5,13 +5,14 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 export interface JsonRequestOptions {
   method?: string;
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
-  /** Extra trusted CA certificates (PEM), e.g. a local API server's. */
+  /** Extra trusted CA certificates (PEM), e.g. a local API server's; trusted besides Node's roots. */
   ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
   signal?: AbortSignal | undefined;
   /** Default 10 s. */
@@ -47,7 +48,9 @@ export function requestJson(url: string | URL, options: JsonRequestOptions = {})
         },
         signal,
         agent: false,
-        ...(options.ca ? { ca: options.ca as string[] } : {}),
+        ...(options.ca
+          ? { ca: [...rootCertificates, ...[options.ca].flat()] as Array<string | Buffer> }
+          : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
