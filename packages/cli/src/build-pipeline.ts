@@ -45,6 +45,8 @@ export interface PipelineFlags {
   discordToken?: string | undefined;
   /** `--telegram-token` (else `DETOUR_TELEGRAM_TOKEN`). */
   telegramToken?: string | undefined;
+  /** `--telegram-api-base` (else `DETOUR_TELEGRAM_API_BASE`). */
+  telegramApiBase?: string | undefined;
 }
 
 /** The default presets plus those turned on, minus those turned off; an unknown name is a usage error. */
@@ -79,6 +81,9 @@ function tokens(flags: PipelineFlags, env: Record<string, string | undefined>): 
     flags.telegramToken,
     env.DETOUR_TELEGRAM_TOKEN,
   );
+  const telegramApiBase = flags.telegramApiBase ?? env.DETOUR_TELEGRAM_API_BASE;
+  if (telegramApiBase !== undefined && !/^https?:\/\/[^/]/.test(telegramApiBase))
+    throw new UsageError('--telegram-api-base takes an http(s) URL');
   const on = flags.presets ?? [];
   if (on.includes('discord') && !discordToken)
     throw new UsageError('--preset discord needs --discord-token (or DETOUR_DISCORD_TOKEN)');
@@ -88,6 +93,7 @@ function tokens(flags: PipelineFlags, env: Record<string, string | undefined>): 
   return {
     ...(discordToken && !off.includes('discord') ? { discordToken } : {}),
     ...(telegramToken && !off.includes('telegram') ? { telegramToken } : {}),
+    ...(telegramApiBase ? { telegramApiBase } : {}),
   };
 }
 

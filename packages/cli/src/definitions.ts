@@ -202,6 +202,13 @@ export const FETCH: CommandSpec = {
       help: 'the Telegram bot token: its file links are recognised and the token is masked (bot***) in every output',
     },
     {
+      name: 'telegram-api-base',
+      value: 'URL',
+      type: 'string',
+      default: 'https://api.telegram.org ($DETOUR_TELEGRAM_API_BASE)',
+      help: 'a local Bot API server or reverse proxy: its file links are recognised (and their token masked) too',
+    },
+    {
       name: 'no-preset',
       value: 'NAME',
       type: 'string',
@@ -422,6 +429,7 @@ const PIPELINE_FLAGS = new Set([
   'preset',
   'discord-token',
   'telegram-token',
+  'telegram-api-base',
   'ca',
   'state-dir',
   'cache-max-size',

@@ -134,6 +134,7 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     presets: parseList(flags.strings('preset')),
     discordToken: flags.string('discord-token'),
     telegramToken: flags.string('telegram-token'),
+    telegramApiBase: flags.string('telegram-api-base'),
     ca,
     stateDir,
     onStateWarning: (message) => write(io.stderr, `detour: warning: ${message}`),
