@@ -152,3 +152,13 @@ describe('secrets a preset declares', () => {
     expect(redactText('a bottle of bot-tles')).toBe('a bottle of bot-tles');
   });
 });
+
+describe('protocol-relative links', () => {
+  it('`//host/path` (QQ official bot API attachments) is fetched as https', async () => {
+    const { parseTargetUrl } = await import('../src/url.js');
+    expect(parseTargetUrl('//multimedia.nt.qq.com.cn/download?fileid=x').href).toBe(
+      'https://multimedia.nt.qq.com.cn/download?fileid=x',
+    );
+    expect(() => parseTargetUrl('/relative/only')).toThrow(/not a valid URL/);
+  });
+});
