@@ -3,6 +3,7 @@
  * Tencent media hosts (hosts.ts) and fetches nothing itself.
  */
 import { DetourError, dropQueryParams, type Preset, type RefreshUrl } from '@detour/core';
+import { hasDeadFallbackRkey } from './fallback-rkeys.js';
 import { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
 import { isQqReferer, isTencentMediaHost } from './hosts.js';
 import { classifyTencentResponse } from './retcode.js';
@@ -40,7 +41,8 @@ const withoutRkey = dropQueryParams(['rkey']);
  * - 400 + retcode -5503007 → `url-expired` / `DETOUR_URL_EXPIRED`, -5503010 → `DETOUR_URL_INVALID`;
  * - Referer: none, or a `qq.com` one; never a foreign one (qpic answers it with a stand-in picture);
  * - after a 404 on a legacy picture form, one try of `gchat.qpic.cn/gchatpic_new/0/0-0-<MD5>/0`;
- * - with `refreshUrl` (an `rkeyProvider`), expired links of its hosts are refreshed through it.
+ * - with `refreshUrl` (an `rkeyProvider`), expired links of its hosts are refreshed through it;
+ * - a link carrying a known dead fallback rkey (fallback-rkeys.ts) is expired before any request.
  */
 export function qqPreset(options: QqPresetOptions = {}): Preset {
   const now = options.now ?? Date.now;
@@ -68,6 +70,8 @@ export function qqPreset(options: QqPresetOptions = {}): Preset {
       return file ? `qq:file:${file.digest}:${file.size}` : withoutRkey(url);
     },
     expectedBytes: (url) => fileIdOf(url)?.size,
+    // A hard-coded fallback rkey (NapCat's) never works: the link counts as expired before any request.
+    expiresAt: (url) => (hasDeadFallbackRkey(url) ? 0 : undefined),
     classifyResponse: classifyTencentResponse,
     referer: (_url, proposed) => (proposed !== undefined && isQqReferer(proposed) ? proposed : undefined),
     alternateUrl: (url, error) =>

@@ -141,6 +141,27 @@ describe('expired and invalid rkeys', () => {
     expect(twin.hits.map((h) => h.status)).toEqual([400, 200]);
   });
 
+  it("a link with NapCat's hard-coded fallback rkey: refreshed before any request, the file in one request", async () => {
+    const dead = twin.downloadUrl('picture', {
+      rkey: 'CAQSKAB6JWENi5LM_xp9vumLbuThJSaYf-yzMrbZsuq7Uz2qffcqm614gds',
+    });
+    const result = await pipeline({
+      cache: false,
+      presets: [qqPreset({ refreshUrl: rkeyProvider({ endpoint: twin.onebot.url }) })],
+    }).fetch(dead, { expect: 'image' });
+    expect(result.sha256).toBe(sha256(PICTURE));
+    expect(twin.hits.map((h) => h.status)).toEqual([200]);
+    expect(result.attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['qq', 'failed'],
+      ['refresh', 'ok'],
+      ['direct', 'ok'],
+    ]);
+    // Without a refresher: url-expired, and still no request.
+    const error = await failure(pipeline({ cache: false }).fetch(dead));
+    expect(error).toMatchObject({ failureClass: 'url-expired', code: 'DETOUR_URL_EXPIRED' });
+    expect(twin.hits).toHaveLength(1);
+  });
+
   it('a refresh that gives another expired URL: url-expired after two origin requests, no loop', async () => {
     const url = twin.downloadUrl('picture');
     twin.rotateKeys();
