@@ -15,6 +15,8 @@ export default defineConfig({
       '@detour/curl': pkg('curl'),
       '@detour/placeholder': pkg('placeholder'),
       '@detour/qq': pkg('qq'),
+      '@detour/discord': pkg('discord'),
+      '@detour/telegram': pkg('telegram'),
       '@detour/cli': pkg('cli'),
       detour: pkg('detour'),
       'koishi-plugin-detour': pkg('koishi-plugin-detour'),

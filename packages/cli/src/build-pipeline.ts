@@ -39,15 +39,62 @@ export interface PipelineFlags {
   onStateWarning?: ((message: string) => void) | undefined;
   /** Presets turned off (`--no-preset qq`); the others stay on. */
   noPresets?: string[] | undefined;
+  /** Presets turned on (`--preset discord`), besides the default ones. */
+  presets?: string[] | undefined;
+  /** `--discord-token` (else `DETOUR_DISCORD_TOKEN`). */
+  discordToken?: string | undefined;
+  /** `--telegram-token` (else `DETOUR_TELEGRAM_TOKEN`). */
+  telegramToken?: string | undefined;
+  /** `--telegram-api-base` (else `DETOUR_TELEGRAM_API_BASE`). */
+  telegramApiBase?: string | undefined;
 }
 
-/** The default presets minus those turned off; an unknown name is a usage error. */
-function presets(off: string[]): DetourOptions['presets'] {
+/** The default presets plus those turned on, minus those turned off; an unknown name is a usage error. */
+function presets(off: string[], on: string[]): DetourOptions['presets'] {
   const known = Object.keys(BUILTIN_PRESETS);
-  const unknown = off.filter((name) => !known.includes(name));
-  if (unknown.length)
-    throw new UsageError(`--no-preset takes ${known.join(', ')}, got ${unknown.join(', ')}`);
-  return DEFAULT_PRESETS.filter((name) => !off.includes(name));
+  for (const [flag, names] of [
+    ['--no-preset', off],
+    ['--preset', on],
+  ] as const) {
+    const unknown = names.filter((name) => !known.includes(name));
+    if (unknown.length) throw new UsageError(`${flag} takes ${known.join(', ')}, got ${unknown.join(', ')}`);
+  }
+  const names = [...new Set([...DEFAULT_PRESETS, ...on])] as Array<keyof typeof BUILTIN_PRESETS>;
+  return names.filter((name) => !off.includes(name));
+}
+
+/** A token flag, else its environment variable; an empty one is a usage error. */
+function token(flag: string, given: string | undefined, env: string | undefined): string | undefined {
+  const value = given ?? env;
+  if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} is empty`);
+  return value?.trim();
+}
+
+function tokens(flags: PipelineFlags, env: Record<string, string | undefined>): Partial<DetourOptions> {
+  const discordToken = token(
+    '--discord-token (DETOUR_DISCORD_TOKEN)',
+    flags.discordToken,
+    env.DETOUR_DISCORD_TOKEN,
+  );
+  const telegramToken = token(
+    '--telegram-token (DETOUR_TELEGRAM_TOKEN)',
+    flags.telegramToken,
+    env.DETOUR_TELEGRAM_TOKEN,
+  );
+  const telegramApiBase = flags.telegramApiBase ?? env.DETOUR_TELEGRAM_API_BASE;
+  if (telegramApiBase !== undefined && !/^https?:\/\/[^/]/.test(telegramApiBase))
+    throw new UsageError('--telegram-api-base takes an http(s) URL');
+  const on = flags.presets ?? [];
+  if (on.includes('discord') && !discordToken)
+    throw new UsageError('--preset discord needs --discord-token (or DETOUR_DISCORD_TOKEN)');
+  if (on.includes('telegram') && !telegramToken)
+    throw new UsageError('--preset telegram needs --telegram-token (or DETOUR_TELEGRAM_TOKEN)');
+  const off = flags.noPresets ?? [];
+  return {
+    ...(discordToken && !off.includes('discord') ? { discordToken } : {}),
+    ...(telegramToken && !off.includes('telegram') ? { telegramToken } : {}),
+    ...(telegramApiBase ? { telegramApiBase } : {}),
+  };
 }
 
 /** `443=80` pairs → the port map (for every opted-in host). */
@@ -92,7 +139,8 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     curlPath: flags.curlPath,
     headersProfile: flags.headersProfile,
     ca: flags.ca,
-    presets: presets(flags.noPresets ?? []),
+    presets: presets(flags.noPresets ?? [], flags.presets ?? []),
+    ...tokens(flags, env),
     ...(flags.stateDir
       ? {
           state: openState(flags.stateDir, {

@@ -74,7 +74,16 @@ export { type CacheTierInfo, canRescue, type OriginState, Pipeline } from './pip
 export { asPlugin, decorate, type Registrar } from './plugin.js';
 export type { PreparedUrl, Preset, ResponseSample, ResponseVerdict } from './preset.js';
 export { PEEK_BYTES } from './preset.js';
-export { describeRoute, redactText, redactUrl, SECRET_QUERY_PARAMS, stripCredentials } from './redact.js';
+export {
+  describeRoute,
+  redactText,
+  redactUrl,
+  registerSecrets,
+  SECRET_QUERY_PARAMS,
+  type SecretDeclaration,
+  type SecretPathSegments,
+  stripCredentials,
+} from './redact.js';
 export { BodyRestart, DEFAULT_MAX_RESUMES, RESUME_MIN_BYTES } from './resume.js';
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';

@@ -11,6 +11,7 @@ import type { ConcurrencyOptions } from './limiter.js';
 import type { CircuitOptions } from './memory/circuit.js';
 import type { RouteMemoryOptions } from './memory/route-memory.js';
 import type { Preset } from './preset.js';
+import { registerSecrets } from './redact.js';
 import type { KeyValueStore, KeyvLike } from './store/types.js';
 import type { PhaseTimeouts, RefreshUrl, Strategy, TlsOptions } from './types.js';
 
@@ -237,6 +238,8 @@ function checkedPresets(presets: Preset[] | undefined): Preset[] {
     if (names.has(preset.name))
       throw new DetourUsageError(`two presets are named ${preset.name}`, 'DETOUR_BAD_PRESET');
     names.add(preset.name);
+    if (preset.secretQueryParams || preset.secretPathSegments)
+      registerSecrets({ queryParams: preset.secretQueryParams, pathSegments: preset.secretPathSegments });
   }
   return list;
 }

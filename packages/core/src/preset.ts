@@ -8,7 +8,8 @@
 import { Readable } from 'node:stream';
 import { onAbort } from './abort.js';
 import { DetourError } from './errors.js';
-import type { FailureClass, HeaderValue } from './types.js';
+import type { SecretPathSegments } from './redact.js';
+import type { FailureClass, HeaderValue, RefreshUrl } from './types.js';
 
 /** What a preset sees of a response before its body is consumed. */
 export interface ResponseSample {
@@ -52,6 +53,39 @@ export interface Preset {
   referer?(url: URL, proposed: string | undefined): string | undefined;
   /** One other URL worth trying after this failure (a canonical form after a 404), or undefined. */
   alternateUrl?(url: URL, error: DetourError): URL | undefined;
+  /**
+   * A fresh URL for a link of this preset's hosts after `url-expired` (or before any request, when
+   * `expiresAt` says it is past). Wins over the pipeline's `refreshUrl`; a fetch's own wins over it.
+   */
+  readonly refreshUrl?: RefreshUrl;
+  /** When the URL stops working (read from the URL itself, no request), or undefined when it does not say. */
+  expiresAt?(url: URL): Date | number | undefined;
+  /** Query parameters whose values are secret: every output masks them (as core's own list). */
+  readonly secretQueryParams?: readonly string[];
+  /** Path segments that are secret (a bot token in the path): every output masks them. */
+  readonly secretPathSegments?: SecretPathSegments;
+}
+
+/** The refresher for `url`: the first handling preset's `refreshUrl`, else the catch-all. */
+export function refresherFor(
+  presets: readonly Preset[],
+  url: URL,
+  fallback: RefreshUrl | undefined,
+): RefreshUrl | undefined {
+  for (const preset of presetsFor(presets, url)) if (preset.refreshUrl) return preset.refreshUrl;
+  return fallback;
+}
+
+/** The earliest expiry a handling preset reads from `url` (epoch ms), with that preset's name. */
+export function expiryOf(presets: readonly Preset[], url: URL): { at: number; preset: string } | undefined {
+  let found: { at: number; preset: string } | undefined;
+  for (const preset of presetsFor(presets, url)) {
+    const at = preset.expiresAt?.(url);
+    const ms = at instanceof Date ? at.getTime() : at;
+    if (typeof ms === 'number' && Number.isFinite(ms) && (!found || ms < found.at))
+      found = { at: ms, preset: preset.name };
+  }
+  return found;
 }
 
 /** Bytes of body read for `classifyResponse` (an error JSON fits; a 2xx body is handed on intact). */

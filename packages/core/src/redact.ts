@@ -32,6 +32,76 @@ export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([
 const MASK = '***';
 
 /**
+ * A preset's secret path segments: a pattern (a whole segment that matches has its first capture
+ * group masked, or all of it without a group; `/^bot(.+)$/` turns `bot123:AB` into `bot***`), or a
+ * function giving the masked segment (undefined: not secret).
+ */
+export type SecretPathSegments = RegExp | ((segment: string) => string | undefined);
+
+/** What a preset declares secret (see `Preset.secretQueryParams` / `secretPathSegments`). */
+export interface SecretDeclaration {
+  queryParams?: readonly string[] | undefined;
+  pathSegments?: SecretPathSegments | undefined;
+}
+
+/** Path maskers registered by presets (process-wide: every output masks them, as it does query secrets). */
+const pathMaskers: Array<(segment: string) => string | undefined> = [];
+const registeredPatterns = new Set<string>();
+const registeredFunctions = new Set<SecretPathSegments>();
+
+function maskerOf(declared: SecretPathSegments): (segment: string) => string | undefined {
+  if (typeof declared === 'function') return declared;
+  const pattern = new RegExp(declared.source, declared.flags.replace(/[gy]/g, ''));
+  return (segment) => {
+    const match = pattern.exec(segment);
+    if (!match || match[0] !== segment) return undefined;
+    if (match[1] === undefined) return MASK;
+    const start = match.index + match[0].indexOf(match[1]);
+    return `${segment.slice(0, start)}${MASK}${segment.slice(start + match[1].length)}`;
+  };
+}
+
+/**
+ * Declare more secrets for every redaction in this process (a preset's query names and path
+ * segments; pipelines register their presets' declarations when created). Idempotent.
+ */
+export function registerSecrets(declaration: SecretDeclaration): void {
+  const names = SECRET_QUERY_PARAMS as Set<string>;
+  for (const name of declaration.queryParams ?? []) names.add(name.toLowerCase());
+  const declared = declaration.pathSegments;
+  if (declared === undefined) return;
+  if (typeof declared === 'function') {
+    if (registeredFunctions.has(declared)) return;
+    registeredFunctions.add(declared);
+  } else {
+    const key = `${declared.source}/${declared.flags}`;
+    if (registeredPatterns.has(key)) return;
+    registeredPatterns.add(key);
+  }
+  pathMaskers.push(maskerOf(declared));
+}
+
+/** A path with every secret segment masked (unchanged when no preset declared any). */
+function maskPath(path: string): string {
+  if (pathMaskers.length === 0) return path;
+  return path
+    .split('/')
+    .map((segment) => {
+      if (segment === '') return segment;
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {}
+      for (const mask of pathMaskers) {
+        const masked = mask(decoded);
+        if (masked !== undefined) return masked;
+      }
+      return segment;
+    })
+    .join('/');
+}
+
+/**
  * Text that cannot hold a secret parameter name: none of these substrings (every name in
  * SECRET_QUERY_PARAMS contains one), and no escape (`%`, `+`) that could spell one.
  */
@@ -90,11 +160,14 @@ export function redactUrl(input: string | URL): string {
   const search = query && maskParams(query);
   const fragment = url.hash.slice(1);
   const hash = fragment && maskParams(fragment);
+  const path = maskPath(url.pathname);
   // Nothing to mask (the common case on a fetch's path): the href as it is, no copy of the URL.
   // Stryker disable next-line ConditionalExpression: a shortcut; the lines below give the same href.
-  if (!url.username && !url.password && search === query && hash === fragment) return url.href;
+  if (!url.username && !url.password && search === query && hash === fragment && path === url.pathname)
+    return url.href;
   // Stryker disable next-line ConditionalExpression: copying a URL parsed here changes nothing but the cost.
   const copy = url === input ? new URL(url.href) : url;
+  if (path !== url.pathname) copy.pathname = path;
   if (copy.username) copy.username = MASK;
   if (copy.password) copy.password = MASK;
   if (search !== query) copy.search = search;
@@ -122,9 +195,21 @@ export function redactText(text: string): string {
     }
     return redactUrl(match);
   });
-  return urls.replace(SECRET_PAIR, (match, lead: string, name: string) =>
+  const pairs = urls.replace(SECRET_PAIR, (match, lead: string, name: string) =>
     SECRET_QUERY_PARAMS.has(paramName(name)) ? `${lead}${name}=${MASK}` : match,
   );
+  return pathMaskers.length === 0 ? pairs : maskBareSegments(pairs);
+}
+
+/** Secret path segments outside a URL (a path quoted alone, `bot123:AB/photos/x.jpg`). */
+function maskBareSegments(text: string): string {
+  return text.replace(/[^\s"'<>`/?#&;=(),]+/g, (word) => {
+    for (const mask of pathMaskers) {
+      const masked = mask(word);
+      if (masked !== undefined) return masked;
+    }
+    return word;
+  });
 }
 
 /** A proxy URL without its credentials at all (the `route` field of an attempt). */

@@ -3,8 +3,10 @@ import { DetourUsageError } from './errors.js';
 /** Parse and check a target URL: only http: and https:, a host, no credentials smuggled to logs. */
 export function parseTargetUrl(input: string | URL): URL {
   let url: URL;
+  // A protocol-relative link (`//host/path`, as QQ's official bot API hands out attachments) is https.
+  const text = typeof input === 'string' && input.startsWith('//') ? `https:${input}` : String(input);
   try {
-    url = new URL(String(input));
+    url = new URL(text);
   } catch {
     throw new DetourUsageError(
       `not a valid URL: ${JSON.stringify(String(input).slice(0, 200))}`,

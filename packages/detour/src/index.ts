@@ -33,9 +33,11 @@ import {
   networkFingerprint,
   plan,
 } from '@detour/detect';
+import { discordPreset } from '@detour/discord';
 import { httpDowngrade } from '@detour/http-downgrade';
 import { placeholder } from '@detour/placeholder';
 import { qqPreset } from '@detour/qq';
+import { telegramPreset } from '@detour/telegram';
 import { tlsRelaxed } from '@detour/tls-relaxed';
 
 /** Everything that decides how a Detour pipeline is built, in library terms. */
@@ -86,8 +88,18 @@ export interface DetourOptions {
   /**
    * Presets (site knowledge as hooks, acting only on the hosts they name): built-in names or
    * `Preset` objects. Default `['qq']` (Tencent's media CDN, see `@detour/qq`); `[]`: none.
+   * `discord` and `telegram` need their bot token (`discordToken`, `telegramToken`); a token
+   * given turns its preset on even when `presets` does not name it.
    */
   presets?: Array<BuiltinPresetName | Preset> | undefined;
+  /** The Discord bot token for the `discord` preset (`@detour/discord`: refreshes attachment links). */
+  discordToken?: string | undefined;
+  /** The Discord API base (default `https://discord.com/api/v10`). */
+  discordApiBase?: string | undefined;
+  /** The Telegram bot token for the `telegram` preset (`@detour/telegram`: masked as `bot***` everywhere). */
+  telegramToken?: string | undefined;
+  /** A local Bot API server or reverse proxy (default `https://api.telegram.org`). */
+  telegramApiBase?: string | undefined;
   /** Called once when a fetch fails with `url-expired` (e.g. `rkeyProvider(...).refreshUrl` from `@detour/qq`). */
   refreshUrl?: RefreshUrl | undefined;
   /** Extra strategies or plugins, registered after the built-in ones. */
@@ -109,7 +121,33 @@ export interface DetourOptions {
 }
 
 /** Presets Detour ships, by name. */
-export const BUILTIN_PRESETS = { qq: () => qqPreset() } as const;
+export const BUILTIN_PRESETS = {
+  qq: (_o: PresetTokens) => qqPreset(),
+  discord: (o: PresetTokens) =>
+    discordPreset({
+      token: needToken(o.discordToken, 'discord', '--discord-token / DETOUR_DISCORD_TOKEN'),
+      ...(o.discordApiBase ? { apiBase: o.discordApiBase } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
+    }),
+  telegram: (o: PresetTokens) =>
+    telegramPreset({
+      token: needToken(o.telegramToken, 'telegram', '--telegram-token / DETOUR_TELEGRAM_TOKEN'),
+      ...(o.telegramApiBase ? { apiBase: o.telegramApiBase } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
+    }),
+} as const;
+
+/** What the built-in presets need besides their name. */
+export type PresetTokens = Pick<
+  DetourOptions,
+  'discordToken' | 'discordApiBase' | 'telegramToken' | 'telegramApiBase' | 'ca'
+>;
+
+function needToken(token: string | undefined, preset: string, where: string): string {
+  if (!token)
+    throw new DetourUsageError(`the ${preset} preset needs its bot token (${where})`, 'DETOUR_BAD_PRESET');
+  return token;
+}
 export type BuiltinPresetName = keyof typeof BUILTIN_PRESETS;
 /** The presets on by default (each acts only on its own hosts). */
 export const DEFAULT_PRESETS: readonly BuiltinPresetName[] = ['qq'];
@@ -117,8 +155,13 @@ export const DEFAULT_PRESETS: readonly BuiltinPresetName[] = ['qq'];
 /** Preset names and objects → presets; an unknown name is a usage error. */
 export function resolvePresets(
   presets: DetourOptions['presets'] = DEFAULT_PRESETS as BuiltinPresetName[],
+  tokens: PresetTokens = {},
 ): Preset[] {
-  return presets.map((preset) => {
+  const named = new Set(presets.map((p) => (typeof p === 'string' ? p : p.name)));
+  const implied: BuiltinPresetName[] = [];
+  if (tokens.discordToken && !named.has('discord')) implied.push('discord');
+  if (tokens.telegramToken && !named.has('telegram')) implied.push('telegram');
+  return [...presets, ...implied].map((preset) => {
     if (typeof preset !== 'string') return preset;
     const make = BUILTIN_PRESETS[preset];
     if (!make) {
@@ -127,7 +170,7 @@ export function resolvePresets(
         'DETOUR_BAD_PRESET',
       );
     }
-    return make();
+    return make(tokens);
   });
 }
 
@@ -261,7 +304,7 @@ export function pipelineOptions(
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
-    presets: resolvePresets(options.presets),
+    presets: resolvePresets(options.presets, options),
     ...(options.refreshUrl ? { refreshUrl: options.refreshUrl } : {}),
     ...(options.state ? { state: stateStore(options.state, options, warn) } : {}),
     ...options.pipeline,

@@ -49,8 +49,14 @@ export interface Config {
   state: boolean;
   /** Host names checked for fake-IP DNS answers at start (e.g. `multimedia.nt.qq.com.cn`). */
   fakeIpNames: string[];
-  /** Site presets (`qq`: Tencent's media CDN — rkey expiry, `&amp;`, sizes, Referer); default `['qq']`. */
-  presets: Array<'qq'>;
+  /** Site presets (`qq`: Tencent's media CDN — rkey expiry, `&amp;`, sizes, Referer; `discord`, `telegram` need their token); default `['qq']`. */
+  presets: Array<'qq' | 'discord' | 'telegram'>;
+  /** Discord bot token for the `discord` preset (refreshes expired attachment links; never logged). Given: the preset is on. */
+  discordToken?: string;
+  /** Telegram bot token for the `telegram` preset (masked as `bot***` everywhere). Given: the preset is on. */
+  telegramToken?: string;
+  /** A local Bot API server or reverse proxy whose file links the `telegram` preset recognises. */
+  telegramApiBase?: string;
   /** The OneBot HTTP API (NapCat, LLOneBot, Lagrange) asked for a fresh rkey when a QQ link expired. */
   onebotApi?: string;
   /** The OneBot access token (sent as `Authorization: Bearer`; never logged). */
@@ -111,9 +117,22 @@ export const Config: SchemaType<Config> = Schema.intersect([
     caFile: Schema.string().description('A PEM file of extra trusted CAs.'),
   }).description('Strategies'),
   Schema.object({
-    presets: Schema.array(Schema.union(['qq'] as const))
+    presets: Schema.array(Schema.union(['qq', 'discord', 'telegram'] as const))
       .default(['qq'])
-      .description('Site presets. qq: Tencent media CDN (rkey expiry, &amp;, sizes, Referer).'),
+      .description(
+        'Site presets. qq: Tencent media CDN (rkey expiry, &amp;, sizes, Referer); discord and telegram need their bot token below.',
+      ),
+    discordToken: Schema.string()
+      .role('secret')
+      .description(
+        'Discord bot token: expired attachment links are refreshed (turns the discord preset on).',
+      ),
+    telegramToken: Schema.string()
+      .role('secret')
+      .description('Telegram bot token: masked as bot*** everywhere (turns the telegram preset on).'),
+    telegramApiBase: Schema.string()
+      .role('link')
+      .description('A local Telegram Bot API server or reverse proxy. Empty: https://api.telegram.org.'),
     onebotApi: Schema.string()
       .role('link')
       .description(
@@ -169,6 +188,9 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
     cache: config.cache ? (cacheDir ? { dir: cacheDir } : {}) : false,
     fakeIpNames: config.fakeIpNames,
     presets: config.presets,
+    ...(config.discordToken?.trim() ? { discordToken: config.discordToken.trim() } : {}),
+    ...(config.telegramToken?.trim() ? { telegramToken: config.telegramToken.trim() } : {}),
+    ...(config.telegramApiBase?.trim() ? { telegramApiBase: config.telegramApiBase.trim() } : {}),
     ...(onebotApi
       ? {
           refreshUrl: rkeyProvider({

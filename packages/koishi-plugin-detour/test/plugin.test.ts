@@ -381,6 +381,27 @@ describe('Config schema', () => {
       detour.detourOptions(detour.Config({ caFile: join(dir, 'missing.pem') }), undefined),
     ).toThrow(/caFile/);
   });
+
+  it('passes presets and their tokens through to createDetour, which builds them', async () => {
+    const { resolvePresets } = await import('detour');
+    const token = '5551234:AAsecretsecretsecretsecret';
+    const options = detour.detourOptions(
+      detour.Config({ presets: ['qq', 'discord'], discordToken: 'MTAdiscord.Gx.tok', telegramToken: token }),
+      undefined,
+    );
+    expect(options).toMatchObject({
+      presets: ['qq', 'discord'],
+      discordToken: 'MTAdiscord.Gx.tok',
+      telegramToken: token,
+    });
+    expect(resolvePresets(options.presets, options).map((p) => p.name)).toEqual([
+      'qq',
+      'discord',
+      'telegram',
+    ]);
+    expect(() => resolvePresets(['discord'], {})).toThrow(/discord preset needs its bot token/);
+    expect(() => detour.Config({ presets: ['myspace'] } as never)).toThrow();
+  });
 });
 
 describe('log bridge', () => {

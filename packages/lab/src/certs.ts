@@ -13,6 +13,7 @@
  * - `tencent`: CA-signed EC leaf for Tencent's media names (TENCENT_SAN), for the Tencent twin
  *   reached through those real names resolved to loopback
  * - `tencentRsa`: the same names, RSA 2048 (the static-RSA `AES128-GCM-SHA256` edge)
+ * - `platforms`: CA-signed EC leaf for Discord's and Telegram's names (PLATFORM_CERT_NAMES), for their twins
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -48,6 +49,7 @@ export interface LabCerts {
   readonly wrongHost: CertPair;
   readonly tencent: CertPair;
   readonly tencentRsa: CertPair;
+  readonly platforms: CertPair;
 }
 
 /** The Tencent media names the twin's certificates cover. */
@@ -61,11 +63,20 @@ export const TENCENT_CERT_NAMES: readonly string[] = [
 ];
 const TENCENT_SAN = TENCENT_CERT_NAMES.map((n) => `DNS:${n}`).join(',');
 
+/** Discord's and Telegram's names the platform twins' certificate covers. */
+export const PLATFORM_CERT_NAMES: readonly string[] = [
+  'cdn.discordapp.com',
+  'media.discordapp.net',
+  'discord.com',
+  'api.telegram.org',
+];
+const PLATFORM_SAN = PLATFORM_CERT_NAMES.map((n) => `DNS:${n}`).join(',');
+
 const LOCAL_SAN = 'DNS:localhost,IP:127.0.0.1,IP:::1';
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
 const RSA_KEY = ['-newkey', 'rsa:2048'];
 
-const VERSION = 2;
+const VERSION = 3;
 const PREFIX = 'detour-lab-certs-';
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -118,6 +129,7 @@ function load(dir: string): LabCerts {
     wrongHost: pair(dir, 'wrong-host'),
     tencent: pair(dir, 'tencent'),
     tencentRsa: pair(dir, 'tencent-rsa'),
+    platforms: pair(dir, 'platforms'),
   };
 }
 
@@ -276,6 +288,7 @@ function generate(dir: string): void {
   signed(dir, 'wrong-host', 'wrong.example.test', 'DNS:wrong.example.test');
   signed(dir, 'tencent', 'multimedia.nt.qq.com.cn', TENCENT_SAN);
   signed(dir, 'tencent-rsa', 'multimedia.nt.qq.com.cn', TENCENT_SAN, RSA_KEY);
+  signed(dir, 'platforms', 'cdn.discordapp.com', PLATFORM_SAN);
   expiredLeaf(dir);
   openssl(dir, [
     'req',

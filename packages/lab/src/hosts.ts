@@ -26,6 +26,10 @@ export const GUARDED_SUFFIXES: readonly string[] = [
   'gtimg.com',
   'tencent.com',
   'myqcloud.com',
+  'discord.com',
+  'discordapp.com',
+  'discordapp.net',
+  'telegram.org',
 ];
 
 const isLoopback = (address: string) =>

@@ -16,8 +16,18 @@ export {
   startBrokenTlsServer,
 } from './broken-tls.js';
 export { type CertProblemOrigins, startCertProblemOrigins } from './cert-origins.js';
-export { type CertPair, type LabCerts, labCerts, TENCENT_CERT_NAMES } from './certs.js';
+export { type CertPair, type LabCerts, labCerts, PLATFORM_CERT_NAMES, TENCENT_CERT_NAMES } from './certs.js';
 export { type ChildSpec, findBinary, freePort, type RunningChild, startChild } from './child.js';
+export {
+  DISCORD_GONE_BODY,
+  DISCORD_TWIN_NAMES,
+  type DiscordAttachment,
+  type DiscordHit,
+  type DiscordRefreshCall,
+  type DiscordTwin,
+  type DiscordTwinOptions,
+  startDiscordTwin,
+} from './discord.js';
 export { type RunningDns, startDnsmasq } from './dns.js';
 export { answerQuery, type ScriptedDns, type ScriptedDnsOptions, startScriptedDns } from './dns-server.js';
 export { type DowngradeOrigin, startDowngradeOrigin } from './downgrade.js';
@@ -72,6 +82,13 @@ export { type RunningRedis, startRedis } from './redis.js';
 export { createRoutes, type Routes } from './routes.js';
 export { type HttpsOriginOptions, type Origin, startHttpOrigin, startHttpsOrigin } from './servers.js';
 export { resetSocket } from './sockets.js';
+export {
+  startTelegramTwin,
+  TELEGRAM_TWIN_NAMES,
+  type TelegramHit,
+  type TelegramTwin,
+  type TelegramTwinOptions,
+} from './telegram.js';
 export {
   type DownloadUrlOptions,
   encodeFileId,

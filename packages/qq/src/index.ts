@@ -1,3 +1,4 @@
+export { DEAD_FALLBACK_RKEYS, hasDeadFallbackRkey } from './fallback-rkeys.js';
 export { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
 export { isQqReferer, isTencentMediaHost, QPIC_HOSTS, TENCENT_MEDIA_HOSTS } from './hosts.js';
 export { fileIdOf, QQ_PRESET_NAME, type QqPresetOptions, qqPreset } from './preset.js';

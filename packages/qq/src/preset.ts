@@ -3,7 +3,8 @@
  * Tencent media hosts (hosts.ts) and fetches nothing itself.
  */
 import { createHash } from 'node:crypto';
-import { DetourError, dropQueryParams, type Preset } from '@detour/core';
+import { DetourError, dropQueryParams, type Preset, type RefreshUrl } from '@detour/core';
+import { hasDeadFallbackRkey } from './fallback-rkeys.js';
 import { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
 import { isQqReferer, isTencentMediaHost } from './hosts.js';
 import { classifyTencentResponse } from './retcode.js';
@@ -12,6 +13,11 @@ import { canonicalPictureUrl, fileIdParam, normalizeTencentUrl } from './urls.js
 export interface QqPresetOptions {
   /** Clock for the retention check (default `Date.now`). */
   now?: () => number;
+  /**
+   * A fresh URL for an expired Tencent link, used for this preset's hosts only (the pipeline's
+   * `refreshUrl` stays the catch-all for other hosts): `rkeyProvider(...)` or its `refreshUrl`.
+   */
+  refreshUrl?: RefreshUrl | { readonly refreshUrl: RefreshUrl } | undefined;
 }
 
 /** The decoded fileid of a URL, when it carries one that decodes. */
@@ -37,13 +43,19 @@ const withoutRkey = dropQueryParams(['rkey']);
  *   other https URL of its hosts keys without its `rkey`;
  * - 400 + retcode -5503007 → `url-expired` / `DETOUR_URL_EXPIRED`, -5503010 → `DETOUR_URL_INVALID`;
  * - Referer: none, or a `qq.com` one; never a foreign one (qpic answers it with a stand-in picture);
- * - after a 404 on a legacy picture form, one try of `gchat.qpic.cn/gchatpic_new/0/0-0-<MD5>/0`.
+ * - after a 404 on a legacy picture form, one try of `gchat.qpic.cn/gchatpic_new/0/0-0-<MD5>/0`;
+ * - with `refreshUrl` (an `rkeyProvider`), expired links of its hosts are refreshed through it;
+ * - a link carrying a known dead fallback rkey (fallback-rkeys.ts) is expired before any request.
  */
 export function qqPreset(options: QqPresetOptions = {}): Preset {
   const now = options.now ?? Date.now;
+  const refresh = options.refreshUrl;
   return {
     name: QQ_PRESET_NAME,
     handles: (url) => isTencentMediaHost(url.hostname),
+    // `rkey` is in core's own list too (masked even where no qq preset is loaded); declared here as the owner.
+    secretQueryParams: ['rkey'],
+    ...(refresh ? { refreshUrl: typeof refresh === 'function' ? refresh : refresh.refreshUrl } : {}),
     rewriteUrl(url) {
       const normalized = normalizeTencentUrl(url);
       const file = fileIdOf(normalized);
@@ -71,6 +83,8 @@ export function qqPreset(options: QqPresetOptions = {}): Preset {
         : "the body's SHA-1 is not the digest its fileid names: not stored under that fileid";
     },
     expectedBytes: (url) => fileIdOf(url)?.size,
+    // A hard-coded fallback rkey (NapCat's) never works: the link counts as expired before any request.
+    expiresAt: (url) => (hasDeadFallbackRkey(url) ? 0 : undefined),
     classifyResponse: classifyTencentResponse,
     referer: (_url, proposed) => (proposed !== undefined && isQqReferer(proposed) ? proposed : undefined),
     alternateUrl: (url, error) =>

@@ -124,6 +124,44 @@ describe('expired and invalid rkeys', () => {
     expect(new URL(result.finalUrl).searchParams.get('rkey')).toBe(twin.rkeys.group);
   });
 
+  it('rkeyProvider plugged into the qq preset: its hosts refresh through it, the catch-all is not asked', async () => {
+    const url = twin.downloadUrl('picture');
+    twin.rotateKeys();
+    const catchAll: string[] = [];
+    const result = await pipeline({
+      presets: [qqPreset({ refreshUrl: rkeyProvider({ endpoint: twin.onebot.url }) })],
+      refreshUrl: async (u) => {
+        catchAll.push(u);
+        return undefined;
+      },
+    }).fetch(url, { expect: 'image' });
+    expect(result).toMatchObject({ ok: true, bytes: PICTURE.length, sha256: sha256(PICTURE) });
+    expect(twin.onebot.calls).toEqual(['nc_get_rkey']);
+    expect(catchAll).toEqual([]);
+    expect(twin.hits.map((h) => h.status)).toEqual([400, 200]);
+  });
+
+  it("a link with NapCat's hard-coded fallback rkey: refreshed before any request, the file in one request", async () => {
+    const dead = twin.downloadUrl('picture', {
+      rkey: 'CAQSKAB6JWENi5LM_xp9vumLbuThJSaYf-yzMrbZsuq7Uz2qffcqm614gds',
+    });
+    const result = await pipeline({
+      cache: false,
+      presets: [qqPreset({ refreshUrl: rkeyProvider({ endpoint: twin.onebot.url }) })],
+    }).fetch(dead, { expect: 'image' });
+    expect(result.sha256).toBe(sha256(PICTURE));
+    expect(twin.hits.map((h) => h.status)).toEqual([200]);
+    expect(result.attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['qq', 'failed'],
+      ['refresh', 'ok'],
+      ['direct', 'ok'],
+    ]);
+    // Without a refresher: url-expired, and still no request.
+    const error = await failure(pipeline({ cache: false }).fetch(dead));
+    expect(error).toMatchObject({ failureClass: 'url-expired', code: 'DETOUR_URL_EXPIRED' });
+    expect(twin.hits).toHaveLength(1);
+  });
+
   it('a refresh that gives another expired URL: url-expired after two origin requests, no loop', async () => {
     const url = twin.downloadUrl('picture');
     twin.rotateKeys();

@@ -2,6 +2,8 @@
  * The strategy kit: what a strategy package needs from core to fetch the way core does, so that no
  * strategy re-implements (and drifts from) core's rules.
  */
+
+export { type JsonRequestOptions, type JsonResponse, requestJson } from './api.js';
 export { RELAXED_CIPHERS } from './ciphers.js';
 export {
   type Followed,

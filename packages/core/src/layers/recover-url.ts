@@ -5,18 +5,23 @@
  * - a preset's `alternateUrl` (a canonical form after a 404 on a legacy one), tried once and
  *   recorded as `{ strategy: 'rewrite', … }`.
  * A refresh that yields another expired link fails with `url-expired`: never a loop.
+ * The refresher is the fetch's own `refreshUrl`, else the handling preset's, else the pipeline's.
+ * A link a preset reads as past its expiry (`expiresAt`) is refreshed before any request: the dead
+ * URL is never requested (without a refresher it fails `url-expired` without a request).
  */
 import type { Logger } from 'pino';
 import { DetourError } from '../errors.js';
-import { alternateUrl, type Preset } from '../preset.js';
+import { alternateUrl, expiryOf, type Preset, refresherFor } from '../preset.js';
 import { redactUrl } from '../redact.js';
 import type { AttemptRecord, RefreshUrl } from '../types.js';
 import type { Call, Layer, Outcome, Run } from './types.js';
 
 export interface RecoverUrlOptions {
   presets: readonly Preset[];
-  /** The pipeline's `refreshUrl` (a fetch's own wins). */
+  /** The pipeline's `refreshUrl`: the catch-all (a fetch's own wins, then the handling preset's). */
   refreshUrl: RefreshUrl | undefined;
+  /** Clock for `expiresAt` (default `Date.now`). */
+  now?: (() => number) | undefined;
   logger: Logger;
   /** The call for another URL: what the presets make of it (rewrite, expected size); may refuse it. */
   retarget<T>(call: Call<T>, url: string): Call<T>;
@@ -31,13 +36,15 @@ export function recoverUrl(o: RecoverUrlOptions): Layer {
 
 /** Each run is a fresh run of the plan: earlier failures do not decide which strategies may try. */
 async function recover<T>(o: RecoverUrlOptions, next: Run, first: Call<T>): Promise<Outcome<T>> {
-  const refreshUrl = first.options.refreshUrl ?? o.refreshUrl;
+  const refresherOf = (url: URL) => first.options.refreshUrl ?? refresherFor(o.presets, url, o.refreshUrl);
   let call = first;
   let prior: AttemptRecord[] = [];
   let refreshed = false;
   let rewritten = false;
   for (;;) {
     try {
+      const expired = expiredLink(o, call.url);
+      if (expired) throw expired;
       const outcome = await next(call);
       if (prior.length) outcome.info.attempts = [...prior, ...outcome.info.attempts];
       return outcome;
@@ -45,6 +52,7 @@ async function recover<T>(o: RecoverUrlOptions, next: Run, first: Call<T>): Prom
       if (!(error instanceof DetourError)) throw error;
       const attempts = [...prior, ...error.attempts];
       error.attempts = attempts;
+      const refreshUrl = refresherOf(call.url);
       if (
         !refreshed &&
         refreshUrl &&
@@ -77,6 +85,29 @@ async function recover<T>(o: RecoverUrlOptions, next: Run, first: Call<T>): Prom
       call = o.retarget(call, alternate.toString());
     }
   }
+}
+
+/** `url-expired` without a request, when a handling preset reads the link as past its expiry. */
+function expiredLink(o: RecoverUrlOptions, url: URL): DetourError | undefined {
+  const expiry = o.presets.length ? expiryOf(o.presets, url) : undefined;
+  if (!expiry || expiry.at > (o.now ?? Date.now)()) return undefined;
+  const message = `the link expired at ${new Date(expiry.at).toISOString()} (read from the URL): not requested`;
+  o.logger.debug({ url: redactUrl(url), preset: expiry.preset }, 'link past its expiry');
+  return new DetourError(message, {
+    failureClass: 'url-expired',
+    code: 'DETOUR_URL_EXPIRED',
+    attempts: [
+      {
+        strategy: expiry.preset,
+        route: 'none',
+        outcome: 'failed',
+        failureClass: 'url-expired',
+        code: 'DETOUR_URL_EXPIRED',
+        ms: 0,
+        message,
+      },
+    ],
+  });
 }
 
 async function refresh(

@@ -474,3 +474,5 @@ export function childPids(): number[] {
     return [];
   }
 }
+
+export { type TestPresetOptions, testPreset } from './preset.js';
