@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 /**
  * Function-length check (`pnpm check:functions`): every function, method, constructor, accessor
- * and arrow function in packages/core/src whose body spans more than 60 lines is printed as
- * `file:line name (N lines)`, and the script exits 1. The body is counted from its opening to its
+ * and arrow function in every package's sources (packages/<name>/src) whose body spans more than
+ * 60 lines is printed as `file:line name (N lines)`, and the script exits 1. The body is counted from its opening to its
  * closing line, both included (an arrow's expression body likewise); a nested function counts
  * inside its parent too. Parsed with the workspace's own `typescript` compiler API, so a string
  * or comment containing a brace never confuses it.
  *
- *   node scripts/check-function-length.mjs [--max N] [dir-or-file ...]   (default: packages/core/src)
+ *   node scripts/check-function-length.mjs [--max N] [dir-or-file ...]   (default: every packages/<name>/src)
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,15 @@ function parseArgs(argv) {
     console.error('check-function-length: --max takes a positive whole number of lines');
     process.exit(2);
   }
-  return { max, paths: paths.length ? paths : [join(root, 'packages/core/src')] };
+  return { max, paths: paths.length ? paths : packageSources() };
+}
+
+/** Every packages/<name>/src directory. */
+function packageSources() {
+  const packages = join(root, 'packages');
+  return readdirSync(packages)
+    .map((name) => join(packages, name, 'src'))
+    .filter((dir) => existsSync(dir) && statSync(dir).isDirectory());
 }
 
 function walk(path, out = []) {

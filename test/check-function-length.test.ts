@@ -54,4 +54,18 @@ describe('check-function-length', () => {
     expect((strict as { code: number }).code).toBe(1);
     expect((strict as { stdout: string }).stdout).toMatch(/short\.ts:1 fine \(60 lines\)/);
   });
+
+  it('checks every packages/<name>/src by default, and they all pass', async () => {
+    const all = await run('node', [script]).catch((e: { code: number; stdout: string }) => e);
+    expect((all as { code?: number }).code ?? 0).toBe(0);
+    expect((all as { stdout: string }).stdout).toContain('no function body longer than 60 lines');
+    // The default really reaches past core: a long function planted in a package's src is caught.
+    const planted = await run('node', [script, '--max', '5']).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect((planted as { code: number }).code).toBe(1);
+    for (const pkg of ['core', 'cli', 'serve', 'lab', 'curl']) {
+      expect((planted as { stdout: string }).stdout).toContain(`packages/${pkg}/src/`);
+    }
+  });
 });

@@ -175,16 +175,126 @@ const COST: Record<string, { what: string; flag: string }> = {
   },
 };
 
+/** The verdict's sentences and the fixes, as they are written. */
+interface Advice {
+  sentences: string[];
+  suggestions: Suggestion[];
+}
+
+/** The proxy breaks the host and going around it works: say so, and how to route it DIRECT. */
+function bypassAdvice(
+  out: Advice,
+  input: DiagnoseInput,
+  state: ProxyState,
+  firstThrough: DoctorResult | undefined,
+): void {
+  const { host, route, results } = input;
+  const { sentences, suggestions } = out;
+  const domain = ruleDomain(host);
+  const direct = results.find((r) => r.strategy === 'direct');
+  if (state === 'refuses-target') {
+    suggestions.push({
+      kind: 'system',
+      text: `the proxy at ${route} refuses to open a tunnel to ${host} (${firstThrough?.code ?? 'refused'}): allow that port in its configuration (tinyproxy: ConnectPort; Squid: SSL_ports), or route the domain DIRECT`,
+    });
+  }
+  const why = direct?.failureClass ? ` (${direct.failureClass}${direct.code ? `, ${direct.code}` : ''})` : '';
+  sentences.push(
+    `The proxy ${route} breaks ${host}: the strict request through it fails${why}, the same request without the proxy works. Detour already does this for you: direct-bypass is in the default plan and the winner is remembered per host, so only the first download pays for the failed attempt. To stop the proxy breaking it for every program, route the domain DIRECT.`,
+  );
+  suggestions.push({
+    kind: 'clash-rule',
+    text: isIp(host) ? `IP-CIDR,${host}/32,DIRECT,no-resolve` : `DOMAIN-SUFFIX,${domain},DIRECT`,
+  });
+  const entries = [
+    ...(input.noProxy ? input.noProxy.split(',').map((e) => e.trim()) : []),
+    isIp(host) ? host : `.${domain}`,
+  ];
+  suggestions.push({
+    kind: 'no-proxy',
+    text: `NO_PROXY=${[...new Set(entries)].filter(Boolean).join(',')}`,
+  });
+}
+
+/** Only relaxed strategies work: name them and what each costs. */
+function partialAdvice(out: Advice, input: DiagnoseInput, ok: string[]): void {
+  const { host, results } = input;
+  const { sentences, suggestions } = out;
+  const direct = results.find((r) => r.strategy === 'direct');
+  sentences.push(
+    `Only ${ok.join(' and ')} ${ok.length > 1 ? 'work' : 'works'} for ${host}${direct?.failureClass ? `; the strict request fails with ${direct.failureClass}${direct.code ? ` (${direct.code})` : ''}` : ''}.`,
+  );
+  for (const name of ok) {
+    const cost = COST[name];
+    if (cost) {
+      sentences.push(`${name}: ${cost.what}.`);
+      suggestions.push({ kind: 'detour-flag', text: `${name}: ${cost.flag}` });
+    }
+  }
+}
+
+/** The most telling failure among failed results, as the advice module ranks them. */
+function bestFailure(failed: DoctorResult[]) {
+  return failed.length
+    ? mostTelling(
+        {
+          failureClass: failed[0]!.failureClass ?? 'unknown',
+          code: failed[0]!.code ?? '',
+          message: failed[0]!.message ?? '',
+        },
+        failed.map((r) => ({
+          strategy: r.strategy,
+          route: r.route,
+          outcome: 'failed' as const,
+          failureClass: r.failureClass ?? 'unknown',
+          code: r.code ?? '',
+          message: r.message ?? '',
+          ms: r.ms,
+        })),
+      )
+    : undefined;
+}
+
+/** Nothing worked: what was tried, the most telling failure, and what might help. */
+function nothingWorkedAdvice(out: Advice, input: DiagnoseInput): void {
+  const { host, results } = input;
+  const { sentences, suggestions } = out;
+  const ran = results.filter((r) => r.outcome !== 'skipped');
+  const tried = ran.map((r) => r.strategy);
+  const skipped = results.filter((r) => r.outcome === 'skipped');
+  const failed = results.filter((r) => r.outcome === 'failed');
+  const best = bestFailure(failed);
+  sentences.push(
+    `Nothing worked for ${host}. Tried: ${tried.join(', ') || 'nothing'}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.strategy}, ${s.message ?? 'not applicable'}`).join('; ')})` : ''}.`,
+  );
+  if (best) {
+    sentences.push(
+      `The most telling failure: ${best.failureClass} (${best.code}) in ${best.strategy}${best.route && best.route !== 'direct' ? ` via ${best.route}` : ''}: ${best.message}`,
+    );
+    const advice = adviceFor(best, host);
+    if (advice && !advice.includes('detour doctor')) {
+      suggestions.push({ kind: /--[a-z]/.test(advice) ? 'detour-flag' : 'system', text: advice });
+    }
+    const tlsBroken = failed.some(
+      (r) => r.failureClass === 'tls-handshake' || r.failureClass === 'tls-protocol',
+    );
+    if (tlsBroken && !input.downgradeAllowed) {
+      suggestions.push({
+        kind: 'detour-flag',
+        text: `if ${host} serves the same file over plain HTTP: try \`detour doctor URL --allow-downgrade ${host}\` (plaintext: content visible and alterable)`,
+      });
+    }
+  }
+}
+
 /** The verdict and the fixes for one doctor run. */
 export function diagnose(input: DiagnoseInput): Diagnosis {
   const { host, route, results } = input;
   const ok = results.filter((r) => r.outcome === 'ok').map((r) => r.strategy);
-  const ran = results.filter((r) => r.outcome !== 'skipped');
   const viaProxy = route !== 'direct';
   const domain = ruleDomain(host);
-  const sentences: string[] = [];
-  const suggestions: Suggestion[] = [];
-  const direct = results.find((r) => r.strategy === 'direct');
+  const out: Advice = { sentences: [], suggestions: [] };
+  const { sentences, suggestions } = out;
 
   if (input.fakeIpAnswers.length) {
     sentences.push(
@@ -226,84 +336,11 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
   } else if (problem && ok.includes('direct-bypass')) {
     // Said above: the proxy itself is the problem, and a DIRECT rule in it would change nothing.
   } else if (viaProxy && ok.includes('direct-bypass')) {
-    if (state === 'refuses-target') {
-      suggestions.push({
-        kind: 'system',
-        text: `the proxy at ${route} refuses to open a tunnel to ${host} (${firstThrough?.code ?? 'refused'}): allow that port in its configuration (tinyproxy: ConnectPort; Squid: SSL_ports), or route the domain DIRECT`,
-      });
-    }
-    const why = direct?.failureClass
-      ? ` (${direct.failureClass}${direct.code ? `, ${direct.code}` : ''})`
-      : '';
-    sentences.push(
-      `The proxy ${route} breaks ${host}: the strict request through it fails${why}, the same request without the proxy works. Detour already does this for you: direct-bypass is in the default plan and the winner is remembered per host, so only the first download pays for the failed attempt. To stop the proxy breaking it for every program, route the domain DIRECT.`,
-    );
-    suggestions.push({
-      kind: 'clash-rule',
-      text: isIp(host) ? `IP-CIDR,${host}/32,DIRECT,no-resolve` : `DOMAIN-SUFFIX,${domain},DIRECT`,
-    });
-    const entries = [
-      ...(input.noProxy ? input.noProxy.split(',').map((e) => e.trim()) : []),
-      isIp(host) ? host : `.${domain}`,
-    ];
-    suggestions.push({
-      kind: 'no-proxy',
-      text: `NO_PROXY=${[...new Set(entries)].filter(Boolean).join(',')}`,
-    });
+    bypassAdvice(out, input, state, firstThrough);
   } else if (ok.length) {
-    sentences.push(
-      `Only ${ok.join(' and ')} ${ok.length > 1 ? 'work' : 'works'} for ${host}${direct?.failureClass ? `; the strict request fails with ${direct.failureClass}${direct.code ? ` (${direct.code})` : ''}` : ''}.`,
-    );
-    for (const name of ok) {
-      const cost = COST[name];
-      if (cost) {
-        sentences.push(`${name}: ${cost.what}.`);
-        suggestions.push({ kind: 'detour-flag', text: `${name}: ${cost.flag}` });
-      }
-    }
+    partialAdvice(out, input, ok);
   } else {
-    const tried = ran.map((r) => r.strategy);
-    const skipped = results.filter((r) => r.outcome === 'skipped');
-    const failed = results.filter((r) => r.outcome === 'failed');
-    const best = failed.length
-      ? mostTelling(
-          {
-            failureClass: failed[0]!.failureClass ?? 'unknown',
-            code: failed[0]!.code ?? '',
-            message: failed[0]!.message ?? '',
-          },
-          failed.map((r) => ({
-            strategy: r.strategy,
-            route: r.route,
-            outcome: 'failed' as const,
-            failureClass: r.failureClass ?? 'unknown',
-            code: r.code ?? '',
-            message: r.message ?? '',
-            ms: r.ms,
-          })),
-        )
-      : undefined;
-    sentences.push(
-      `Nothing worked for ${host}. Tried: ${tried.join(', ') || 'nothing'}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.strategy}, ${s.message ?? 'not applicable'}`).join('; ')})` : ''}.`,
-    );
-    if (best) {
-      sentences.push(
-        `The most telling failure: ${best.failureClass} (${best.code}) in ${best.strategy}${best.route && best.route !== 'direct' ? ` via ${best.route}` : ''}: ${best.message}`,
-      );
-      const advice = adviceFor(best, host);
-      if (advice && !advice.includes('detour doctor')) {
-        suggestions.push({ kind: /--[a-z]/.test(advice) ? 'detour-flag' : 'system', text: advice });
-      }
-      const tlsBroken = failed.some(
-        (r) => r.failureClass === 'tls-handshake' || r.failureClass === 'tls-protocol',
-      );
-      if (tlsBroken && !input.downgradeAllowed) {
-        suggestions.push({
-          kind: 'detour-flag',
-          text: `if ${host} serves the same file over plain HTTP: try \`detour doctor URL --allow-downgrade ${host}\` (plaintext: content visible and alterable)`,
-        });
-      }
-    }
+    nothingWorkedAdvice(out, input);
   }
   return { proxy, verdict: sentences.join(' '), suggestions };
 }

@@ -91,6 +91,43 @@ function seconds(value: number): string {
 }
 
 /**
+ * The request headers as `header = ...` config lines (names checked, curl's own ones skipped);
+ * true when the caller accepts an encoding (curl then decodes: `--compressed`).
+ */
+function addHeaders(headers: CurlCall['headers'], config: string[]): boolean {
+  const wantsEncoding = acceptsEncoding(headers);
+  for (const [rawName, value] of Object.entries(headers)) {
+    const name = rawName.toLowerCase();
+    if (SKIPPED_HEADERS.has(name) || (wantsEncoding && name === 'accept-encoding')) continue;
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+      throw new DetourError(`invalid header name ${JSON.stringify(rawName)}`, {
+        failureClass: 'blocked',
+        code: 'DETOUR_BAD_HEADER',
+      });
+    }
+    // `Name;` is curl's spelling of a header with an empty value.
+    config.push(`header = ${configString(value === '' ? `${rawName};` : `${rawName}: ${value}`)}`);
+  }
+  return wantsEncoding;
+}
+
+/** The route: no proxy at all for direct, else the proxy (its user in the config, off the command line). */
+function addRoute(call: CurlCall, args: string[], config: string[]): void {
+  if (call.route.kind === 'direct') {
+    args.push('--noproxy', '*');
+    return;
+  }
+  const proxy = curlProxyUrl(call.route);
+  // An empty --noproxy overrides NO_PROXY from the environment: the route decides, nothing else.
+  args.push('--proxy', proxy.url, '--noproxy', '');
+  if (proxy.user !== undefined) config.push(`proxy-user = ${configString(proxy.user)}`);
+  if (call.caFile && proxy.url.startsWith('https:')) {
+    args.push('--proxy-cacert', call.caFile);
+    if (call.caPath) args.push('--proxy-capath', call.caPath);
+  }
+}
+
+/**
  * The argv and the stdin config for one curl run. Pure: the table tests pin it down.
  * `-q` comes first (no ~/.curlrc), redirects are not followed by curl (the strategy follows them,
  * re-checking every hop), URL globbing and path squashing are off, only http/https are allowed.
@@ -125,33 +162,9 @@ export function buildCurlInvocation(call: CurlCall): CurlInvocation {
   ];
   const config: string[] = [`url = ${configString(call.url.toString())}`];
 
-  const wantsEncoding = acceptsEncoding(call.headers);
-  if (wantsEncoding) args.push('--compressed');
-  for (const [rawName, value] of Object.entries(call.headers)) {
-    const name = rawName.toLowerCase();
-    if (SKIPPED_HEADERS.has(name) || (wantsEncoding && name === 'accept-encoding')) continue;
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
-      throw new DetourError(`invalid header name ${JSON.stringify(rawName)}`, {
-        failureClass: 'blocked',
-        code: 'DETOUR_BAD_HEADER',
-      });
-    }
-    // `Name;` is curl's spelling of a header with an empty value.
-    config.push(`header = ${configString(value === '' ? `${rawName};` : `${rawName}: ${value}`)}`);
-  }
+  if (addHeaders(call.headers, config)) args.push('--compressed');
 
-  if (call.route.kind === 'direct') {
-    args.push('--noproxy', '*');
-  } else {
-    const proxy = curlProxyUrl(call.route);
-    // An empty --noproxy overrides NO_PROXY from the environment: the route decides, nothing else.
-    args.push('--proxy', proxy.url, '--noproxy', '');
-    if (proxy.user !== undefined) config.push(`proxy-user = ${configString(proxy.user)}`);
-    if (call.caFile && proxy.url.startsWith('https:')) {
-      args.push('--proxy-cacert', call.caFile);
-      if (call.caPath) args.push('--proxy-capath', call.caPath);
-    }
-  }
+  addRoute(call, args, config);
   if (call.caFile) args.push('--cacert', call.caFile);
   if (call.caFile && call.caPath) args.push('--capath', call.caPath);
   if (call.relaxedCiphers) args.push('--tlsv1', '--ciphers', call.relaxedCiphers);

@@ -155,113 +155,151 @@ function watch(
   ctx: RunContext,
   signal: AbortSignal,
 ): Promise<CurlRun> {
-  const body = new PassThrough();
-  let stderr = '';
-  let head: ResponseHead | undefined;
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let stopped: unknown; // why we ended the child ourselves
-  let markDone!: () => void;
-  const done = new Promise<void>((resolve) => {
-    markDone = resolve;
+  return new RunWatch(child, headerFile, route, ctx, signal).start();
+}
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+/**
+ * One run followed from spawn to cleanup: settles with the run once the final head is read, then
+ * feeds the body until curl exits, and ends the child (and its header file) on abort, discard,
+ * close() or a body nobody reads any more.
+ */
+class RunWatch {
+  readonly body = new PassThrough();
+  private stderr = '';
+  private head: ResponseHead | undefined;
+  private exit: Exit | undefined;
+  private stopped: unknown; // why we ended the child ourselves
+  private markDone!: () => void;
+  private readonly done = new Promise<void>((resolve) => {
+    this.markDone = resolve;
   });
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  trackGroup(child);
-  // Whatever curl (or a wrapper script) left running in its group dies with it: nothing may hold
-  // our pipes open after the exit.
-  child.once('exit', () => signalGroup(child, 'SIGKILL'));
-  const stop = (reason: unknown): Promise<void> => {
-    stopped ??= reason;
-    return terminate(child, ctx.killGraceMs, closed).then(() => done);
+  private readonly closed: Promise<void>;
+  private settled = false;
+  private poll: NodeJS.Timeout | undefined;
+  private resolve!: (run: CurlRun) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly headerFile: string,
+    private readonly route: Route,
+    private readonly ctx: RunContext,
+    private readonly signal: AbortSignal,
+  ) {
+    this.closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    trackGroup(child);
+    // Whatever curl (or a wrapper script) left running in its group dies with it: nothing may hold
+    // our pipes open after the exit.
+    child.once('exit', () => signalGroup(child, 'SIGKILL'));
+    ctx.live.set(child, () =>
+      this.stop(
+        new DetourError('the curl strategy was closed', { failureClass: 'aborted', code: 'ABORT_ERR' }),
+      ),
+    );
+  }
+
+  start(): Promise<CurlRun> {
+    return new Promise<CurlRun>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.signal.addEventListener('abort', this.onAbort, { once: true });
+      this.poll = setInterval(() => void this.readHead(), HEAD_POLL_MS);
+      this.wireChild();
+    });
+  }
+
+  private stop(reason: unknown): Promise<void> {
+    this.stopped ??= reason;
+    return terminate(this.child, this.ctx.killGraceMs, this.closed).then(() => this.done);
+  }
+
+  private fail(error: unknown): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.body.destroy(); // never handed out: nobody listens for its errors
+      this.reject(error);
+    } else if (this.head && !this.body.destroyed) {
+      this.body.destroy(error as Error);
+    }
+  }
+
+  private readonly onAbort = () => {
+    const { reason } = this.signal;
+    // Before the head: settle only once the child is gone, so a failed attempt leaves no process.
+    // After it: the body errors at once (the consumer is waiting) and the child follows.
+    if (this.settled) this.fail(reason);
+    void this.stop(reason).then(() => this.fail(reason));
   };
-  const stopForClose = () =>
-    stop(new DetourError('the curl strategy was closed', { failureClass: 'aborted', code: 'ABORT_ERR' }));
-  ctx.live.set(child, stopForClose);
 
-  return new Promise<CurlRun>((resolve, reject) => {
-    let settled = false;
-    let poll: NodeJS.Timeout | undefined;
-    const fail = (error: unknown) => {
-      if (!settled) {
-        settled = true;
-        body.destroy(); // never handed out: nobody listens for its errors
-        reject(error);
-      } else if (head && !body.destroyed) {
-        body.destroy(error as Error);
-      }
-    };
-    const onAbort = () => {
-      // Before the head: settle only once the child is gone, so a failed attempt leaves no process.
-      // After it: the body errors at once (the consumer is waiting) and the child follows.
-      if (settled) fail(signal.reason);
-      void stop(signal.reason).then(() => fail(signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+  /** Read the header file; settle with the run once the final head is complete. */
+  private async readHead(): Promise<void> {
+    if (this.head || this.settled) return;
+    const dump = await readFile(this.headerFile, 'latin1').catch(() => '');
+    if (this.head || this.settled) return;
+    const found = parseFinalHead(dump);
+    if (found) {
+      this.head = found;
+      this.settled = true;
+      clearInterval(this.poll);
+      this.resolve({
+        ...found,
+        body: this.body,
+        pid: this.child.pid!,
+        discard: () => {
+          this.body.destroy();
+          return this.stop('discarded');
+        },
+      });
+    } else if (dump.length > MAX_HEAD_BYTES) {
+      const error = new DetourError('response head too large', {
+        failureClass: 'content-invalid',
+        code: 'CURL_HEAD_TOO_LARGE',
+      });
+      void this.stop(error).then(() => this.fail(error));
+    }
+  }
 
-    /** Read the header file; settle with the run once the final head is complete. */
-    const readHead = async (): Promise<void> => {
-      if (head || settled) return;
-      const dump = await readFile(headerFile, 'latin1').catch(() => '');
-      if (head || settled) return;
-      const found = parseFinalHead(dump);
-      if (found) {
-        head = found;
-        settled = true;
-        clearInterval(poll);
-        resolve({
-          ...found,
-          body,
-          pid: child.pid!,
-          discard: () => {
-            body.destroy();
-            return stop('discarded');
-          },
-        });
-      } else if (dump.length > MAX_HEAD_BYTES) {
-        const error = new DetourError('response head too large', {
-          failureClass: 'content-invalid',
-          code: 'CURL_HEAD_TOO_LARGE',
-        });
-        void stop(error).then(() => fail(error));
-      }
-    };
-    poll = setInterval(() => void readHead(), HEAD_POLL_MS);
+  private async finish(): Promise<void> {
+    clearInterval(this.poll);
+    this.signal.removeEventListener('abort', this.onAbort);
+    if (this.stopped === undefined) await this.readHead(); // every header byte is on disk once curl is gone
+    // Listed as live until its header file is gone, so that `close()` waits for that too.
+    await rm(this.headerFile, { force: true }).catch(() => {});
+    this.ctx.live.delete(this.child);
+    this.markDone();
+    const exit = this.exit!;
+    if (!this.settled) {
+      if (this.stopped !== undefined) return this.fail(this.stopped);
+      if (exit.code !== 0) return this.fail(exitError(exit, this.stderr, this.route));
+      return this.fail(
+        new DetourError('curl exited without a response head', {
+          failureClass: 'unknown',
+          code: 'CURL_NO_HEAD',
+        }),
+      );
+    }
+    if (this.stopped !== undefined) return; // we ended it (body destroyed, abort, discard)
+    if (exit.code === 0) this.body.end();
+    else this.fail(exitError(exit, this.stderr, this.route));
+  }
 
-    const finish = async () => {
-      clearInterval(poll);
-      signal.removeEventListener('abort', onAbort);
-      if (stopped === undefined) await readHead(); // every header byte is on disk once curl is gone
-      // Listed as live until its header file is gone, so that `close()` waits for that too.
-      await rm(headerFile, { force: true }).catch(() => {});
-      ctx.live.delete(child);
-      markDone();
-      if (!settled) {
-        if (stopped !== undefined) return fail(stopped);
-        if (exit!.code !== 0) return fail(exitError(exit!, stderr, route));
-        return fail(
-          new DetourError('curl exited without a response head', {
-            failureClass: 'unknown',
-            code: 'CURL_NO_HEAD',
-          }),
-        );
-      }
-      if (stopped !== undefined) return; // we ended it (body destroyed, abort, discard)
-      if (exit!.code === 0) body.end();
-      else fail(exitError(exit!, stderr, route));
-    };
-
+  private wireChild(): void {
+    const { child, body } = this;
     // The first body byte means the head is complete on disk (curl flushed it before).
-    child.stdout!.once('data', () => void readHead());
+    child.stdout!.once('data', () => void this.readHead());
     child.stdout!.pipe(body, { end: false });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
-      if (stderr.length < 16_384) stderr += chunk;
+      if (this.stderr.length < 16_384) this.stderr += chunk;
     });
     // The consumer gave up on the body (status >= 400, too large, aborted): end curl now.
     body.once('close', () => {
-      if (!exit) void stop('body closed');
+      if (!this.exit) void this.stop('body closed');
     });
     child.once('error', (error) => {
-      fail(
+      this.fail(
         new DetourError(`curl failed: ${error.message}`, {
           failureClass: 'unavailable',
           code: 'CURL_SPAWN_FAILED',
@@ -269,10 +307,10 @@ function watch(
       );
     });
     child.once('close', (code, sig) => {
-      exit = { code, signal: sig };
-      void finish();
+      this.exit = { code, signal: sig };
+      void this.finish();
     });
-  });
+  }
 }
 
 function exitError(

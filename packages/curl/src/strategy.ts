@@ -15,6 +15,7 @@ import {
   headerString,
   hostMatches,
   RELAXED_CIPHERS,
+  type Route,
   type Strategy,
 } from '@detour/core';
 import { pinnedRoute } from './args.js';
@@ -124,7 +125,8 @@ export class CurlStrategy implements Strategy {
     return true;
   }
 
-  async attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
+  /** What this attempt's runs share: the located curl, the work dir and the trust files. */
+  async #context(req: AttemptRequest): Promise<RunContext> {
     const located = this.#locate();
     if (!located.curl) {
       throw new DetourError(located.reason ?? 'curl not found', {
@@ -133,7 +135,7 @@ export class CurlStrategy implements Strategy {
       });
     }
     const work = await this.#workDir();
-    const ctx: RunContext = {
+    return {
       curlPath: located.curl,
       env: this.#env,
       killGraceMs: this.#options.killGraceMs ?? 250,
@@ -141,7 +143,50 @@ export class CurlStrategy implements Strategy {
       workDir: work.path,
       live: this.#live,
     };
+  }
+
+  /** One hop, guarded and run by a new curl; reports the exchange (and whether it was insecure). */
+  async #runHop(
+    req: AttemptRequest,
+    hop: { url: URL; headers: Record<string, string> },
+    route: Route,
+    ctx: RunContext,
+    hopSignal: AbortSignal,
+  ): Promise<{ run: CurlRun; insecure: boolean }> {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...req.timeouts };
+    const resolve = await guardTarget(
+      hop.url,
+      route,
+      req.allowPrivateNetwork,
+      hopSignal,
+      this.#options.lookup,
+    );
+    const insecure =
+      hop.url.protocol === 'https:' && hostMatches(hop.url.hostname, this.#options.insecureHosts ?? []);
+    const run = await runCurl(
+      {
+        url: hop.url,
+        headers: hop.headers,
+        route,
+        maxBytes: req.limits.maxBytes,
+        maxTimeSec: (req.deadline - Date.now()) / 1000,
+        connectTimeoutSec: timeouts.connect / 1000,
+        stallSec: timeouts.socket / 1000,
+        insecure,
+        relaxedCiphers: this.#options.relaxTls ? (this.#options.ciphers ?? RELAXED_CIPHERS) : undefined,
+        resolve,
+      },
+      ctx,
+      hopSignal,
+    );
+    // curl is not the pipeline's transport: it reports each exchange itself (the result's
+    // flags come from these reports, D47).
+    req.reportHop?.({ url: hop.url, insecure });
+    return { run, insecure };
+  }
+
+  async attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> {
+    const ctx = await this.#context(req);
     let insecure = false;
     // Core's redirect-and-retry loop (kit): the same rules as the in-process transport, resets
     // through a proxy included (not retried, D11). Every hop is guarded and run by a new curl.
@@ -154,36 +199,9 @@ export class CurlStrategy implements Strategy {
         route,
         limits: req.limits,
         send: async (hop, hopSignal) => {
-          const resolve = await guardTarget(
-            hop.url,
-            route,
-            req.allowPrivateNetwork,
-            hopSignal,
-            this.#options.lookup,
-          );
-          const hopInsecure =
-            hop.url.protocol === 'https:' && hostMatches(hop.url.hostname, this.#options.insecureHosts ?? []);
-          const run = await runCurl(
-            {
-              url: hop.url,
-              headers: hop.headers,
-              route,
-              maxBytes: req.limits.maxBytes,
-              maxTimeSec: (req.deadline - Date.now()) / 1000,
-              connectTimeoutSec: timeouts.connect / 1000,
-              stallSec: timeouts.socket / 1000,
-              insecure: hopInsecure,
-              relaxedCiphers: this.#options.relaxTls ? (this.#options.ciphers ?? RELAXED_CIPHERS) : undefined,
-              resolve,
-            },
-            ctx,
-            hopSignal,
-          );
-          insecure ||= hopInsecure;
-          // curl is not the pipeline's transport: it reports each exchange itself (the result's
-          // flags come from these reports, D47).
-          req.reportHop?.({ url: hop.url, insecure: hopInsecure });
-          return run;
+          const sent = await this.#runHop(req, hop, route, ctx, hopSignal);
+          insecure ||= sent.insecure;
+          return sent.run;
         },
         discard: (run) => run.discard(),
       },

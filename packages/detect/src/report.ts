@@ -79,6 +79,46 @@ export interface Sniffed {
   system: SystemProxy | null;
 }
 
+type SystemFound = Awaited<ReturnType<typeof detectSystemProxy>>;
+
+/**
+ * The proxy Detour will use, by precedence: the option, then the environment, then an enabled
+ * system proxy (not itself read from the environment), else none. Credentials are masked.
+ */
+function effectiveProxy(option: string | false | undefined, env: Env, system: SystemFound): ProxyReport {
+  const fromEnv = envProxySettings(env);
+  let proxy: ProxyReport;
+  if (option !== undefined) {
+    const value = option === false ? null : option;
+    proxy = {
+      http: value,
+      https: value,
+      socks: value && /^socks/i.test(value) ? value : null,
+      noProxy: fromEnv.noProxy,
+      source: value ? 'option' : 'none',
+    };
+  } else if (fromEnv.http || fromEnv.https || fromEnv.socks) {
+    proxy = { ...fromEnv, source: 'env' };
+  } else if (system.found && system.settings.enabled && !system.settings.fromEnvironment) {
+    const s = system.settings;
+    proxy = {
+      http: s.http ?? s.socks,
+      https: s.https ?? s.http ?? s.socks,
+      socks: s.socks,
+      noProxy: s.bypass.join(',') || null,
+      source: 'system',
+    };
+  } else {
+    proxy = { http: null, https: null, socks: null, noProxy: fromEnv.noProxy, source: 'none' };
+  }
+  return {
+    ...proxy,
+    http: maskProxy(proxy.http),
+    https: maskProxy(proxy.https),
+    socks: maskProxy(proxy.socks),
+  };
+}
+
 export async function sniff(options: DetectOptions = {}): Promise<Sniffed> {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
@@ -105,37 +145,7 @@ export async function sniff(options: DetectOptions = {}): Promise<Sniffed> {
       ? probeLocalProxies(typeof options.probePorts === 'object' ? options.probePorts : {}).catch(() => [])
       : Promise.resolve(null),
   ]);
-  const fromEnv = envProxySettings(env);
-  let proxy: ProxyReport;
-  if (options.proxy !== undefined) {
-    const value = options.proxy === false ? null : options.proxy;
-    proxy = {
-      http: value,
-      https: value,
-      socks: value && /^socks/i.test(value) ? value : null,
-      noProxy: fromEnv.noProxy,
-      source: value ? 'option' : 'none',
-    };
-  } else if (fromEnv.http || fromEnv.https || fromEnv.socks) {
-    proxy = { ...fromEnv, source: 'env' };
-  } else if (system.found && system.settings.enabled && !system.settings.fromEnvironment) {
-    const s = system.settings;
-    proxy = {
-      http: s.http ?? s.socks,
-      https: s.https ?? s.http ?? s.socks,
-      socks: s.socks,
-      noProxy: s.bypass.join(',') || null,
-      source: 'system',
-    };
-  } else {
-    proxy = { http: null, https: null, socks: null, noProxy: fromEnv.noProxy, source: 'none' };
-  }
-  proxy = {
-    ...proxy,
-    http: maskProxy(proxy.http),
-    https: maskProxy(proxy.https),
-    socks: maskProxy(proxy.socks),
-  };
+  const proxy = effectiveProxy(options.proxy, env, system);
   const report: EnvironmentReport = {
     proxy,
     systemProxy: system.found

@@ -246,6 +246,47 @@ export function osInterfaces(): InterfaceInfo[] {
   }));
 }
 
+interface RouteLookup {
+  /** The interface (or address) the kernel routes internet traffic through, when it said. */
+  via: string | null;
+  routes: RouteInfo[];
+  routeSource: string;
+  tableRead: boolean;
+}
+
+/** Asks the kernel for the internet route, else reads the routing table; never throws. */
+async function readRoutes(platform: NodeJS.Platform, probe: TunProbe): Promise<RouteLookup> {
+  const run = probe.run ?? (probe.readText ? undefined : runCommand);
+  const timeoutMs = probe.timeoutMs ?? 2_000;
+  const found: RouteLookup = { via: null, routes: [], routeSource: '', tableRead: false };
+  try {
+    if (run && (platform === 'linux' || platform === 'darwin')) {
+      found.via = await kernelRoute(platform, run, timeoutMs);
+      if (found.via)
+        found.routeSource = platform === 'linux' ? 'ip route get, policy rules included' : 'route -n get';
+    }
+    if (!found.via && platform === 'linux') {
+      const read = probe.readText ?? readTextFile;
+      const v4 = await read('/proc/net/route');
+      const v6 = await read('/proc/net/ipv6_route');
+      found.tableRead = v4 !== undefined || v6 !== undefined;
+      found.routes = [...(v4 ? parseProcNetRoute(v4) : []), ...(v6 ? parseProcNetIpv6Route(v6) : [])];
+      found.routeSource = '/proc/net/route';
+    } else if (!found.via && run) {
+      const out =
+        platform === 'win32'
+          ? await run('route', ['print', '-4'], { timeoutMs })
+          : await run('netstat', ['-rn', '-f', 'inet'], { timeoutMs });
+      found.tableRead = out.ok;
+      if (out.ok) found.routes = parseRouteTable(out.stdout);
+      found.routeSource = platform === 'win32' ? 'route print' : 'netstat -rn';
+    }
+  } catch {
+    found.routes = [];
+  }
+  return found;
+}
+
 /** Is a TUN proxy carrying internet traffic? Never throws; unknown parts say why. */
 export async function detectTun(probe: TunProbe = {}): Promise<TunReport> {
   const platform = probe.platform ?? process.platform;
@@ -263,36 +304,9 @@ export async function detectTun(probe: TunProbe = {}): Promise<TunReport> {
       reason: `interfaces unreadable: ${(error as Error).message}`,
     };
   }
-  const run = probe.run ?? (probe.readText ? undefined : runCommand);
-  const timeoutMs = probe.timeoutMs ?? 2_000;
-  let routes: RouteInfo[] = [];
-  let routeSource = '';
-  let tableRead = false;
-  let via: string | null = null;
-  try {
-    if (run && (platform === 'linux' || platform === 'darwin')) {
-      via = await kernelRoute(platform, run, timeoutMs);
-      if (via) routeSource = platform === 'linux' ? 'ip route get, policy rules included' : 'route -n get';
-    }
-    if (!via && platform === 'linux') {
-      const read = probe.readText ?? readTextFile;
-      const v4 = await read('/proc/net/route');
-      const v6 = await read('/proc/net/ipv6_route');
-      tableRead = v4 !== undefined || v6 !== undefined;
-      routes = [...(v4 ? parseProcNetRoute(v4) : []), ...(v6 ? parseProcNetIpv6Route(v6) : [])];
-      routeSource = '/proc/net/route';
-    } else if (!via && run) {
-      const out =
-        platform === 'win32'
-          ? await run('route', ['print', '-4'], { timeoutMs })
-          : await run('netstat', ['-rn', '-f', 'inet'], { timeoutMs });
-      tableRead = out.ok;
-      if (out.ok) routes = parseRouteTable(out.stdout);
-      routeSource = platform === 'win32' ? 'route print' : 'netstat -rn';
-    }
-  } catch {
-    routes = [];
-  }
+  const found = await readRoutes(platform, probe);
+  const { routes, routeSource, tableRead } = found;
+  let via = found.via;
   via ??= internetInterface(routes);
   // Windows names the route's interface by its address: map it back to a name.
   const owner = via && isIP(via) ? interfaces.find((i) => i.addresses.includes(via!)) : undefined;

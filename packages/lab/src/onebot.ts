@@ -13,6 +13,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { listenTracked } from './listen.js';
 
@@ -90,108 +91,186 @@ function failure(retcode: number, message: string, echo?: unknown): Record<strin
   return { status: 'failed', retcode, data: null, message, wording: message, ...(echo ? { echo } : {}) };
 }
 
-export async function startOneBot(options: OneBotOptions = {}): Promise<OneBot> {
-  const selfId = options.selfId ?? DEFAULT_SELF_ID;
-  const calls: string[] = [];
-  const requests: OneBotCall[] = [];
-  let refused = 0;
-  let postUrl = options.postUrl;
-  const actions: Record<string, OneBotAction> = {
-    get_login_info: () => ({ user_id: selfId, nickname: 'detour-lab' }),
-    get_status: () => ({ online: true, good: true }),
-    ...options.actions,
-  };
-  const eventClients = new Set<WebSocket>();
-  const waiters = new Set<() => void>();
+/** A running fake's state, shared by its HTTP and WebSocket handlers and its public methods. */
+interface BotState {
+  options: OneBotOptions;
+  selfId: number;
+  calls: string[];
+  requests: OneBotCall[];
+  refused: number;
+  postUrl: string | undefined;
+  actions: Record<string, OneBotAction>;
+  eventClients: Set<WebSocket>;
+  waiters: Set<() => void>;
+}
 
-  async function run(action: string, params: OneBotParams, via: 'http' | 'ws', echo?: unknown) {
-    requests.push({ action, params, via });
-    const handler = actions[action];
-    if (!handler) return { status: 404, body: failure(1404, `unknown action ${action}`, echo) };
+async function runAction(
+  state: BotState,
+  action: string,
+  params: OneBotParams,
+  via: 'http' | 'ws',
+  echo?: unknown,
+) {
+  state.requests.push({ action, params, via });
+  const handler = state.actions[action];
+  if (!handler) return { status: 404, body: failure(1404, `unknown action ${action}`, echo) };
+  try {
+    return { status: 200, body: answer(await handler(params), echo) };
+  } catch (error) {
+    return { status: 200, body: failure(1400, (error as Error).message, echo) };
+  }
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
+  res.end(data);
+};
+
+/** The HTTP API: `POST /<action>` with JSON (or query) parameters. */
+async function handleHttp(state: BotState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://onebot.invalid');
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const action = url.pathname.replace(/^\/+|\/+$/g, '');
+  state.calls.push(action);
+  if (state.options.token && tokenOf(req, url) !== state.options.token) {
+    state.refused += 1;
+    return sendJson(res, 401, failure(1403, 'token verify failed'));
+  }
+  let params: OneBotParams = Object.fromEntries(url.searchParams);
+  delete params.access_token;
+  if (chunks.length) {
     try {
-      return { status: 200, body: answer(await handler(params), echo) };
-    } catch (error) {
-      return { status: 200, body: failure(1400, (error as Error).message, echo) };
+      params = { ...params, ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OneBotParams) };
+    } catch {
+      return sendJson(res, 400, failure(1400, 'body is not JSON'));
     }
   }
+  const { status, body } = await runAction(state, action, params, 'http');
+  sendJson(res, status, body);
+}
 
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    const data = Buffer.from(JSON.stringify(body));
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
-    res.end(data);
+/** An event client joins: greeted with the lifecycle event NapCat sends first on every connection. */
+function addEventClient(state: BotState, ws: WebSocket): void {
+  state.eventClients.add(ws);
+  ws.once('close', () => state.eventClients.delete(ws));
+  ws.send(
+    JSON.stringify({
+      time: Math.floor(Date.now() / 1000),
+      self_id: state.selfId,
+      post_type: 'meta_event',
+      meta_event_type: 'lifecycle',
+      sub_type: 'connect',
+    }),
+  );
+  for (const wake of state.waiters) wake();
+}
+
+/** The WebSocket API: `{ action, params, echo }` in, the answer (with its echo) out. */
+function serveWsApi(state: BotState, ws: WebSocket): void {
+  ws.on('message', async (raw) => {
+    let request: { action?: unknown; params?: unknown; echo?: unknown };
+    try {
+      request = JSON.parse(String(raw));
+    } catch {
+      return ws.send(JSON.stringify(failure(1400, 'not JSON')));
+    }
+    const params = (
+      request.params && typeof request.params === 'object' ? request.params : {}
+    ) as OneBotParams;
+    const action = String(request.action ?? '');
+    state.calls.push(action);
+    const { body } = await runAction(state, action, params, 'ws', request.echo);
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(body));
+  });
+}
+
+/** WebSocket upgrades on `/` (events and API), `/event` and `/api`, behind the token. */
+function handleUpgrade(
+  state: BotState,
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const url = new URL(req.url ?? '/', 'http://onebot.invalid');
+  if (state.options.token && tokenOf(req, url) !== state.options.token) {
+    state.refused += 1;
+    socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  const role = url.pathname.replace(/\/+$/, '') || '/';
+  if (!['/', '/event', '/api'].includes(role)) {
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    if (role !== '/api') addEventClient(state, ws);
+    if (role !== '/event') serveWsApi(state, ws);
+  });
+}
+
+function waitForClients(state: BotState, count: number, timeoutMs: number): Promise<void> {
+  const { eventClients, waiters } = state;
+  if (eventClients.size >= count) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiters.delete(check);
+      reject(new Error(`onebot: ${eventClients.size}/${count} clients after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const check = () => {
+      if (eventClients.size < count) return;
+      clearTimeout(timer);
+      waiters.delete(check);
+      resolve();
+    };
+    waiters.add(check);
+  });
+}
+
+/** Sends an event to every event client and, with a post URL, POSTs it (signed with the secret). */
+async function emitEvent(state: BotState, event: OneBotEvent): Promise<number | undefined> {
+  const body = JSON.stringify({ self_id: state.selfId, ...event });
+  for (const ws of state.eventClients) if (ws.readyState === ws.OPEN) ws.send(body);
+  if (!state.postUrl) return undefined;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-self-id': String(state.selfId),
   };
-
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://onebot.invalid');
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const action = url.pathname.replace(/^\/+|\/+$/g, '');
-    calls.push(action);
-    if (options.token && tokenOf(req, url) !== options.token) {
-      refused += 1;
-      return send(res, 401, failure(1403, 'token verify failed'));
-    }
-    let params: OneBotParams = Object.fromEntries(url.searchParams);
-    delete params.access_token;
-    if (chunks.length) {
-      try {
-        params = { ...params, ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OneBotParams) };
-      } catch {
-        return send(res, 400, failure(1400, 'body is not JSON'));
-      }
-    }
-    const { status, body } = await run(action, params, 'http');
-    send(res, status, body);
+  if (state.options.secret) {
+    headers['x-signature'] = `sha1=${createHmac('sha1', state.options.secret).update(body).digest('hex')}`;
+  }
+  const response = await fetch(state.postUrl, {
+    method: 'POST',
+    headers,
+    body,
+    signal: AbortSignal.timeout(10_000),
   });
+  await response.arrayBuffer();
+  return response.status;
+}
 
+export async function startOneBot(options: OneBotOptions = {}): Promise<OneBot> {
+  const selfId = options.selfId ?? DEFAULT_SELF_ID;
+  const state: BotState = {
+    options,
+    selfId,
+    calls: [],
+    requests: [],
+    refused: 0,
+    postUrl: options.postUrl,
+    actions: {
+      get_login_info: () => ({ user_id: selfId, nickname: 'detour-lab' }),
+      get_status: () => ({ online: true, good: true }),
+      ...options.actions,
+    },
+    eventClients: new Set(),
+    waiters: new Set(),
+  };
+  const server = createServer((req, res) => handleHttp(state, req, res));
   const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://onebot.invalid');
-    if (options.token && tokenOf(req, url) !== options.token) {
-      refused += 1;
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    const role = url.pathname.replace(/\/+$/, '') || '/';
-    if (!['/', '/event', '/api'].includes(role)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (role !== '/api') {
-        eventClients.add(ws);
-        ws.once('close', () => eventClients.delete(ws));
-        // What NapCat sends first on every connection.
-        ws.send(
-          JSON.stringify({
-            time: Math.floor(Date.now() / 1000),
-            self_id: selfId,
-            post_type: 'meta_event',
-            meta_event_type: 'lifecycle',
-            sub_type: 'connect',
-          }),
-        );
-        for (const wake of waiters) wake();
-      }
-      if (role !== '/event') {
-        ws.on('message', async (raw) => {
-          let request: { action?: unknown; params?: unknown; echo?: unknown };
-          try {
-            request = JSON.parse(String(raw));
-          } catch {
-            return ws.send(JSON.stringify(failure(1400, 'not JSON')));
-          }
-          const params = (
-            request.params && typeof request.params === 'object' ? request.params : {}
-          ) as OneBotParams;
-          const action = String(request.action ?? '');
-          calls.push(action);
-          const { body } = await run(action, params, 'ws', request.echo);
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(body));
-        });
-      }
-    });
-  });
+  server.on('upgrade', (req, socket, head) => handleUpgrade(state, wss, req, socket, head));
 
   const listening = await listenTracked(server);
   const port = listening.port;
@@ -201,51 +280,17 @@ export async function startOneBot(options: OneBotOptions = {}): Promise<OneBot> 
     wsUrl: `ws://127.0.0.1:${port}`,
     port,
     selfId,
-    calls,
-    requests,
+    calls: state.calls,
+    requests: state.requests,
     get refused() {
-      return refused;
+      return state.refused;
     },
-    connections: () => eventClients.size,
-    waitForConnections(count = 1, timeoutMs = 10_000) {
-      if (eventClients.size >= count) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`onebot: ${eventClients.size}/${count} clients after ${timeoutMs} ms`));
-        }, timeoutMs);
-        const check = () => {
-          if (eventClients.size < count) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-      });
-    },
+    connections: () => state.eventClients.size,
+    waitForConnections: (count = 1, timeoutMs = 10_000) => waitForClients(state, count, timeoutMs),
     setPostUrl(url) {
-      postUrl = url;
+      state.postUrl = url;
     },
-    async emit(event) {
-      const body = JSON.stringify({ self_id: selfId, ...event });
-      for (const ws of eventClients) if (ws.readyState === ws.OPEN) ws.send(body);
-      if (!postUrl) return undefined;
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'x-self-id': String(selfId),
-      };
-      if (options.secret) {
-        headers['x-signature'] = `sha1=${createHmac('sha1', options.secret).update(body).digest('hex')}`;
-      }
-      const response = await fetch(postUrl, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.arrayBuffer();
-      return response.status;
-    },
+    emit: (event) => emitEvent(state, event),
     async close() {
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -4,7 +4,7 @@
  * server does what it claims.
  */
 import { execFile } from 'node:child_process';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 
@@ -21,76 +21,97 @@ export interface ProbeOptions extends Omit<RequestOptions, 'host' | 'hostname' |
   readonly proxyAuthorization?: string;
 }
 
+type Settle = { resolve: (r: ProbeResponse) => void; reject: (e: unknown) => void };
+
+/** Reads a response fully into a ProbeResponse. */
+function collect({ resolve, reject }: Settle) {
+  return (res: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+    );
+  };
+}
+
+/** Plain http: direct, or an absolute-URI GET to the proxy. */
+function probeHttp(target: URL, options: ProbeOptions, base: RequestOptions, settle: Settle): void {
+  const { proxy, proxyAuthorization, ...rest } = options;
+  const p = proxy ? new URL(proxy) : undefined;
+  const req = httpRequest(
+    p
+      ? {
+          ...base,
+          host: p.hostname,
+          port: p.port,
+          path: target.href,
+          headers: {
+            ...rest.headers,
+            ...(proxyAuthorization ? { 'proxy-authorization': proxyAuthorization } : {}),
+          },
+        }
+      : { ...base, host: target.hostname, port: target.port },
+    collect(settle),
+  );
+  req.on('error', settle.reject).end();
+}
+
+/** https through the proxy: a CONNECT tunnel, then TLS inside it. */
+function probeTunnelled(
+  target: URL,
+  options: ProbeOptions,
+  tlsOptions: RequestOptions,
+  settle: Settle,
+): void {
+  const p = new URL(options.proxy!);
+  const { proxyAuthorization } = options;
+  const connectReq = httpRequest({
+    host: p.hostname,
+    port: p.port,
+    method: 'CONNECT',
+    path: `${target.hostname}:${target.port}`,
+    agent: false,
+    headers: proxyAuthorization ? { 'proxy-authorization': proxyAuthorization } : {},
+  });
+  connectReq.on('error', settle.reject);
+  connectReq.on('connect', (res, socket) => {
+    if (res.statusCode !== 200) {
+      socket.destroy();
+      settle.reject(
+        Object.assign(new Error(`proxy CONNECT answered ${res.statusCode}`), {
+          statusCode: res.statusCode,
+        }),
+      );
+      return;
+    }
+    // `agent: undefined`: with an agent (even `false`), node ignores `createConnection`.
+    const tunnelled = {
+      ...tlsOptions,
+      agent: undefined,
+      createConnection: () => tlsConnect({ ...(tlsOptions as object), socket }),
+    };
+    const req = httpsRequest(tunnelled as RequestOptions, collect(settle));
+    req.on('error', settle.reject).end();
+  });
+  connectReq.end();
+}
+
 /** GET `url`; rejects with the raw node error (handy for asserting codes). Body is read fully. */
 export function probe(url: string, options: ProbeOptions = {}): Promise<ProbeResponse> {
   const target = new URL(url);
-  const { proxy, proxyAuthorization, ...rest } = options;
+  const { proxy, proxyAuthorization: _auth, ...rest } = options;
   return new Promise((resolve, reject) => {
-    const done = (res: import('node:http').IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-    };
+    const settle = { resolve, reject };
     const base = { ...rest, agent: false as const, path: `${target.pathname}${target.search}` };
-    if (target.protocol === 'http:') {
-      const p = proxy ? new URL(proxy) : undefined;
-      const req = httpRequest(
-        p
-          ? {
-              ...base,
-              host: p.hostname,
-              port: p.port,
-              path: target.href,
-              headers: {
-                ...rest.headers,
-                ...(proxyAuthorization ? { 'proxy-authorization': proxyAuthorization } : {}),
-              },
-            }
-          : { ...base, host: target.hostname, port: target.port },
-        done,
-      );
-      req.on('error', reject).end();
-      return;
-    }
+    if (target.protocol === 'http:') return probeHttp(target, options, base, settle);
     const port = Number(target.port || 443);
     const tlsOptions = { ...base, host: target.hostname, port, servername: servername(target) };
     if (!proxy) {
-      httpsRequest(tlsOptions, done).on('error', reject).end();
+      httpsRequest(tlsOptions, collect(settle)).on('error', reject).end();
       return;
     }
-    const p = new URL(proxy);
-    const connectReq = httpRequest({
-      host: p.hostname,
-      port: p.port,
-      method: 'CONNECT',
-      path: `${target.hostname}:${target.port}`,
-      agent: false,
-      headers: proxyAuthorization ? { 'proxy-authorization': proxyAuthorization } : {},
-    });
-    connectReq.on('error', reject);
-    connectReq.on('connect', (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        reject(
-          Object.assign(new Error(`proxy CONNECT answered ${res.statusCode}`), {
-            statusCode: res.statusCode,
-          }),
-        );
-        return;
-      }
-      // `agent: undefined`: with an agent (even `false`), node ignores `createConnection`.
-      const tunnelled = {
-        ...tlsOptions,
-        agent: undefined,
-        createConnection: () => tlsConnect({ ...tlsOptions, socket }),
-      };
-      const req = httpsRequest(tunnelled as RequestOptions, done);
-      req.on('error', reject).end();
-    });
-    connectReq.end();
+    probeTunnelled(target, options, tlsOptions, settle);
   });
 }
 

@@ -93,13 +93,9 @@ function retryAfter(res: ServerResponse, url: URL, state: Map<string, number>): 
   res.end('unavailable');
 }
 
-export function createRoutes(): Routes {
-  const hits = new Map<string, number>();
-  const retryState = new Map<string, number>();
-  /** Connections that already carried a `/drop-reused` request. */
-  const usedConnections = new WeakSet<object>();
-
-  const exact: Record<string, Handler> = {
+/** Routes that answer content: the image, HTML, lies about it, and request echoes. */
+function contentRoutes(): Record<string, Handler> {
+  return {
     '/': (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Detour lab origin\n');
@@ -141,6 +137,14 @@ export function createRoutes(): Routes {
     },
     /** `?bytes=N` image-like bytes; `&chunked=1` sends no Content-Length (size only known while streaming). */
     '/big': (_req, res, url) => big(res, int(url, 'bytes', 1024 * 1024), url.searchParams.has('chunked')),
+  };
+}
+
+/** Routes that misbehave: redirects, resets, stalls, drips, lying lengths, 503s, dropped reuse. */
+function faultRoutes(retryState: Map<string, number>): Record<string, Handler> {
+  /** Connections that already carried a `/drop-reused` request. */
+  const usedConnections = new WeakSet<object>();
+  return {
     '/redirect-loop': (_req, res) => redirect(res, '/redirect-loop'),
     '/redirect-to': (_req, res, url) => redirect(res, url.searchParams.get('url') ?? '/image.png'),
     '/reset-mid-body': (_req, res, url) => {
@@ -176,28 +180,44 @@ export function createRoutes(): Routes {
       connection.destroy();
     },
   };
+}
 
-  const prefixed: [string, Handler][] = [
-    [
-      '/status/',
-      (_req, res, _url, rest) => {
-        const code = Number.parseInt(rest, 10);
-        const status = code >= 200 && code <= 599 ? code : 400;
-        const body = status === 204 || status === 304 ? '' : `status ${status}\n`;
-        res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      },
-    ],
-    [
-      '/redirect/',
-      (_req, res, _url, rest) => {
-        const n = Number.parseInt(rest, 10) || 0;
-        if (n <= 0) return image(res);
-        redirect(res, n > 1 ? `/redirect/${n - 1}` : '/image.png');
-      },
-    ],
-  ];
+const PREFIXED: [string, Handler][] = [
+  [
+    '/status/',
+    (_req, res, _url, rest) => {
+      const code = Number.parseInt(rest, 10);
+      const status = code >= 200 && code <= 599 ? code : 400;
+      const body = status === 204 || status === 304 ? '' : `status ${status}\n`;
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+  ],
+  [
+    '/redirect/',
+    (_req, res, _url, rest) => {
+      const n = Number.parseInt(rest, 10) || 0;
+      if (n <= 0) return image(res);
+      redirect(res, n > 1 ? `/redirect/${n - 1}` : '/image.png');
+    },
+  ],
+];
 
+/** `GET /count`: the hit counts as JSON; `?reset` clears them after answering. */
+function countRoute(res: ServerResponse, url: URL, hits: Map<string, number>): void {
+  const body = JSON.stringify({
+    counts: Object.fromEntries(hits),
+    total: [...hits.values()].reduce((a, b) => a + b, 0),
+  });
+  if (url.searchParams.has('reset')) hits.clear();
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function createRoutes(): Routes {
+  const hits = new Map<string, number>();
+  const retryState = new Map<string, number>();
+  const exact: Record<string, Handler> = { ...contentRoutes(), ...faultRoutes(retryState) };
   const counts = (): Record<string, number> => Object.fromEntries(hits);
 
   return {
@@ -210,19 +230,11 @@ export function createRoutes(): Routes {
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://lab.invalid');
       const path = url.pathname;
-      if (path === '/count') {
-        const body = JSON.stringify({
-          counts: counts(),
-          total: [...hits.values()].reduce((a, b) => a + b, 0),
-        });
-        if (url.searchParams.has('reset')) hits.clear();
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        return void res.end(body);
-      }
+      if (path === '/count') return countRoute(res, url, hits);
       hits.set(path, (hits.get(path) ?? 0) + 1);
       const direct = exact[path];
       if (direct) return direct(req, res, url, '');
-      for (const [prefix, handler] of prefixed) {
+      for (const [prefix, handler] of PREFIXED) {
         if (path.startsWith(prefix)) return handler(req, res, url, path.slice(prefix.length));
       }
       res.writeHead(404, { 'content-type': 'text/plain', 'content-length': 10 });

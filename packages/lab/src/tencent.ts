@@ -185,10 +185,21 @@ const isQqReferer = (referer: string) => {
   }
 };
 
-export async function startTencentTwin(options: TencentTwinOptions = {}): Promise<TencentTwin> {
-  const certs = labCerts();
+/** The twin's mutable state, shared by its request handlers and its public methods. */
+interface TwinState {
+  files: Record<string, TwinFile>;
+  byFileId: Map<string, TwinFile>;
+  keys: { private: string; group: string };
+  expired: Set<string>;
+  hits: TwinHit[];
+  fullAnswers: Map<string, number>;
+}
+
+const newRkey = () => `CAQSK${randomBytes(24).toString('base64url')}`;
+
+function twinFiles(specs: TencentTwinOptions['files'] = {}): Record<string, TwinFile> {
   const files: Record<string, TwinFile> = {};
-  for (const [name, spec] of Object.entries(options.files ?? {})) {
+  for (const [name, spec] of Object.entries(specs)) {
     files[name] = {
       name,
       bytes: spec.bytes,
@@ -199,102 +210,184 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
       md5: createHash('md5').update(spec.bytes).digest('hex').toUpperCase(),
     };
   }
-  const byFileId = new Map<string, TwinFile>();
-  const newKey = () => `CAQSK${randomBytes(24).toString('base64url')}`;
-  let keys = { private: newKey(), group: newKey() };
-  const expired = new Set<string>();
-  const hits: TwinHit[] = [];
-  const fullAnswers = new Map<string, number>();
+  return files;
+}
 
-  function serveFile(req: IncomingMessage, res: ServerResponse, file: TwinFile, hit: TwinHit): void {
-    const body = file.bytes;
-    const ranged = file.truncate === 'range' || file.truncate === undefined;
-    const etag = `"${file.md5.toLowerCase()}"`;
-    const base: Record<string, string> = {
-      'content-type': file.contentType,
-      ...(ranged ? { 'accept-ranges': 'bytes', etag } : {}),
-    };
-    const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const ifRange = req.headers['if-range'];
-    if (ranged && match && (ifRange === undefined || ifRange === etag)) {
-      const start = Number(match[1]);
-      if (start >= body.length) {
-        hit.status = 416;
-        res.writeHead(416, { 'content-range': `bytes */${body.length}` });
-        res.end();
-        return;
-      }
-      hit.status = 206;
-      const rest = body.subarray(start);
-      res.writeHead(206, {
-        ...base,
-        'content-length': String(rest.length),
-        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
-      });
-      res.end(rest);
-      return;
-    }
-    const full = (fullAnswers.get(file.name) ?? 0) + 1;
-    fullAnswers.set(file.name, full);
-    hit.status = 200;
-    res.writeHead(200, { ...base, 'content-length': String(body.length) });
-    const cut = file.truncate !== undefined && (file.truncate !== 'no-range-once' || full === 1);
-    if (cut) {
-      // Content-Length promises the whole; the connection closes half-way.
-      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
-      return;
-    }
-    res.end(body);
+/** Answers a `bytes=N-` range (206, or 416 past the end); false when the request is not one. */
+function serveRange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: TwinFile,
+  hit: TwinHit,
+  base: Record<string, string>,
+): boolean {
+  const body = file.bytes;
+  const etag = `"${file.md5.toLowerCase()}"`;
+  const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const ifRange = req.headers['if-range'];
+  if (!match || (ifRange !== undefined && ifRange !== etag)) return false;
+  const start = Number(match[1]);
+  if (start >= body.length) {
+    hit.status = 416;
+    res.writeHead(416, { 'content-range': `bytes */${body.length}` });
+    res.end();
+    return true;
   }
+  hit.status = 206;
+  const rest = body.subarray(start);
+  res.writeHead(206, {
+    ...base,
+    'content-length': String(rest.length),
+    'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+  });
+  res.end(rest);
+  return true;
+}
 
-  function handle(req: IncomingMessage, res: ServerResponse, port: number) {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    const rawPath = (req.url ?? '/').split('?')[0]!;
-    const url = new URL(req.url ?? '/', 'https://twin');
-    const hit: TwinHit = {
-      host,
-      port,
-      method: req.method ?? 'GET',
-      path: rawPath,
-      query: Object.fromEntries(url.searchParams),
-      range: req.headers.range,
-      ifRange: req.headers['if-range'] as string | undefined,
-      referer: req.headers.referer,
-      status: 0,
-    };
-    hits.push(hit);
-    const send = (status: number, body: string | Buffer, type = 'application/json') => {
-      hit.status = status;
-      const data = Buffer.isBuffer(body) ? body : Buffer.from(body);
-      res.writeHead(status, { 'content-type': type, 'content-length': String(data.length) });
-      res.end(data);
-    };
-    if (rawPath.includes('//')) return send(400, '<html><body>400 Bad Request</body></html>', 'text/html');
-    const qpic = host === 'qpic.cn' || host.endsWith('.qpic.cn');
-    const foreignReferer = req.headers.referer !== undefined && !isQqReferer(req.headers.referer);
-    if (rawPath === '/download' && DOWNLOAD_HOSTS.has(host)) {
-      const rkey = url.searchParams.get('rkey');
-      if (url.searchParams.has('amp;rkey') || !rkey) return send(400, INVALID_JSON);
-      if (expired.has(rkey)) return send(400, EXPIRED_JSON);
-      const file = byFileId.get(url.searchParams.get('fileid') ?? '');
-      if (!file) return send(404, '{"retcode":-5503002,"retmsg":"file not found","retryflag":0}');
-      const wanted = file.appid === 1406 ? keys.private : keys.group;
-      if (rkey !== wanted) return send(400, INVALID_JSON);
-      if (qpic && foreignReferer) return send(200, HOTLINK_PLACEHOLDER, 'image/png');
-      return serveFile(req, res, file, hit);
-    }
-    const legacy = /^\/(gchatpic_new|offpic_new)\/([^/]+)\/([^/]*?)([0-9A-F]{32})\/(\d+)$/i.exec(rawPath);
-    if (legacy && qpic) {
-      const [, kind, uin, prefix, md5] = legacy;
-      const canonical =
-        host === 'gchat.qpic.cn' && kind === 'gchatpic_new' && uin === '0' && prefix === '0-0-';
-      const file = Object.values(files).find((f) => f.md5 === md5!.toUpperCase());
-      if (!canonical || !file) return send(404, '<html><body>404 Not Found</body></html>', 'text/html');
-      if (foreignReferer) return send(200, HOTLINK_PLACEHOLDER, 'image/png');
-      return serveFile(req, res, file, hit);
-    }
-    return send(404, '<html><body>404 Not Found</body></html>', 'text/html');
+function serveFile(
+  state: TwinState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: TwinFile,
+  hit: TwinHit,
+): void {
+  const body = file.bytes;
+  const ranged = file.truncate === 'range' || file.truncate === undefined;
+  const etag = `"${file.md5.toLowerCase()}"`;
+  const base: Record<string, string> = {
+    'content-type': file.contentType,
+    ...(ranged ? { 'accept-ranges': 'bytes', etag } : {}),
+  };
+  if (ranged && serveRange(req, res, file, hit, base)) return;
+  const full = (state.fullAnswers.get(file.name) ?? 0) + 1;
+  state.fullAnswers.set(file.name, full);
+  hit.status = 200;
+  res.writeHead(200, { ...base, 'content-length': String(body.length) });
+  const cut = file.truncate !== undefined && (file.truncate !== 'no-range-once' || full === 1);
+  if (cut) {
+    // Content-Length promises the whole; the connection closes half-way.
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+    return;
   }
+  res.end(body);
+}
+
+/** One request as the twin sees it: the recorded hit, its parsed URL, and how to answer. */
+interface TwinRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  host: string;
+  rawPath: string;
+  url: URL;
+  hit: TwinHit;
+  qpic: boolean;
+  foreignReferer: boolean;
+  send: (status: number, body: string | Buffer, type?: string) => void;
+}
+
+function openTwinRequest(
+  state: TwinState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  port: number,
+): TwinRequest {
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const rawPath = (req.url ?? '/').split('?')[0]!;
+  const url = new URL(req.url ?? '/', 'https://twin');
+  const hit: TwinHit = {
+    host,
+    port,
+    method: req.method ?? 'GET',
+    path: rawPath,
+    query: Object.fromEntries(url.searchParams),
+    range: req.headers.range,
+    ifRange: req.headers['if-range'] as string | undefined,
+    referer: req.headers.referer,
+    status: 0,
+  };
+  state.hits.push(hit);
+  const send = (status: number, body: string | Buffer, type = 'application/json') => {
+    hit.status = status;
+    const data = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    res.writeHead(status, { 'content-type': type, 'content-length': String(data.length) });
+    res.end(data);
+  };
+  const qpic = host === 'qpic.cn' || host.endsWith('.qpic.cn');
+  const foreignReferer = req.headers.referer !== undefined && !isQqReferer(req.headers.referer);
+  return { req, res, host, rawPath, url, hit, qpic, foreignReferer, send };
+}
+
+/** The NT `/download?fileid=&rkey=` endpoint: the rkey must be current and match the file's kind. */
+function handleDownload(state: TwinState, r: TwinRequest) {
+  const { url, send } = r;
+  const rkey = url.searchParams.get('rkey');
+  if (url.searchParams.has('amp;rkey') || !rkey) return send(400, INVALID_JSON);
+  if (state.expired.has(rkey)) return send(400, EXPIRED_JSON);
+  const file = state.byFileId.get(url.searchParams.get('fileid') ?? '');
+  if (!file) return send(404, '{"retcode":-5503002,"retmsg":"file not found","retryflag":0}');
+  const wanted = file.appid === 1406 ? state.keys.private : state.keys.group;
+  if (rkey !== wanted) return send(400, INVALID_JSON);
+  if (r.qpic && r.foreignReferer) return send(200, HOTLINK_PLACEHOLDER, 'image/png');
+  return serveFile(state, r.req, r.res, file, r.hit);
+}
+
+/** The legacy `gchatpic_new/0/0-0-<MD5>/0` path, served for the canonical form only. */
+function handleLegacy(state: TwinState, r: TwinRequest, legacy: RegExpExecArray) {
+  const [, kind, uin, prefix, md5] = legacy;
+  const canonical = r.host === 'gchat.qpic.cn' && kind === 'gchatpic_new' && uin === '0' && prefix === '0-0-';
+  const file = Object.values(state.files).find((f) => f.md5 === md5!.toUpperCase());
+  if (!canonical || !file) return r.send(404, '<html><body>404 Not Found</body></html>', 'text/html');
+  if (r.foreignReferer) return r.send(200, HOTLINK_PLACEHOLDER, 'image/png');
+  return serveFile(state, r.req, r.res, file, r.hit);
+}
+
+function handleTwin(state: TwinState, req: IncomingMessage, res: ServerResponse, port: number) {
+  const r = openTwinRequest(state, req, res, port);
+  if (r.rawPath.includes('//')) return r.send(400, '<html><body>400 Bad Request</body></html>', 'text/html');
+  if (r.rawPath === '/download' && DOWNLOAD_HOSTS.has(r.host)) return handleDownload(state, r);
+  const legacy = /^\/(gchatpic_new|offpic_new)\/([^/]+)\/([^/]*?)([0-9A-F]{32})\/(\d+)$/i.exec(r.rawPath);
+  if (legacy && r.qpic) return handleLegacy(state, r, legacy);
+  return r.send(404, '<html><body>404 Not Found</body></html>', 'text/html');
+}
+
+/** The rkey actions NapCat / LLOneBot answer, in the chosen flavour's shape. */
+function rkeyActions(state: TwinState, flavor: string, ttl: number): Record<string, OneBotAction> {
+  const now = () => Math.floor(Date.now() / 1000);
+  const actions: Record<string, OneBotAction> = {
+    get_rkey: () =>
+      flavor === 'napcat'
+        ? [
+            { type: 'private', rkey: `&rkey=${state.keys.private}`, created_at: now(), ttl: String(ttl) },
+            { type: 'group', rkey: `&rkey=${state.keys.group}`, created_at: now(), ttl: String(ttl) },
+          ]
+        : {
+            private_key: `&rkey=${state.keys.private}`,
+            group_key: `&rkey=${state.keys.group}`,
+            expired_time: now() + ttl,
+            updated_time: now(),
+          },
+  };
+  if (flavor === 'napcat') {
+    actions.nc_get_rkey = () => [
+      { rkey: `&rkey=${state.keys.private}`, ttl: String(ttl), time: now(), type: 10 },
+      { rkey: `&rkey=${state.keys.group}`, ttl: String(ttl), time: now(), type: 20 },
+    ];
+  }
+  return actions;
+}
+
+export async function startTencentTwin(options: TencentTwinOptions = {}): Promise<TencentTwin> {
+  const certs = labCerts();
+  const state: TwinState = {
+    files: twinFiles(options.files),
+    byFileId: new Map(),
+    keys: { private: newRkey(), group: newRkey() },
+    expired: new Set(),
+    hits: [],
+    fullAnswers: new Map(),
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse, port: number) =>
+    handleTwin(state, req, res, port);
 
   const modern = createHttpsServer({ cert: certs.tencent.cert, key: certs.tencent.key }, (req, res) =>
     handle(req, res, modernPort),
@@ -310,31 +403,9 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
     },
     (req, res) => handle(req, res, rsaPort),
   );
-  const flavor = options.onebotFlavor ?? 'napcat';
-  const ttl = options.rkeyTtlSeconds ?? 3420;
-  const now = () => Math.floor(Date.now() / 1000);
   // The OneBot implementation beside the CDN: the lab's one fake OneBot (event stream + API) with
   // the rkey actions NapCat / LLOneBot answer.
-  const actions: Record<string, OneBotAction> = {
-    get_rkey: () =>
-      flavor === 'napcat'
-        ? [
-            { type: 'private', rkey: `&rkey=${keys.private}`, created_at: now(), ttl: String(ttl) },
-            { type: 'group', rkey: `&rkey=${keys.group}`, created_at: now(), ttl: String(ttl) },
-          ]
-        : {
-            private_key: `&rkey=${keys.private}`,
-            group_key: `&rkey=${keys.group}`,
-            expired_time: now() + ttl,
-            updated_time: now(),
-          },
-  };
-  if (flavor === 'napcat') {
-    actions.nc_get_rkey = () => [
-      { rkey: `&rkey=${keys.private}`, ttl: String(ttl), time: now(), type: 10 },
-      { rkey: `&rkey=${keys.group}`, ttl: String(ttl), time: now(), type: 20 },
-    ];
-  }
+  const actions = rkeyActions(state, options.onebotFlavor ?? 'napcat', options.rkeyTtlSeconds ?? 3420);
   const onebot = await startOneBot({
     actions,
     ...(options.onebotToken ? { token: options.onebotToken } : {}),
@@ -351,6 +422,20 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
   const modernPort = m.port;
   const rsaPort = r.port;
 
+  return twinHandle(state, modernPort, rsaPort, onebot, async () => {
+    await Promise.all([m.close(), r.close(), onebot.close()]);
+  });
+}
+
+/** The public face of a started twin over its state and ports. */
+function twinHandle(
+  state: TwinState,
+  modernPort: number,
+  rsaPort: number,
+  onebot: OneBot,
+  close: () => Promise<void>,
+): TencentTwin {
+  const { files, hits, byFileId } = state;
   const twin: TencentTwin = {
     port: modernPort,
     rsaPort,
@@ -359,12 +444,12 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
     hits,
     onebot,
     get rkeys() {
-      return keys;
+      return state.keys;
     },
     rotateKeys() {
-      expired.add(keys.private);
-      expired.add(keys.group);
-      keys = { private: newKey(), group: newKey() };
+      state.expired.add(state.keys.private);
+      state.expired.add(state.keys.group);
+      state.keys = { private: newRkey(), group: newRkey() };
     },
     fileId(name, opts = {}) {
       const file = files[name];
@@ -384,7 +469,7 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
       if (!file) throw new Error(`twin: no file ${name}`);
       const host = opts.host ?? 'multimedia.nt.qq.com.cn';
       const port = opts.rsaEdge ? rsaPort : modernPort;
-      const rkey = opts.rkey ?? (file.appid === 1406 ? keys.private : keys.group);
+      const rkey = opts.rkey ?? (file.appid === 1406 ? state.keys.private : state.keys.group);
       const fileid = twin.fileId(name, opts);
       return `https://${host}:${port}/download?appid=${file.appid}&fileid=${fileid}&spec=0${opts.amp ? '&amp;' : '&'}rkey=${rkey}`;
     },
@@ -396,9 +481,7 @@ export async function startTencentTwin(options: TencentTwinOptions = {}): Promis
         (h) => byFileId.get(h.query.fileid ?? '') === file || h.path.toUpperCase().includes(file.md5),
       );
     },
-    close: async () => {
-      await Promise.all([m.close(), r.close(), onebot.close()]);
-    },
+    close,
   };
   return twin;
 }

@@ -92,6 +92,36 @@ export function parseRkeyAnswer(data: unknown, now: number, defaultTtlSeconds = 
   return keys;
 }
 
+/** Calls one rkey action: the keys it answered, or why it gave none. */
+async function askAction(
+  options: RkeyProviderOptions,
+  call: typeof fetch,
+  url: string,
+  now: () => number,
+): Promise<Rkey[] | string> {
+  try {
+    const response = await call(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: '{}',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+    });
+    const answer = (await response.json().catch(() => undefined)) as
+      | { status?: string; retcode?: number; data?: unknown }
+      | undefined;
+    if (!response.ok || !answer || (answer.status !== undefined && answer.status !== 'ok')) {
+      return `HTTP ${response.status}${answer?.retcode !== undefined ? ` retcode ${answer.retcode}` : ''}`;
+    }
+    const keys = parseRkeyAnswer(answer.data, now(), options.defaultTtlSeconds);
+    return keys.length ? keys : 'no keys in the answer';
+  } catch (error) {
+    return (error as Error)?.message ?? String(error);
+  }
+}
+
 export function rkeyProvider(options: RkeyProviderOptions): RkeyProvider {
   const now = options.now ?? Date.now;
   const call = options.fetch ?? fetch;
@@ -103,31 +133,9 @@ export function rkeyProvider(options: RkeyProviderOptions): RkeyProvider {
   async function ask(): Promise<Rkey[]> {
     const failures: string[] = [];
     for (const action of actions) {
-      try {
-        const response = await call(`${endpoint}/${action}`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          },
-          body: '{}',
-          signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-        });
-        const answer = (await response.json().catch(() => undefined)) as
-          | { status?: string; retcode?: number; data?: unknown }
-          | undefined;
-        if (!response.ok || !answer || (answer.status !== undefined && answer.status !== 'ok')) {
-          failures.push(
-            `${action}: HTTP ${response.status}${answer?.retcode !== undefined ? ` retcode ${answer.retcode}` : ''}`,
-          );
-          continue;
-        }
-        const keys = parseRkeyAnswer(answer.data, now(), options.defaultTtlSeconds);
-        if (keys.length) return keys;
-        failures.push(`${action}: no keys in the answer`);
-      } catch (error) {
-        failures.push(`${action}: ${(error as Error)?.message ?? String(error)}`);
-      }
+      const outcome = await askAction(options, call, `${endpoint}/${action}`, now);
+      if (Array.isArray(outcome)) return outcome;
+      failures.push(`${action}: ${outcome}`);
     }
     throw new Error(`OneBot gave no rkey (${failures.join('; ')})`);
   }

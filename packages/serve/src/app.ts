@@ -11,7 +11,7 @@ import {
 } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
 import { type DetourOptions, detectAnswer } from 'detour';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type DoctorRunner, isPublicPath, registerConsole } from './console.js';
 import { type ConnectionLimits, guardedServerFactory, installGuards } from './guards.js';
 import type { ServeMetrics } from './metrics.js';
@@ -114,6 +114,114 @@ function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Errors fastify caught: 400 for validation and client errors, 500 otherwise, in the usage body. */
+function errorReply(
+  error: Error & { validation?: unknown; statusCode?: number },
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const url =
+    (request.query as { url?: unknown } | undefined)?.url ?? (request.body as { url?: unknown })?.url;
+  const given = typeof url === 'string' ? url : null;
+  if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
+    const message = error.validation ? `invalid request: ${error.message}` : error.message;
+    const status = error.validation ? 400 : (error.statusCode ?? 400);
+    return reply.code(status).send(usageBody(given, 'DETOUR_BAD_REQUEST', message));
+  }
+  return reply.code(500).send(usageBody(given, 'DETOUR_INTERNAL', error.message));
+}
+
+/** What a fetch route needs from the app. */
+interface FetchDeps {
+  pipeline: Pipeline;
+  metrics: ServeMetrics;
+  limits: ServiceLimits;
+  shutdown: AbortSignal;
+  recent: RecentFetches;
+}
+
+/** One fetch: streamed to the client through a digest, with the result's flags as headers. */
+async function serveOne(deps: FetchDeps, request: FetchRequest, reply: FastifyReply) {
+  const { pipeline, metrics, limits, shutdown, recent } = deps;
+  const abort = new AbortController();
+  const onShutdown = () =>
+    abort.abort(
+      new DetourError('the service is shutting down', { failureClass: 'aborted', code: 'DETOUR_SHUTDOWN' }),
+    );
+  shutdown.addEventListener('abort', onShutdown, { once: true });
+  const origin = originOf(request.url);
+  const finish = metrics.started();
+  reply.raw.once('close', () => {
+    shutdown.removeEventListener('abort', onShutdown);
+    if (!reply.raw.writableFinished) abort.abort(); // the bot hung up: stop downloading
+    finish();
+  });
+  let result: StreamResult;
+  try {
+    result = await pipeline.stream(request.url, fetchOptionsFor(request, limits, abort.signal));
+  } catch (error) {
+    if (!(error instanceof DetourError)) throw error;
+    const seconds = finish();
+    metrics.failed(
+      origin,
+      error.failureClass,
+      error.code,
+      seconds,
+      error instanceof CircuitOpenError ? error.retryAt : undefined,
+    );
+    recent.failed(request.url, error, seconds);
+    return reply.code(statusFor(error)).send(failureBody(request.url, error));
+  }
+  const digest = recordedDigest(deps, request.url, origin, result, finish);
+  result.body.pipe(digest);
+  resultHeaders(reply, result, digest);
+  return reply.send(digest);
+}
+
+/** The digest the body streams through; the fetch is recorded (metrics, recent) when it ends. */
+function recordedDigest(
+  deps: FetchDeps,
+  url: string,
+  origin: string,
+  result: StreamResult,
+  finish: () => number,
+): Digest {
+  const { metrics, recent } = deps;
+  const digest = new Digest();
+  result.body.once('error', (error) => digest.destroy(error));
+  digest.once('end', () => {
+    const seconds = finish();
+    metrics.succeeded(origin, result, seconds);
+    recent.succeeded(url, result, digest.bytes, seconds);
+  });
+  digest.once('error', (error) => {
+    const failure = error instanceof DetourError ? error : undefined;
+    const seconds = finish();
+    metrics.failed(origin, failure?.failureClass ?? 'unknown', failure?.code ?? 'unknown', seconds);
+    if (failure) recent.failed(url, failure, seconds, result);
+  });
+  return digest;
+}
+
+/** The 200 head: content type, the `x-detour-*` flags, length or a sha256 trailer. */
+function resultHeaders(reply: FastifyReply, result: StreamResult, digest: Digest): void {
+  const format = result.format;
+  reply
+    .code(200)
+    .header('content-type', result.contentType ?? 'application/octet-stream')
+    .header('x-detour-strategy', result.strategy)
+    .header('x-detour-degraded', String(result.degraded))
+    .header('x-detour-insecure', String(result.insecure))
+    .header('x-detour-downgraded', String(result.downgraded))
+    .header('x-detour-from-cache', String(result.fromCache))
+    .header('x-detour-attempts', headerSafe(JSON.stringify(maskedAttempts(result.attempts))));
+  if (format) reply.header('x-detour-format', format);
+  if (result.converted) reply.header('x-detour-converted', JSON.stringify(result.converted));
+  if (result.sha256) reply.header('x-detour-sha256', result.sha256);
+  if (result.expectedBytes !== null) reply.header('content-length', result.expectedBytes);
+  else if (!result.sha256) reply.trailer('x-detour-sha256', async () => digest.hex);
+}
+
 /** The fastify app: routes, auth, validation. Policy stays in the pipeline (docs/architecture.md: services are thin). */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { pipeline, environment, metrics, limits, shutdown } = options;
@@ -129,17 +237,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   installGuards(app, options.token, (code, message) => usageBody(null, code, message), isPublicPath);
 
-  app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
-    const url =
-      (request.query as { url?: unknown } | undefined)?.url ?? (request.body as { url?: unknown })?.url;
-    const given = typeof url === 'string' ? url : null;
-    if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
-      const message = error.validation ? `invalid request: ${error.message}` : error.message;
-      const status = error.validation ? 400 : (error.statusCode ?? 400);
-      return reply.code(status).send(usageBody(given, 'DETOUR_BAD_REQUEST', message));
-    }
-    return reply.code(500).send(usageBody(given, 'DETOUR_INTERNAL', error.message));
-  });
+  app.setErrorHandler(errorReply);
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
@@ -156,67 +254,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return metrics.text();
   });
 
-  const serveFetch = async (request: FetchRequest, reply: FastifyReply) => {
-    const abort = new AbortController();
-    const onShutdown = () =>
-      abort.abort(
-        new DetourError('the service is shutting down', { failureClass: 'aborted', code: 'DETOUR_SHUTDOWN' }),
-      );
-    shutdown.addEventListener('abort', onShutdown, { once: true });
-    const origin = originOf(request.url);
-    const finish = metrics.started();
-    reply.raw.once('close', () => {
-      shutdown.removeEventListener('abort', onShutdown);
-      if (!reply.raw.writableFinished) abort.abort(); // the bot hung up: stop downloading
-      finish();
-    });
-    let result: StreamResult;
-    try {
-      result = await pipeline.stream(request.url, fetchOptionsFor(request, limits, abort.signal));
-    } catch (error) {
-      if (!(error instanceof DetourError)) throw error;
-      const seconds = finish();
-      metrics.failed(
-        origin,
-        error.failureClass,
-        error.code,
-        seconds,
-        error instanceof CircuitOpenError ? error.retryAt : undefined,
-      );
-      recent.failed(request.url, error, seconds);
-      return reply.code(statusFor(error)).send(failureBody(request.url, error));
-    }
-    const digest = new Digest();
-    result.body.once('error', (error) => digest.destroy(error));
-    digest.once('end', () => {
-      const seconds = finish();
-      metrics.succeeded(origin, result, seconds);
-      recent.succeeded(request.url, result, digest.bytes, seconds);
-    });
-    digest.once('error', (error) => {
-      const failure = error instanceof DetourError ? error : undefined;
-      const seconds = finish();
-      metrics.failed(origin, failure?.failureClass ?? 'unknown', failure?.code ?? 'unknown', seconds);
-      if (failure) recent.failed(request.url, failure, seconds, result);
-    });
-    result.body.pipe(digest);
-    const format = result.format;
-    reply
-      .code(200)
-      .header('content-type', result.contentType ?? 'application/octet-stream')
-      .header('x-detour-strategy', result.strategy)
-      .header('x-detour-degraded', String(result.degraded))
-      .header('x-detour-insecure', String(result.insecure))
-      .header('x-detour-downgraded', String(result.downgraded))
-      .header('x-detour-from-cache', String(result.fromCache))
-      .header('x-detour-attempts', headerSafe(JSON.stringify(maskedAttempts(result.attempts))));
-    if (format) reply.header('x-detour-format', format);
-    if (result.converted) reply.header('x-detour-converted', JSON.stringify(result.converted));
-    if (result.sha256) reply.header('x-detour-sha256', result.sha256);
-    if (result.expectedBytes !== null) reply.header('content-length', result.expectedBytes);
-    else if (!result.sha256) reply.trailer('x-detour-sha256', async () => digest.hex);
-    return reply.send(digest);
-  };
+  const deps: FetchDeps = { pipeline, metrics, limits, shutdown, recent };
+  const serveFetch = (request: FetchRequest, reply: FastifyReply) => serveOne(deps, request, reply);
 
   app.get<{
     Querystring: Omit<FetchRequest, 'expectBytes' | 'sampleRate'> & {

@@ -225,31 +225,36 @@ function registerHosts(app: FastifyInstance, pipeline: Pipeline, recent: RecentF
   });
 }
 
+const DOCTOR_BODY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', minLength: 1, maxLength: 8192 },
+    expect: { type: 'string', enum: [...EXPECT_KINDS] },
+  },
+};
+
+/** The URL when it parses and is http(s), else undefined. */
+function httpUrl(url: string): URL | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function registerDoctor(app: FastifyInstance, options: ConsoleOptions): void {
   const { doctor, shutdown } = options;
   let running = false;
   app.post<{ Body: { url: string; expect?: ExpectKind } }>(
     '/v1/doctor',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['url'],
-          properties: {
-            url: { type: 'string', minLength: 1, maxLength: 8192 },
-            expect: { type: 'string', enum: [...EXPECT_KINDS] },
-          },
-        },
-      },
-    },
+    { schema: { body: DOCTOR_BODY_SCHEMA } },
     async (request, reply) => {
       const { url, expect = 'any' } = request.body;
-      let parsed: URL;
-      try {
-        parsed = new URL(url);
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-      } catch {
+      const parsed = httpUrl(url);
+      if (!parsed) {
         return reply
           .code(400)
           .send(

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { type KeyValueStore, KeyvStore } from '@detour/core';
+import { type KeyValueStore, KeyvStore, type Pipeline } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
 import { createDetour, type DetourOptions, detectEnvironment } from 'detour';
+import type { FastifyInstance } from 'fastify';
 import type Keyv from 'keyv';
 import { buildApp } from './app.js';
 import { isLoopbackHost } from './auth.js';
@@ -84,13 +85,8 @@ async function connectRedis(url: string): Promise<{ store: KeyValueStore; keyv: 
   return { store: new KeyvStore(keyv), keyv };
 }
 
-/**
- * Start `detour serve`: detect the environment, build one pipeline with `createDetour()`, listen.
- * With `redis`, the cache, route memory and circuit state are shared through it.
- */
-export async function startServer(options: ServeOptions = {}): Promise<DetourServer> {
-  const host = options.host ?? SERVE_DEFAULTS.host;
-  const port = options.port ?? SERVE_DEFAULTS.port;
+/** Refuses a bad combination before anything starts. */
+function checkServeOptions(options: ServeOptions, host: string, port: number): void {
   if (!options.token && !isLoopbackHost(host)) {
     throw new ServeUsageError(
       `refusing to listen on ${host} without a token: anyone who can reach it could download through this machine (give --token or DETOUR_TOKEN, or bind 127.0.0.1)`,
@@ -108,6 +104,80 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       throw new ServeUsageError(`${flag} takes a positive whole number, got ${value}`);
     }
   }
+}
+
+type SharedStore = { store: KeyValueStore; keyv: Keyv };
+
+/** The pipeline's options: the caller's, on the detected environment, with Redis shared state when given. */
+function sharedDetourOptions(
+  base: DetourOptions,
+  environment: DetectedEnvironment,
+  shared: SharedStore | undefined,
+): DetourOptions {
+  const cacheOption = base.cache === false ? false : { ...base.cache };
+  return {
+    ...base,
+    environment,
+    cache: cacheOption === false ? false : { ...cacheOption, ...(shared ? { store: shared.store } : {}) },
+    pipeline: {
+      ...base.pipeline,
+      ...(shared
+        ? {
+            routeMemory: { ...(base.pipeline?.routeMemory || {}), store: shared.store },
+            circuit: { ...(base.pipeline?.circuit || {}), store: shared.store },
+          }
+        : {}),
+    },
+  };
+}
+
+/** The listening server's handle: its address, re-detection, and a graceful close. */
+function serverHandle(
+  app: FastifyInstance,
+  pipeline: Pipeline,
+  env: DetectedEnvironment,
+  shutdown: AbortController,
+  shared: SharedStore | undefined,
+): DetourServer {
+  const address = app.server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    redetect: async () => {
+      await env.refresh();
+    },
+    close(graceMs = SERVE_DEFAULTS.graceMs) {
+      closing ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            shutdown.abort(); // in-flight fetches give up; their responses end
+            app.server.closeAllConnections();
+            resolve();
+          }, graceMs);
+        });
+        await Promise.race([app.close(), late]);
+        clearTimeout(timer);
+        await app.close().catch(() => {});
+        await pipeline.close();
+        await shared?.keyv.disconnect().catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Start `detour serve`: detect the environment, build one pipeline with `createDetour()`, listen.
+ * With `redis`, the cache, route memory and circuit state are shared through it.
+ */
+export async function startServer(options: ServeOptions = {}): Promise<DetourServer> {
+  const host = options.host ?? SERVE_DEFAULTS.host;
+  const port = options.port ?? SERVE_DEFAULTS.port;
+  checkServeOptions(options, host, port);
   const base = options.detour ?? {};
   const shared = options.redis ? await connectRedis(options.redis) : undefined;
   const redetectMs = options.redetectMs ?? SERVE_DEFAULTS.redetectMs;
@@ -117,21 +187,7 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       ...base,
       detect: { ...base.detect, ...(redetectMs > 0 ? { refreshMs: redetectMs } : {}) },
     });
-    const cacheOption = base.cache === false ? false : { ...base.cache };
-    const pipeline = await createDetour({
-      ...base,
-      environment,
-      cache: cacheOption === false ? false : { ...cacheOption, ...(shared ? { store: shared.store } : {}) },
-      pipeline: {
-        ...base.pipeline,
-        ...(shared
-          ? {
-              routeMemory: { ...(base.pipeline?.routeMemory || {}), store: shared.store },
-              circuit: { ...(base.pipeline?.circuit || {}), store: shared.store },
-            }
-          : {}),
-      },
-    });
+    const pipeline = await createDetour(sharedDetourOptions(base, environment, shared));
     const shutdown = new AbortController();
     const app = buildApp({
       pipeline,
@@ -159,36 +215,7 @@ export async function startServer(options: ServeOptions = {}): Promise<DetourSer
       await pipeline.close();
       throw error;
     }
-    const address = app.server.address() as AddressInfo;
-    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const env = environment;
-    let closing: Promise<void> | undefined;
-    return {
-      url: `http://${shownHost}:${address.port}`,
-      host: address.address,
-      port: address.port,
-      redetect: async () => {
-        await env.refresh();
-      },
-      close(graceMs = SERVE_DEFAULTS.graceMs) {
-        closing ??= (async () => {
-          let timer: NodeJS.Timeout | undefined;
-          const late = new Promise<void>((resolve) => {
-            timer = setTimeout(() => {
-              shutdown.abort(); // in-flight fetches give up; their responses end
-              app.server.closeAllConnections();
-              resolve();
-            }, graceMs);
-          });
-          await Promise.race([app.close(), late]);
-          clearTimeout(timer);
-          await app.close().catch(() => {});
-          await pipeline.close();
-          await shared?.keyv.disconnect().catch(() => {});
-        })();
-        return closing;
-      },
-    };
+    return serverHandle(app, pipeline, environment, shutdown, shared);
   } catch (error) {
     environment?.close();
     await shared?.keyv.disconnect().catch(() => {});

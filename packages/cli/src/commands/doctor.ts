@@ -90,6 +90,67 @@ export interface DoctorSettings {
   signal?: AbortSignal;
 }
 
+/** The doctor's options: the caller's policy, each strategy alone (no memory, cache, circuit or placeholder). */
+function aloneOptions(
+  base: DetourOptions,
+  timeoutMs: number,
+  servers: string[],
+  host: string,
+): DetourOptions {
+  return {
+    ...base,
+    logLevel: 'silent',
+    timeoutMs,
+    placeholder: false,
+    // Alone means alone: nothing remembered, nothing cached, no circuit, no retries hiding a failure.
+    cache: false,
+    pipeline: { routeMemory: false, circuit: false, attemptTimeoutMs: timeoutMs },
+    ...(servers.length
+      ? { detect: { fakeIp: { servers, names: [host], timeoutMs: 1_500 } } }
+      : { fakeIpNames: [host] }),
+  };
+}
+
+/** The strategies a pipeline with these options would try, by name and described. */
+async function strategiesOf(
+  options: DetourOptions,
+  shared: EnvironmentProvider,
+): Promise<{ names: string[]; described: StrategyInfo[] }> {
+  try {
+    const probe = createPipeline(pipelineOptions(options, shared));
+    const names = [...probe.strategyNames];
+    const described = probe.describeStrategies();
+    await probe.close();
+    return { names, described };
+  } catch (error) {
+    if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
+    throw error;
+  }
+}
+
+/** The verdict over every strategy's result, the environment and the proxy variables. */
+function diagnoseRun(
+  report: Awaited<ReturnType<typeof detectEnvironment>>['report'],
+  options: DetourOptions,
+  host: string,
+  route: string,
+  results: DoctorResult[],
+) {
+  const sample = report.fakeIp.samples.find((s) => s.name === host);
+  const fakeIpAnswers = report.fakeIp.active && sample ? sample.addresses.filter(isFakeIp) : [];
+  return diagnose({
+    host,
+    route,
+    proxySource:
+      report.proxy.source === 'option' ? 'flag' : report.proxy.source === 'system' ? 'system' : 'env',
+    proxyVariables: PROXY_VARIABLES.filter((name) => (options.env ?? process.env)[name]?.trim()),
+    fakeIpAnswers,
+    noProxy: report.proxy.noProxy,
+    downgradeAllowed: (options.allowDowngrade?.length ?? 0) > 0,
+    results,
+  });
+}
+
 /**
  * `detour doctor` as a function (also behind `detour serve`'s `POST /v1/doctor`): every strategy
  * alone through its own pipeline (nothing remembered or cached, no circuit), a verdict, and fixes.
@@ -106,18 +167,7 @@ export async function doctorReport(
   const timeoutMs = settings.timeoutMs ?? 8_000;
   const servers = settings.dnsServers ?? [];
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const options: DetourOptions = {
-    ...base,
-    logLevel: 'silent',
-    timeoutMs,
-    placeholder: false,
-    // Alone means alone: nothing remembered, nothing cached, no circuit, no retries hiding a failure.
-    cache: false,
-    pipeline: { routeMemory: false, circuit: false, attemptTimeoutMs: timeoutMs },
-    ...(servers.length
-      ? { detect: { fakeIp: { servers, names: [host], timeoutMs: 1_500 } } }
-      : { fakeIpNames: [host] }),
-  };
+  const options = aloneOptions(base, timeoutMs, servers, host);
 
   let environment: Awaited<ReturnType<typeof detectEnvironment>>;
   try {
@@ -134,38 +184,16 @@ export async function doctorReport(
   };
   try {
     const route = describeRoute(shared.routeFor(url));
-    let names: string[];
-    let described: StrategyInfo[];
-    try {
-      const probe = createPipeline(pipelineOptions(options, shared));
-      names = [...probe.strategyNames];
-      described = probe.describeStrategies();
-      await probe.close();
-    } catch (error) {
-      if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
-      throw error;
-    }
+    const { names, described } = await strategiesOf(options, shared);
     const results = await Promise.all(
       names.map((name) => tryAlone(name, url, options, shared, expect, route, settings.signal)),
     );
     const report = environment.report;
-    const sample = report.fakeIp.samples.find((s) => s.name === host);
-    const fakeIpAnswers = report.fakeIp.active && sample ? sample.addresses.filter(isFakeIp) : [];
     const {
       proxy: proxyDiagnosis,
       verdict,
       suggestions,
-    } = diagnose({
-      host,
-      route,
-      proxySource:
-        report.proxy.source === 'option' ? 'flag' : report.proxy.source === 'system' ? 'system' : 'env',
-      proxyVariables: PROXY_VARIABLES.filter((name) => (options.env ?? process.env)[name]?.trim()),
-      fakeIpAnswers,
-      noProxy: report.proxy.noProxy,
-      downgradeAllowed: (options.allowDowngrade?.length ?? 0) > 0,
-      results,
-    });
+    } = diagnoseRun(report, options, host, route, results);
     const { plan } = environment.describePlan(described, url);
     return {
       ok: results.some((r) => r.outcome === 'ok'),

@@ -141,14 +141,11 @@ export function nameForFormat(name: string, format: MediaFormat | null): string 
   return `${stem}.${accepted[0]}`;
 }
 
-export async function runMany(
+/** -O DIR (created), the URLs from the arguments and -i FILE, and --concurrency. */
+function manyInputs(
   flags: Flags,
   positionals: string[],
-  fetchOptions: FetchOptions,
-  pipelineFlags: PipelineFlags,
-  io: CliIo,
-  secrets: SecretPolicy,
-): Promise<number> {
+): { dir: string; entries: Entry[]; concurrency: number } {
   if (flags.has('output')) throw new UsageError('-o names one file: with -i FILE use -O DIR');
   const dir = flags.string('output-dir');
   if (!dir) throw new UsageError('several URLs need -O DIR (the directory to write them to)');
@@ -165,22 +162,26 @@ export async function runMany(
   } catch (error) {
     throw new UsageError(`-O ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const { jobs, results, duplicates } = listing(entries, secrets);
-  warnProxyEnv(pipelineFlags, io);
-  const used = new Set<string>();
-  const names = fileNames(
-    jobs.map((j) => j.url),
-    used,
-  );
-  const hosts = [...new Set(jobs.map((j) => new URL(j.url).hostname.replace(/^\[|\]$/g, '')))];
-  let pipeline: Pipeline;
-  try {
-    pipeline = await createDetour({ ...detourOptions(pipelineFlags, io.env), fakeIpNames: hosts });
-  } catch (error) {
-    if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
-    throw error;
-  }
-  const json = flags.bool('json');
+  return { dir, entries, concurrency };
+}
+
+interface FetchAllJob {
+  pipeline: Pipeline;
+  jobs: Job[];
+  names: string[];
+  results: (FileResult | undefined)[];
+  dir: string;
+  used: Set<string>;
+  fetchOptions: FetchOptions;
+  secrets: SecretPolicy;
+  json: boolean;
+  io: CliIo;
+  concurrency: number;
+}
+
+/** Runs the jobs `concurrency` at a time, printing lines in input order; closes the pipeline. */
+async function fetchAll(run: FetchAllJob): Promise<void> {
+  const { pipeline, jobs, names, results, dir, used, fetchOptions, secrets, json, io, concurrency } = run;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -221,6 +222,34 @@ export async function runMany(
     process.off('SIGTERM', onSignal);
     await pipeline.close();
   }
+}
+
+export async function runMany(
+  flags: Flags,
+  positionals: string[],
+  fetchOptions: FetchOptions,
+  pipelineFlags: PipelineFlags,
+  io: CliIo,
+  secrets: SecretPolicy,
+): Promise<number> {
+  const { dir, entries, concurrency } = manyInputs(flags, positionals);
+  const { jobs, results, duplicates } = listing(entries, secrets);
+  warnProxyEnv(pipelineFlags, io);
+  const used = new Set<string>();
+  const names = fileNames(
+    jobs.map((j) => j.url),
+    used,
+  );
+  const hosts = [...new Set(jobs.map((j) => new URL(j.url).hostname.replace(/^\[|\]$/g, '')))];
+  let pipeline: Pipeline;
+  try {
+    pipeline = await createDetour({ ...detourOptions(pipelineFlags, io.env), fakeIpNames: hosts });
+  } catch (error) {
+    if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
+    throw error;
+  }
+  const json = flags.bool('json');
+  await fetchAll({ pipeline, jobs, names, results, dir, used, fetchOptions, secrets, json, io, concurrency });
   const done = results as FileResult[];
   const summary = summarize(done, duplicates);
   if (json) {

@@ -27,7 +27,7 @@ import {
   write,
 } from '../io.js';
 import { isTty, ProgressLine } from '../progress.js';
-import { MASK_SECRETS, masked, maskedAttempts, SHOW_SECRETS } from '../secrets.js';
+import { MASK_SECRETS, masked, maskedAttempts, type SecretPolicy, SHOW_SECRETS } from '../secrets.js';
 import { parseSize } from '../size.js';
 import { attemptsTable } from '../table.js';
 import { runMany } from './fetch-many.js';
@@ -61,13 +61,8 @@ function convertFlags(convert: string | undefined, rate: string | undefined): Pa
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-export async function runFetch(argv: string[], io: CliIo): Promise<number> {
-  const { flags, positionals } = parse(FETCH, argv);
-  const secrets = flags.bool('show-secrets') ? SHOW_SECRETS : MASK_SECRETS;
-  // Several URLs, -O DIR or -i FILE: the many-files mode (fetch-many.ts); otherwise exactly one URL.
-  const many = flags.has('output-dir') || flags.has('input-file') || positionals.length > 1;
-  if (!many && positionals.length === 0) throw new UsageError('fetch needs a URL (see detour fetch --help)');
-  const url = positionals[0]!;
+/** -o and -O, and -o with several URLs, exclude each other; returns -o's value. */
+function outputFlag(flags: Flags, positionals: string[]): string | undefined {
   const output = flags.string('output');
   if (output !== undefined && flags.has('output-dir')) {
     throw new UsageError(
@@ -80,21 +75,50 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (output === '') throw new UsageError('-o takes a file name (or - for stdout), got an empty string');
-  const expect = (flags.string('expect') ?? 'any') as ExpectKind;
-  if (!EXPECT_KINDS.includes(expect))
-    throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
-  const expectedBytes = parseNumber('--expect-bytes', flags.string('expect-bytes'));
-  const convert = convertFlags(flags.string('convert'), flags.string('sample-rate'));
-  // Log lines only when asked: the report (table or JSON) already says what happened.
+  return output;
+}
+
+/** `--log-level` (default silent: the report, table or JSON, already says what happened). */
+function logLevelFlag(flags: Flags): string {
   const logLevel = flags.string('log-level') ?? 'silent';
   if (!LOG_LEVELS.has(logLevel))
     throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
+  return logLevel;
+}
+
+/** Flags that exclude each other or need another: proxy, cache. */
+function checkProxyAndCacheFlags(flags: Flags): void {
   if (flags.string('proxy') && flags.bool('no-proxy'))
     throw new UsageError('--proxy and --no-proxy exclude each other');
   if (flags.string('cache-dir') !== undefined && flags.bool('no-cache')) {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (flags.string('cache-dir') === '') throw new UsageError('--cache-dir takes a directory');
+}
+
+/** `--strategies`, each checked against the flag it needs (placeholder, downgrade). */
+function strategiesFlag(flags: Flags): string[] {
+  const strategies = parseList(flags.string('strategies'));
+  for (const name of strategies) {
+    const needs = STRATEGY_FLAGS[name];
+    const enabled = name === 'placeholder' ? flags.bool('placeholder') : !!flags.strings('allow-downgrade');
+    if (needs && !enabled) throw new UsageError(`--strategies ${name} needs ${needs}`);
+  }
+  return strategies;
+}
+
+/** The fetch's options and the pipeline's flags, validated in the order the usage errors are reported. */
+function readFetchFlags(
+  flags: Flags,
+  io: CliIo,
+): { fetchOptions: FetchOptions; pipelineFlags: PipelineFlags } {
+  const expect = (flags.string('expect') ?? 'any') as ExpectKind;
+  if (!EXPECT_KINDS.includes(expect))
+    throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
+  const expectedBytes = parseNumber('--expect-bytes', flags.string('expect-bytes'));
+  const convert = convertFlags(flags.string('convert'), flags.string('sample-rate'));
+  const logLevel = logLevelFlag(flags);
+  checkProxyAndCacheFlags(flags);
   const stateDir = cliStateDir(flags, io);
   if (flags.string('cache-max-size') !== undefined && flags.string('cache-dir') === undefined) {
     throw new UsageError('--cache-max-size needs --cache-dir');
@@ -106,19 +130,13 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     ...(expectedBytes !== undefined ? { expectedBytes } : {}),
     ...convert,
   };
-  const strategies = parseList(flags.string('strategies'));
-  for (const name of strategies) {
-    const needs = STRATEGY_FLAGS[name];
-    const enabled = name === 'placeholder' ? flags.bool('placeholder') : !!flags.strings('allow-downgrade');
-    if (needs && !enabled) throw new UsageError(`--strategies ${name} needs ${needs}`);
-  }
+  const strategies = strategiesFlag(flags);
   const ca = readCaFiles(flags.strings('ca'));
   if (flags.bool('progress') && flags.bool('no-progress')) {
     throw new UsageError('--progress and --no-progress exclude each other');
   }
   const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
   const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
-
   const pipelineFlags: PipelineFlags = {
     proxy: flags.string('proxy'),
     noProxy: flags.bool('no-proxy'),
@@ -147,6 +165,18 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     stateDir,
     onStateWarning: (message) => write(io.stderr, `detour: warning: ${message}`),
   };
+  return { fetchOptions, pipelineFlags };
+}
+
+export async function runFetch(argv: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parse(FETCH, argv);
+  const secrets = flags.bool('show-secrets') ? SHOW_SECRETS : MASK_SECRETS;
+  // Several URLs, -O DIR or -i FILE: the many-files mode (fetch-many.ts); otherwise exactly one URL.
+  const many = flags.has('output-dir') || flags.has('input-file') || positionals.length > 1;
+  if (!many && positionals.length === 0) throw new UsageError('fetch needs a URL (see detour fetch --help)');
+  const url = positionals[0]!;
+  const output = outputFlag(flags, positionals);
+  const { fetchOptions, pipelineFlags } = readFetchFlags(flags, io);
   if (many) return runMany(flags, positionals, fetchOptions, pipelineFlags, io, secrets);
   checkUrl(url);
   warnProxyEnv(pipelineFlags, io);
@@ -158,7 +188,19 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof DetourError) throw new UsageError(error.message.split('\n')[0]!);
     throw error;
   }
+  return fetchOne(pipeline, url, output, fetchOptions, flags, io, secrets);
+}
 
+/** The one-URL fetch: to a file, stdout or nowhere, then the report (table or JSON). */
+async function fetchOne(
+  pipeline: Awaited<ReturnType<typeof buildPipeline>>,
+  url: string,
+  output: string | undefined,
+  fetchOptions: FetchOptions,
+  flags: Flags,
+  io: CliIo,
+  secrets: SecretPolicy,
+): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -188,39 +230,51 @@ export async function runFetch(argv: string[], io: CliIo): Promise<number> {
     if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
       throw new UsageError(error.message);
     }
-    const telling = mostTelling(error, error.attempts);
-    const advice = adviceFor(telling, new URL(url).hostname);
-    if (flags.bool('json')) {
-      write(
-        report,
-        JSON.stringify({
-          ok: false,
-          url: secrets.url(new URL(url).toString()), // masked as on success (--show-secrets shows it)
-          strategy: null,
-          degraded: false,
-          // true only when the negative cache answered (no request was made this time)
-          fromCache: error instanceof CachedFailureError,
-          plan: error.plan,
-          attempts: maskedAttempts(error.attempts, secrets),
-          error: {
-            failureClass: error.failureClass,
-            code: error.code,
-            message: secrets.text(error.message),
-            ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
-            ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
-            ...(advice ? { hint: advice } : {}),
-          },
-        }),
-      );
-    } else {
-      write(io.stderr, secrets.text(failureLine(telling, advice)));
-      if (error.attempts.length) write(io.stderr, attemptsTable(error.attempts));
-    }
+    reportFailure(error, url, flags.bool('json'), report, io, secrets);
     return EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await pipeline.close();
+  }
+}
+
+/** A failed fetch: the JSON failure body with --json, else the telling line and the attempts table. */
+function reportFailure(
+  error: DetourError,
+  url: string,
+  json: boolean,
+  report: NodeJS.WritableStream,
+  io: CliIo,
+  secrets: SecretPolicy,
+): void {
+  const telling = mostTelling(error, error.attempts);
+  const advice = adviceFor(telling, new URL(url).hostname);
+  if (json) {
+    write(
+      report,
+      JSON.stringify({
+        ok: false,
+        url: secrets.url(new URL(url).toString()), // masked as on success (--show-secrets shows it)
+        strategy: null,
+        degraded: false,
+        // true only when the negative cache answered (no request was made this time)
+        fromCache: error instanceof CachedFailureError,
+        plan: error.plan,
+        attempts: maskedAttempts(error.attempts, secrets),
+        error: {
+          failureClass: error.failureClass,
+          code: error.code,
+          message: secrets.text(error.message),
+          ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
+          ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
+          ...(advice ? { hint: advice } : {}),
+        },
+      }),
+    );
+  } else {
+    write(io.stderr, secrets.text(failureLine(telling, advice)));
+    if (error.attempts.length) write(io.stderr, attemptsTable(error.attempts));
   }
 }
 

@@ -1,6 +1,7 @@
 import { DetourError } from '@detour/core';
 import { ServeUsageError, startServer } from '@detour/serve';
-import { parse } from '../args.js';
+import type { DetourOptions } from 'detour';
+import { type Flags, parse } from '../args.js';
 import { detourOptions, warnProxyEnv } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
@@ -10,13 +11,9 @@ import { readCaFiles } from './fetch.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-/**
- * `detour serve`: one pipeline behind an HTTP API (@detour/serve) until SIGTERM/SIGINT; SIGHUP
- * detects the environment again. Prints `listening on http://HOST:PORT` on stderr once ready.
- */
-export async function runServe(argv: string[], io: CliIo): Promise<number> {
-  const { flags, positionals } = parse(SERVE, argv);
-  const values = {
+/** Every `serve` flag's raw value (the CA files read and the cache size parsed). */
+function serveFlagValues(flags: Flags) {
+  return {
     host: flags.string('host'),
     port: flags.string('port'),
     token: flags.string('token'),
@@ -52,6 +49,12 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'state-dir': flags.string('state-dir'),
     'cache-max-size': parseSize('--cache-max-size', flags.string('cache-max-size')),
   };
+}
+
+type ServeValues = ReturnType<typeof serveFlagValues>;
+
+/** Flags that exclude or need each other; returns the log level (default warn). */
+function checkServeFlags(values: ServeValues, positionals: string[]): string {
   if (positionals.length) throw new UsageError('serve takes no arguments (see detour serve --help)');
   const logLevel = values['log-level'] ?? 'warn';
   if (!LOG_LEVELS.has(logLevel))
@@ -65,14 +68,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--cache-max-size needs --cache-dir');
   }
   if (values['state-dir'] === '') throw new UsageError('--state-dir takes a directory');
-  const port = values.port === undefined ? 7070 : Number(values.port);
-  if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
-    throw new UsageError(`--port takes 0-65535, got ${JSON.stringify(values.port)}`);
-  }
-  const graceMs = parseNumber('--grace', values.grace) ?? 10_000;
-  const token = values.token ?? io.env.DETOUR_TOKEN;
-  if (token !== undefined && token.trim() === '') throw new UsageError('--token (or DETOUR_TOKEN) is empty');
+  return logLevel;
+}
 
+/** The pipeline's options from the policy flags, with the service's cache tiers. */
+function serveDetourOptions(values: ServeValues, logLevel: string, io: CliIo): DetourOptions {
   const options = detourOptions(
     {
       proxy: values.proxy,
@@ -112,10 +112,19 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     : values['cache-dir']
       ? { dir: values['cache-dir'], ...(maxSize !== undefined ? { maxSize } : {}) }
       : {};
+  return options;
+}
 
-  let server: Awaited<ReturnType<typeof startServer>>;
+/** Starts the server; a bad option or an address that cannot be bound is a usage error. */
+async function listen(
+  values: ServeValues,
+  port: number,
+  token: string | undefined,
+  options: DetourOptions,
+  io: CliIo,
+): Promise<Awaited<ReturnType<typeof startServer>>> {
   try {
-    server = await startServer({
+    return await startServer({
       host: values.host ?? '127.0.0.1',
       port,
       token,
@@ -139,10 +148,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
-  warnProxyEnv({ proxy: values.proxy, noProxy: values['no-proxy'] }, io);
-  write(io.stderr, `listening on ${server.url}`);
+}
 
-  await new Promise<void>((resolve) => {
+/** Runs until SIGTERM/SIGINT; SIGHUP re-detects. */
+function untilStopped(server: { redetect(): Promise<void> }, io: CliIo, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
     const onHup = () => {
       server.redetect().catch((error: unknown) => {
         write(io.stderr, `detour serve: re-detection failed: ${(error as Error).message}`);
@@ -161,6 +171,29 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     process.once('SIGTERM', onTerm);
     process.once('SIGINT', onInt);
   });
+}
+
+/**
+ * `detour serve`: one pipeline behind an HTTP API (@detour/serve) until SIGTERM/SIGINT; SIGHUP
+ * detects the environment again. Prints `listening on http://HOST:PORT` on stderr once ready.
+ */
+export async function runServe(argv: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parse(SERVE, argv);
+  const values = serveFlagValues(flags);
+  const logLevel = checkServeFlags(values, positionals);
+  const port = values.port === undefined ? 7070 : Number(values.port);
+  if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
+    throw new UsageError(`--port takes 0-65535, got ${JSON.stringify(values.port)}`);
+  }
+  const graceMs = parseNumber('--grace', values.grace) ?? 10_000;
+  const token = values.token ?? io.env.DETOUR_TOKEN;
+  if (token !== undefined && token.trim() === '') throw new UsageError('--token (or DETOUR_TOKEN) is empty');
+
+  const options = serveDetourOptions(values, logLevel, io);
+  const server = await listen(values, port, token, options, io);
+  warnProxyEnv({ proxy: values.proxy, noProxy: values['no-proxy'] }, io);
+  write(io.stderr, `listening on ${server.url}`);
+  await untilStopped(server, io, graceMs);
   await server.close(graceMs);
   return EXIT_OK;
 }
