@@ -100,44 +100,53 @@ export function discordPreset(options: DiscordPresetOptions): DiscordPreset {
   };
 }
 
+/** One refresh-urls call, waiting out a 429's retry_after (at most twice, each within maxRetryAfterMs). */
+async function callRefreshUrls(
+  apiBase: string,
+  token: string,
+  options: DiscordPresetOptions,
+  /** No call before `notBefore` (a 429's retry_after), shared by the calls of one preset. */
+  limit: { notBefore: number },
+  urls: string[],
+): Promise<Map<string, string>> {
+  const mask = (text: string) => redactText(text.split(token).join('***'));
+  const maxWait = options.maxRetryAfterMs ?? 30_000;
+  for (let attempt = 0; ; attempt++) {
+    const wait = limit.notBefore - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const answer = await requestJson(`${apiBase}/attachments/refresh-urls`, {
+      body: { attachment_urls: urls },
+      headers: { authorization: `Bot ${token}` },
+      ca: options.ca,
+      timeoutMs: options.apiTimeoutMs ?? 10_000,
+    }).catch((error: unknown) => {
+      throw new Error(`Discord refresh-urls failed: ${mask(String((error as Error)?.message ?? error))}`);
+    });
+    if (answer.status === 429) {
+      const ms = retryAfterMs(answer.data, answer.headers['retry-after']);
+      if (attempt >= 2 || ms > maxWait)
+        throw new Error(`Discord refresh-urls is rate limited (retry_after ${ms} ms)`);
+      limit.notBefore = Math.max(limit.notBefore, Date.now() + ms);
+      continue;
+    }
+    const data = answer.data as { refreshed_urls?: Array<{ original?: string; refreshed?: string }> };
+    if (answer.status !== 200 || !Array.isArray(data?.refreshed_urls))
+      throw new Error(`Discord refresh-urls answered HTTP ${answer.status}`);
+    const map = new Map<string, string>();
+    for (const r of data.refreshed_urls)
+      if (typeof r?.original === 'string' && typeof r.refreshed === 'string')
+        map.set(r.original, r.refreshed);
+    return map;
+  }
+}
+
 /** A `refreshUrl` that gathers the links asked for within a short window into one API call. */
 function batchedRefresh(apiBase: string, token: string, options: DiscordPresetOptions): RefreshUrl {
   const queue: Waiting[] = [];
   let scheduled = false;
   /** No call before this time (a 429's retry_after). */
-  let notBefore = 0;
-  const mask = (text: string) => redactText(text.split(token).join('***'));
-
-  async function call(urls: string[]): Promise<Map<string, string>> {
-    const maxWait = options.maxRetryAfterMs ?? 30_000;
-    for (let attempt = 0; ; attempt++) {
-      const wait = notBefore - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const answer = await requestJson(`${apiBase}/attachments/refresh-urls`, {
-        body: { attachment_urls: urls },
-        headers: { authorization: `Bot ${token}` },
-        ca: options.ca,
-        timeoutMs: options.apiTimeoutMs ?? 10_000,
-      }).catch((error: unknown) => {
-        throw new Error(`Discord refresh-urls failed: ${mask(String((error as Error)?.message ?? error))}`);
-      });
-      if (answer.status === 429) {
-        const ms = retryAfterMs(answer.data, answer.headers['retry-after']);
-        if (attempt >= 2 || ms > maxWait)
-          throw new Error(`Discord refresh-urls is rate limited (retry_after ${ms} ms)`);
-        notBefore = Math.max(notBefore, Date.now() + ms);
-        continue;
-      }
-      const data = answer.data as { refreshed_urls?: Array<{ original?: string; refreshed?: string }> };
-      if (answer.status !== 200 || !Array.isArray(data?.refreshed_urls))
-        throw new Error(`Discord refresh-urls answered HTTP ${answer.status}`);
-      const map = new Map<string, string>();
-      for (const r of data.refreshed_urls)
-        if (typeof r?.original === 'string' && typeof r.refreshed === 'string')
-          map.set(r.original, r.refreshed);
-      return map;
-    }
-  }
+  const limit = { notBefore: 0 };
+  const call = (urls: string[]) => callRefreshUrls(apiBase, token, options, limit, urls);
 
   function schedule(ms: number): void {
     scheduled = true;

@@ -67,14 +67,22 @@ export interface DiscordTwinOptions {
   token?: string;
 }
 
-export async function startDiscordTwin(options: DiscordTwinOptions): Promise<DiscordTwin> {
-  const certs = labCerts();
-  const secret = randomBytes(16);
-  const token =
-    options.token ?? `MTA${randomBytes(18).toString('base64url')}.Gx${randomBytes(4).toString('hex')}`;
+/** The twin's state, shared by its request handlers. */
+interface DiscordState {
+  readonly secret: Buffer;
+  readonly token: string;
+  readonly files: DiscordTwinOptions['files'];
+  readonly attachments: Map<string, DiscordAttachment>;
+  readonly hits: DiscordHit[];
+  readonly refreshCalls: DiscordRefreshCall[];
+  limitNext: number | undefined;
+  port: number;
+}
+
+function discordAttachments(files: DiscordTwinOptions['files']): Map<string, DiscordAttachment> {
   const attachments = new Map<string, DiscordAttachment>();
   let n = 0;
-  for (const [name, spec] of Object.entries(options.files)) {
+  for (const [name, spec] of Object.entries(files)) {
     n++;
     attachments.set(name, {
       name,
@@ -85,94 +93,115 @@ export async function startDiscordTwin(options: DiscordTwinOptions): Promise<Dis
       deleted: false,
     });
   }
-  const byPath = (path: string) =>
-    [...attachments.values()].find((a) => path === `/attachments/${a.channelId}/${a.id}/${a.fileName}`);
-  const hits: DiscordHit[] = [];
-  const refreshCalls: DiscordRefreshCall[] = [];
-  let limitNext: number | undefined;
-  let port = 0;
+  return attachments;
+}
 
-  const sign = (path: string, ex: string, is: string) =>
-    createHmac('sha256', secret).update(`${path}|${ex}|${is}`).digest('hex');
-  const linkFor = (a: DiscordAttachment, host: string, expiresIn: number, issued: number) => {
-    const path = `/attachments/${a.channelId}/${a.id}/${a.fileName}`;
-    const ex = Math.floor(Date.now() / 1000 + expiresIn).toString(16);
-    const is = Math.floor(Date.now() / 1000 - issued).toString(16);
-    return `https://${host}:${port}${path}?ex=${ex}&is=${is}&hm=${sign(path, ex, is)}&`;
-  };
+const attachmentByPath = (state: DiscordState, path: string) =>
+  [...state.attachments.values()].find((a) => path === `/attachments/${a.channelId}/${a.id}/${a.fileName}`);
 
-  function cdn(req: IncomingMessage, res: ServerResponse, url: URL, host: string) {
-    const q = Object.fromEntries(url.searchParams);
-    const a = byPath(url.pathname);
-    const fresh =
-      a &&
-      !a.deleted &&
-      q.ex !== undefined &&
-      parseInt(q.ex, 16) * 1000 > Date.now() &&
-      q.hm === sign(url.pathname, q.ex, q.is ?? '');
-    const status = fresh ? 200 : 404;
-    hits.push({ host, path: url.pathname, query: q, status });
-    if (!fresh) {
-      res.writeHead(404, {
-        'content-type': 'text/plain',
-        'content-length': String(DISCORD_GONE_BODY.length),
-      });
-      res.end(req.method === 'HEAD' ? undefined : DISCORD_GONE_BODY);
-      return;
-    }
-    const type = options.files[a.name]?.contentType ?? 'image/png';
-    res.writeHead(200, { 'content-type': type, 'content-length': String(a.bytes.length) });
-    res.end(req.method === 'HEAD' ? undefined : a.bytes);
-  }
+const signLink = (state: DiscordState, path: string, ex: string, is: string) =>
+  createHmac('sha256', state.secret).update(`${path}|${ex}|${is}`).digest('hex');
 
-  function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const data = Buffer.from(JSON.stringify(body));
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': String(data.length),
-      ...headers,
+function linkFor(state: DiscordState, a: DiscordAttachment, host: string, expiresIn: number, issued: number) {
+  const path = `/attachments/${a.channelId}/${a.id}/${a.fileName}`;
+  const ex = Math.floor(Date.now() / 1000 + expiresIn).toString(16);
+  const is = Math.floor(Date.now() / 1000 - issued).toString(16);
+  return `https://${host}:${state.port}${path}?ex=${ex}&is=${is}&hm=${signLink(state, path, ex, is)}&`;
+}
+
+function serveCdn(state: DiscordState, req: IncomingMessage, res: ServerResponse, url: URL, host: string) {
+  const q = Object.fromEntries(url.searchParams);
+  const a = attachmentByPath(state, url.pathname);
+  const fresh =
+    a &&
+    !a.deleted &&
+    q.ex !== undefined &&
+    parseInt(q.ex, 16) * 1000 > Date.now() &&
+    q.hm === signLink(state, url.pathname, q.ex, q.is ?? '');
+  const status = fresh ? 200 : 404;
+  state.hits.push({ host, path: url.pathname, query: q, status });
+  if (!fresh) {
+    res.writeHead(404, {
+      'content-type': 'text/plain',
+      'content-length': String(DISCORD_GONE_BODY.length),
     });
-    res.end(data);
+    res.end(req.method === 'HEAD' ? undefined : DISCORD_GONE_BODY);
+    return;
   }
+  const type = state.files[a.name]?.contentType ?? 'image/png';
+  res.writeHead(200, { 'content-type': type, 'content-length': String(a.bytes.length) });
+  res.end(req.method === 'HEAD' ? undefined : a.bytes);
+}
 
-  function api(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) {
-    let urls: string[] = [];
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(data.length),
+    ...headers,
+  });
+  res.end(data);
+}
+
+function refreshUrlsOf(body: Buffer): string[] {
+  let urls: string[] = [];
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { attachment_urls?: unknown };
+    if (Array.isArray(parsed.attachment_urls)) urls = parsed.attachment_urls.map(String);
+  } catch {}
+  return urls;
+}
+
+function serveApi(state: DiscordState, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) {
+  const urls = refreshUrlsOf(body);
+  const call = (status: number) => state.refreshCalls.push({ urls, status, at: Date.now() });
+  if (req.method !== 'POST' || url.pathname !== '/api/v10/attachments/refresh-urls') {
+    call(404);
+    return sendJson(res, 404, { message: '404: Not Found', code: 0 });
+  }
+  if (req.headers.authorization !== `Bot ${state.token}`) {
+    call(401);
+    return sendJson(res, 401, { message: '401: Unauthorized', code: 0 });
+  }
+  if (state.limitNext !== undefined) {
+    const retryAfter = state.limitNext;
+    state.limitNext = undefined;
+    call(429);
+    return sendJson(
+      res,
+      429,
+      { message: 'You are being rate limited.', retry_after: retryAfter, global: false },
+      { 'retry-after': String(Math.ceil(retryAfter)) },
+    );
+  }
+  call(200);
+  const refreshed = urls.flatMap((original) => {
     try {
-      const parsed = JSON.parse(body.toString('utf8')) as { attachment_urls?: unknown };
-      if (Array.isArray(parsed.attachment_urls)) urls = parsed.attachment_urls.map(String);
-    } catch {}
-    const call = (status: number) => refreshCalls.push({ urls, status, at: Date.now() });
-    if (req.method !== 'POST' || url.pathname !== '/api/v10/attachments/refresh-urls') {
-      call(404);
-      return json(res, 404, { message: '404: Not Found', code: 0 });
+      const u = new URL(original);
+      const a = attachmentByPath(state, u.pathname);
+      return a ? [{ original, refreshed: linkFor(state, a, u.hostname, 86_400, 0) }] : [];
+    } catch {
+      return [];
     }
-    if (req.headers.authorization !== `Bot ${token}`) {
-      call(401);
-      return json(res, 401, { message: '401: Unauthorized', code: 0 });
-    }
-    if (limitNext !== undefined) {
-      const retryAfter = limitNext;
-      limitNext = undefined;
-      call(429);
-      return json(
-        res,
-        429,
-        { message: 'You are being rate limited.', retry_after: retryAfter, global: false },
-        { 'retry-after': String(Math.ceil(retryAfter)) },
-      );
-    }
-    call(200);
-    const refreshed = urls.flatMap((original) => {
-      try {
-        const u = new URL(original);
-        const a = byPath(u.pathname);
-        return a ? [{ original, refreshed: linkFor(a, u.hostname, 86_400, 0) }] : [];
-      } catch {
-        return [];
-      }
-    });
-    json(res, 200, { refreshed_urls: refreshed });
-  }
+  });
+  sendJson(res, 200, { refreshed_urls: refreshed });
+}
+
+export async function startDiscordTwin(options: DiscordTwinOptions): Promise<DiscordTwin> {
+  const certs = labCerts();
+  const secret = randomBytes(16);
+  const token =
+    options.token ?? `MTA${randomBytes(18).toString('base64url')}.Gx${randomBytes(4).toString('hex')}`;
+  const state: DiscordState = {
+    secret,
+    token,
+    files: options.files,
+    attachments: discordAttachments(options.files),
+    hits: [],
+    refreshCalls: [],
+    limitNext: undefined,
+    port: 0,
+  };
 
   const server = createHttpsServer({ cert: certs.platforms.cert, key: certs.platforms.key }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -180,29 +209,30 @@ export async function startDiscordTwin(options: DiscordTwinOptions): Promise<Dis
     req.on('end', () => {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
       const url = new URL(req.url ?? '/', 'https://x');
-      if (host === 'discord.com') api(req, res, url, Buffer.concat(chunks));
-      else cdn(req, res, url, host);
+      if (host === 'discord.com') serveApi(state, req, res, url, Buffer.concat(chunks));
+      else serveCdn(state, req, res, url, host);
     });
   });
   const listening = await listenTracked(server);
-  port = listening.port;
+  const port = listening.port;
+  state.port = port;
   return {
     port,
     token,
     apiBase: `https://discord.com:${port}/api/v10`,
-    hits,
-    refreshCalls,
+    hits: state.hits,
+    refreshCalls: state.refreshCalls,
     attachmentUrl(name, o = {}) {
-      const a = attachments.get(name);
+      const a = state.attachments.get(name);
       if (!a) throw new Error(`discord twin: no attachment ${name}`);
-      return linkFor(a, o.host ?? 'cdn.discordapp.com', o.expiresIn ?? 86_400, o.issued ?? 60);
+      return linkFor(state, a, o.host ?? 'cdn.discordapp.com', o.expiresIn ?? 86_400, o.issued ?? 60);
     },
     deleteAttachment(name) {
-      const a = attachments.get(name);
+      const a = state.attachments.get(name);
       if (a) a.deleted = true;
     },
     rateLimitNext(seconds) {
-      limitNext = seconds;
+      state.limitNext = seconds;
     },
     close: () => listening.close(),
   };

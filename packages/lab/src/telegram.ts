@@ -51,14 +51,92 @@ interface Entry {
   path: string;
 }
 
+/** The twin's state, shared by its request handlers. */
+interface TelegramState {
+  readonly token: string;
+  readonly files: Map<string, Entry>;
+  readonly hits: TelegramHit[];
+  generation: number;
+}
+
+const telegramPathFor = (state: TelegramState, name: string, ext: string) =>
+  `photos/file_${state.generation}_${name}.${ext}`;
+
+function telegramReply(
+  state: TelegramState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: Buffer | unknown,
+) {
+  const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  state.hits.push({
+    method: req.method ?? 'GET',
+    path: (req.url ?? '/').split(state.token).join('<token>'),
+    status,
+  });
+  res.writeHead(status, {
+    'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json',
+    'content-length': String(data.length),
+  });
+  res.end(req.method === 'HEAD' ? undefined : data);
+}
+
+function serveGetFile(
+  state: TelegramState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer,
+) {
+  let fileId = url.searchParams.get('file_id') ?? undefined;
+  try {
+    fileId ??= (JSON.parse(body.toString('utf8')) as { file_id?: string }).file_id;
+  } catch {}
+  const entry = [...state.files.values()].find((f) => f.fileId === fileId);
+  if (!entry)
+    return telegramReply(state, req, res, 400, {
+      ok: false,
+      error_code: 400,
+      description: 'Bad Request: invalid file_id',
+    });
+  return telegramReply(state, req, res, 200, {
+    ok: true,
+    result: {
+      file_id: entry.fileId,
+      file_unique_id: entry.uniqueId,
+      file_size: entry.size,
+      file_path: entry.path,
+    },
+  });
+}
+
+function serveTelegram(state: TelegramState, req: IncomingMessage, res: ServerResponse, body: Buffer) {
+  const reply = (status: number, data: Buffer | unknown) => telegramReply(state, req, res, status, data);
+  const url = new URL(req.url ?? '/', 'https://api.telegram.org');
+  const unauthorized = { ok: false, error_code: 401, description: 'Unauthorized' };
+  const file = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+  if (file) {
+    if (decodeURIComponent(file[1]!) !== state.token) return reply(401, unauthorized);
+    const path = decodeURIComponent(file[2]!);
+    const entry = [...state.files.values()].find((f) => f.path === path);
+    if (!entry) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+    return reply(200, entry.bytes);
+  }
+  const method = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
+  if (!method) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+  if (decodeURIComponent(method[1]!) !== state.token) return reply(401, unauthorized);
+  if (method[2] === 'getFile') return serveGetFile(state, req, res, url, body);
+  return reply(404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
+}
+
 export async function startTelegramTwin(options: TelegramTwinOptions): Promise<TelegramTwin> {
   const certs = labCerts();
   const token =
     options.token ??
     `${100000 + Math.floor(Math.random() * 900000)}:AA${randomBytes(24).toString('base64url')}`;
-  const files = new Map<string, Entry>();
-  let generation = 0;
-  const pathFor = (name: string, ext: string) => `photos/file_${generation}_${name}.${ext}`;
+  const state: TelegramState = { token, files: new Map<string, Entry>(), hits: [], generation: 0 };
+  const files = state.files;
   for (const [name, spec] of Object.entries(options.files)) {
     const ext = spec.ext ?? 'jpg';
     files.set(name, {
@@ -67,78 +145,26 @@ export async function startTelegramTwin(options: TelegramTwinOptions): Promise<T
       bytes: spec.bytes,
       size: spec.size ?? spec.bytes.length,
       ext,
-      path: pathFor(name, ext),
+      path: telegramPathFor(state, name, ext),
     });
-  }
-  const hits: TelegramHit[] = [];
-
-  function reply(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | unknown) {
-    const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    hits.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split(token).join('<token>'), status });
-    res.writeHead(status, {
-      'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json',
-      'content-length': String(data.length),
-    });
-    res.end(req.method === 'HEAD' ? undefined : data);
-  }
-
-  function getFile(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) {
-    let fileId = url.searchParams.get('file_id') ?? undefined;
-    try {
-      fileId ??= (JSON.parse(body.toString('utf8')) as { file_id?: string }).file_id;
-    } catch {}
-    const entry = [...files.values()].find((f) => f.fileId === fileId);
-    if (!entry)
-      return reply(req, res, 400, {
-        ok: false,
-        error_code: 400,
-        description: 'Bad Request: invalid file_id',
-      });
-    return reply(req, res, 200, {
-      ok: true,
-      result: {
-        file_id: entry.fileId,
-        file_unique_id: entry.uniqueId,
-        file_size: entry.size,
-        file_path: entry.path,
-      },
-    });
-  }
-
-  function handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
-    const url = new URL(req.url ?? '/', 'https://api.telegram.org');
-    const unauthorized = { ok: false, error_code: 401, description: 'Unauthorized' };
-    const file = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
-    if (file) {
-      if (decodeURIComponent(file[1]!) !== token) return reply(req, res, 401, unauthorized);
-      const path = decodeURIComponent(file[2]!);
-      const entry = [...files.values()].find((f) => f.path === path);
-      if (!entry) return reply(req, res, 404, { ok: false, error_code: 404, description: 'Not Found' });
-      return reply(req, res, 200, entry.bytes);
-    }
-    const method = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
-    if (!method) return reply(req, res, 404, { ok: false, error_code: 404, description: 'Not Found' });
-    if (decodeURIComponent(method[1]!) !== token) return reply(req, res, 401, unauthorized);
-    if (method[2] === 'getFile') return getFile(req, res, url, body);
-    return reply(req, res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
   }
 
   const server = createHttpsServer({ cert: certs.platforms.cert, key: certs.platforms.key }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.on('end', () => serveTelegram(state, req, res, Buffer.concat(chunks)));
   });
   const listening = await listenTracked(server);
   return {
     port: listening.port,
     token,
     apiBase: `https://api.telegram.org:${listening.port}`,
-    hits,
+    hits: state.hits,
     fileId: (name) => files.get(name)!.fileId,
     fileUniqueId: (name) => files.get(name)!.uniqueId,
     expireLinks() {
-      generation++;
-      for (const [name, f] of files) f.path = pathFor(name, f.ext);
+      state.generation++;
+      for (const [name, f] of files) f.path = telegramPathFor(state, name, f.ext);
     },
     close: () => listening.close(),
   };

@@ -71,6 +71,65 @@ const bases = (apiBase: string) => {
   return list.filter((b, i) => list.findIndex((o) => o.origin === b.origin && o.path === b.path) === i);
 };
 
+/** The file path of a file link of this bot (under one of `known`), or undefined. */
+function filePathOf(known: ReturnType<typeof bases>, url: URL): string | undefined {
+  for (const b of known) {
+    if (url.origin !== b.origin) continue;
+    const prefix = `${b.path}/file/bot`;
+    if (!url.pathname.startsWith(prefix)) continue;
+    const rest = url.pathname.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash > 0) return rest.slice(slash + 1);
+  }
+  return undefined;
+}
+
+/** What `getFile` needs of its preset. */
+interface GetFileContext {
+  readonly apiBase: string;
+  readonly token: string;
+  readonly options: TelegramPresetOptions;
+  readonly maxFileBytes: number;
+  /** file_path → file_unique_id, for links getFile gave (bounded). */
+  readonly uniqueIds: Map<string, string>;
+}
+
+/** Ask the Bot API's `getFile` for `fileId`, remember its file_unique_id, and build its file link. */
+async function callGetFile(ctx: GetFileContext, fileId: string, signal?: AbortSignal): Promise<TelegramFile> {
+  const { apiBase, token, options, maxFileBytes, uniqueIds } = ctx;
+  if (typeof fileId !== 'string' || fileId === '')
+    throw new DetourUsageError('telegramFile needs a file_id', 'DETOUR_BAD_INPUT');
+  const endpoint = `${apiBase}/bot${token}/getFile`;
+  let answer: Awaited<ReturnType<typeof requestJson>>;
+  try {
+    answer = await requestJson(endpoint, {
+      body: { file_id: fileId },
+      ca: options.ca,
+      signal,
+      timeoutMs: options.apiTimeoutMs ?? 10_000,
+    });
+  } catch (cause) {
+    throw apiError(`getFile failed: ${redactText(String((cause as Error)?.message ?? cause))}`);
+  }
+  const data = answer.data as
+    | { ok?: boolean; description?: string; result?: Record<string, unknown> }
+    | undefined;
+  const description = typeof data?.description === 'string' ? redactText(data.description) : '';
+  if (/file is too big/i.test(description)) throw tooLarge(undefined, maxFileBytes);
+  const result = data?.result;
+  if (answer.status !== 200 || data?.ok !== true || !result || typeof result.file_path !== 'string') {
+    throw apiError(`getFile answered HTTP ${answer.status}${description ? `: ${description}` : ''}`);
+  }
+  const fileSize = typeof result.file_size === 'number' ? result.file_size : undefined;
+  if (fileSize !== undefined && fileSize > maxFileBytes) throw tooLarge(fileSize, maxFileBytes);
+  const fileUniqueId = String(result.file_unique_id ?? fileId);
+  if (uniqueIds.size >= 10_000) uniqueIds.delete(uniqueIds.keys().next().value as string);
+  uniqueIds.set(result.file_path, fileUniqueId);
+  const filePath = result.file_path;
+  const encoded = filePath.split('/').map(encodeURIComponent).join('/');
+  return { fileId, fileUniqueId, fileSize, filePath, url: `${apiBase}/file/bot${token}/${encoded}` };
+}
+
 /**
  * The preset: file links on the official host and under `apiBase`; a 404 on one is `url-expired`
  * (renewed by `getFile`); the cache key is `file_unique_id` for links `getFile` gave, else the file
@@ -85,61 +144,16 @@ export function telegramPreset(options: TelegramPresetOptions): TelegramPreset {
   const maxFileBytes = options.maxFileBytes ?? TELEGRAM_MAX_FILE_BYTES;
   /** file_path → file_unique_id, for links getFile gave (bounded). */
   const uniqueIds = new Map<string, string>();
-
-  /** The file path of a file link of this bot, or undefined. */
-  const filePathOf = (url: URL): string | undefined => {
-    for (const b of known) {
-      if (url.origin !== b.origin) continue;
-      const prefix = `${b.path}/file/bot`;
-      if (!url.pathname.startsWith(prefix)) continue;
-      const rest = url.pathname.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash > 0) return rest.slice(slash + 1);
-    }
-    return undefined;
-  };
-
-  async function getFile(fileId: string, signal?: AbortSignal): Promise<TelegramFile> {
-    if (typeof fileId !== 'string' || fileId === '')
-      throw new DetourUsageError('telegramFile needs a file_id', 'DETOUR_BAD_INPUT');
-    const endpoint = `${apiBase}/bot${token}/getFile`;
-    let answer: Awaited<ReturnType<typeof requestJson>>;
-    try {
-      answer = await requestJson(endpoint, {
-        body: { file_id: fileId },
-        ca: options.ca,
-        signal,
-        timeoutMs: options.apiTimeoutMs ?? 10_000,
-      });
-    } catch (cause) {
-      throw apiError(`getFile failed: ${redactText(String((cause as Error)?.message ?? cause))}`);
-    }
-    const data = answer.data as
-      | { ok?: boolean; description?: string; result?: Record<string, unknown> }
-      | undefined;
-    const description = typeof data?.description === 'string' ? redactText(data.description) : '';
-    if (/file is too big/i.test(description)) throw tooLarge(undefined, maxFileBytes);
-    const result = data?.result;
-    if (answer.status !== 200 || data?.ok !== true || !result || typeof result.file_path !== 'string') {
-      throw apiError(`getFile answered HTTP ${answer.status}${description ? `: ${description}` : ''}`);
-    }
-    const fileSize = typeof result.file_size === 'number' ? result.file_size : undefined;
-    if (fileSize !== undefined && fileSize > maxFileBytes) throw tooLarge(fileSize, maxFileBytes);
-    const fileUniqueId = String(result.file_unique_id ?? fileId);
-    if (uniqueIds.size >= 10_000) uniqueIds.delete(uniqueIds.keys().next().value as string);
-    uniqueIds.set(result.file_path, fileUniqueId);
-    const filePath = result.file_path;
-    const encoded = filePath.split('/').map(encodeURIComponent).join('/');
-    return { fileId, fileUniqueId, fileSize, filePath, url: `${apiBase}/file/bot${token}/${encoded}` };
-  }
+  const ctx: GetFileContext = { apiBase, token, options, maxFileBytes, uniqueIds };
+  const getFile = (fileId: string, signal?: AbortSignal) => callGetFile(ctx, fileId, signal);
 
   return {
     name: TELEGRAM_PRESET_NAME,
     apiBase,
     secretPathSegments: TELEGRAM_TOKEN_SEGMENT,
-    handles: (url) => filePathOf(url) !== undefined,
+    handles: (url) => filePathOf(known, url) !== undefined,
     cacheKey(url) {
-      const path = filePathOf(url);
+      const path = filePathOf(known, url);
       if (path === undefined) return undefined;
       const unique = uniqueIds.get(decodeURIComponent(path));
       return unique ? `telegram:file:${unique}` : `telegram:path:${url.origin}/${path}`;
