@@ -221,8 +221,9 @@ describe("convert: 'wav'", () => {
   it("the fetch's deadline covers the conversion: queued behind other clips, it times out while converting", async () => {
     const long = await makeSilkClip(20_000);
     const busy = new AbortController();
-    // Keep every worker of the shared pool busy for far longer than the fetch may take.
-    const blockers = Array.from({ length: 30 }, () =>
+    // Keep every worker of the shared pool busy for far longer than the fetch may take: a 20 s clip
+    // decodes in ~0.2 s on an idle core, so 300 of them are ~30 s of work for two workers.
+    const blockers = Array.from({ length: 300 }, () =>
       decoderPool()
         .decode({ silk: long, sampleRate: 48_000, header: Buffer.alloc(44) }, busy.signal)
         .catch(() => undefined),
