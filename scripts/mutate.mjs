@@ -44,6 +44,7 @@ export const TARGETS = [
       'packages/core/test/redact.test.ts',
       'packages/core/test/redact.mutation.test.ts',
       'packages/core/test/redact.property.test.ts',
+      'packages/core/test/preset-hooks.test.ts',
     ],
   },
   {
