@@ -45,6 +45,7 @@ export const TARGETS = [
       'packages/core/test/redact.mutation.test.ts',
       'packages/core/test/redact.property.test.ts',
       'packages/core/test/preset-hooks.test.ts',
+      'packages/core/test/redact-secrets.mutation.test.ts',
     ],
   },
   {
