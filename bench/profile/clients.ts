@@ -5,11 +5,11 @@
 import { rootCertificates } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import type { PipelineOptions } from '@detour/core';
-import { BodyCheck } from '../../packages/core/src/body.js';
+import { BodyCheck } from '../../packages/core/src/body/body.js';
+import { readBody } from '../../packages/core/src/body/read-body.js';
 import { strictAttempt } from '../../packages/core/src/kit/strict-attempt.js';
-import { readBody } from '../../packages/core/src/read-body.js';
 import { Transport } from '../../packages/core/src/transport/transport.js';
-import type { AttemptResponse } from '../../packages/core/src/types.js';
+import type { AttemptResponse } from '../../packages/core/src/types/index.js';
 import { type Client, gotClient, undiciClient } from '../lib/clients.js';
 import { detourClient, labPipeline } from '../lib/detour.js';
 import { type LabProcess, startLabProcess } from '../lib/lab-process.js';

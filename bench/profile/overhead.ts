@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { type AttemptResponse, BodyCheck, createPipeline, type Strategy } from '@detour/core';
-import { readBody } from '../../packages/core/src/read-body.js';
+import { readBody } from '../../packages/core/src/body/read-body.js';
 import { runLoad } from '../lib/load.js';
 
 const n = Number(process.argv[2] ?? 20000);

@@ -8,12 +8,12 @@ import { checkConvertOptions } from './convert/index.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourError, DetourUsageError } from './errors.js';
 import { checkHeaders } from './headers.js';
-import { CREDENTIAL_HEADERS } from './kit/headers.js';
-import type { CacheKeys, Call, CallOptions } from './layers/types.js';
+import { CREDENTIAL_HEADERS } from './kit/credential-headers.js';
+import type { CacheKeys, Call, CallOptions } from './layers/layer.js';
 import { lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
 import { prepareUrl } from './preset.js';
 import { stripCredentials } from './redact.js';
-import type { FetchOptions } from './types.js';
+import type { FetchOptions } from './types/index.js';
 import { parseTargetUrl } from './url.js';
 
 /**

@@ -1,5 +1,5 @@
 import { DetourError } from './errors.js';
-import { FAILURE_CLASSES, type FailureClass } from './types.js';
+import { FAILURE_CLASSES, type FailureClass } from './types/index.js';
 
 export interface Classification {
   failureClass: FailureClass;

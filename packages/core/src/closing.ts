@@ -4,7 +4,7 @@
  */
 import { fanOut, OwnedAbortController, onAbort } from './abort.js';
 import { DetourError } from './errors.js';
-import type { FetchOptions } from './types.js';
+import type { FetchOptions } from './types/index.js';
 
 const noop = () => {};
 

@@ -3,12 +3,12 @@
 import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
+import { CircuitBreaker } from './adaptive/circuit.js';
+import { StoreRouteMemory } from './adaptive/route-memory.js';
 import { Cache, cacheTiers } from './cache/cache.js';
 import { type Classifier, classifierWith } from './classify.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
-import { CircuitBreaker } from './memory/circuit.js';
-import { StoreRouteMemory } from './memory/route-memory.js';
 import { type PipelineOptions, type Plugin, resolveOptions } from './options.js';
 import { Pipeline } from './pipeline.js';
 import { toKeyValueStore } from './store/keyv-store.js';
@@ -29,7 +29,7 @@ import {
   TRANSPORT,
 } from './tokens.js';
 import { Transport } from './transport/transport.js';
-import type { Strategy } from './types.js';
+import type { Strategy } from './types/index.js';
 
 /**
  * Register core's services into a container with explicit tokens and factories (no decorator

@@ -1,4 +1,4 @@
-import type { Route, StrategyInfo } from './types.js';
+import type { Route, StrategyInfo } from './types/index.js';
 
 /**
  * What the pipeline needs to know about the network it runs in. `@detour/detect` implements it

@@ -1,4 +1,4 @@
-import type { AttemptRecord, FailureClass } from './types.js';
+import type { AttemptRecord, FailureClass } from './types/index.js';
 
 export interface DetourErrorOptions {
   failureClass: FailureClass;

@@ -1,5 +1,7 @@
+export * from './adaptive/index.js';
 export { ANIMATABLE, animatedOf, gifFrames, isImageFormat } from './animated.js';
-export { BodyCheck, BodyGuard } from './body.js';
+export { BodyCheck, BodyGuard } from './body/body.js';
+export { BodyRestart, DEFAULT_MAX_RESUMES, RESUME_MIN_BYTES } from './body/resume.js';
 export * from './cache/index.js';
 export type {
   Classification,
@@ -47,8 +49,8 @@ export type {
   Run,
   Sink,
   Store,
-} from './layers/types.js';
-export { compose } from './layers/types.js';
+} from './layers/layer.js';
+export { compose } from './layers/layer.js';
 export {
   type AcquireOptions,
   CONCURRENCY_DEFAULTS,
@@ -67,7 +69,6 @@ export {
   sniffImage,
   sniffVideo,
 } from './magic.js';
-export * from './memory/index.js';
 export type { PipelineOptions, Plugin, ResolvedPipelineOptions } from './options.js';
 export { DEFAULTS, resolveOptions } from './options.js';
 export { type CacheTierInfo, canRescue, type OriginState, Pipeline } from './pipeline.js';
@@ -84,11 +85,10 @@ export {
   type SecretPathSegments,
   stripCredentials,
 } from './redact.js';
-export { BodyRestart, DEFAULT_MAX_RESUMES, RESUME_MIN_BYTES } from './resume.js';
+export { type Failure, mostTelling, TELLING, type TellingPick, tellingRank } from './run/telling.js';
 export { isPrivateAddress } from './ssrf.js';
 export * from './store/index.js';
 export { DirectBypassStrategy, DirectStrategy, direct, directBypass } from './strategies/direct.js';
-export { type Failure, mostTelling, TELLING, type TellingPick, tellingRank } from './telling.js';
 export {
   CACHE,
   CACHE_STORES,
@@ -107,6 +107,6 @@ export {
 export { AgentPool, routeFromProxyUrl } from './transport/agents.js';
 export type { TransportOptions } from './transport/transport.js';
 export { DEFAULT_TIMEOUTS, Transport } from './transport/transport.js';
-export type * from './types.js';
-export { DIRECT, FAILURE_CLASSES, STAGES } from './types.js';
+export type * from './types/index.js';
+export { DIRECT, FAILURE_CLASSES, STAGES } from './types/index.js';
 export { parseTargetUrl } from './url.js';

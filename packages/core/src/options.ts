@@ -2,18 +2,18 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import type { DependencyContainer } from 'tsyringe';
+import type { CircuitOptions } from './adaptive/circuit.js';
+import type { RouteMemoryOptions } from './adaptive/route-memory.js';
 import type { CacheOptions } from './cache/cache.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
 import { checkHeaders, type HeaderProfile, resolveProfile } from './headers.js';
-import type { Layer } from './layers/types.js';
+import type { Layer } from './layers/layer.js';
 import type { ConcurrencyOptions } from './limiter.js';
-import type { CircuitOptions } from './memory/circuit.js';
-import type { RouteMemoryOptions } from './memory/route-memory.js';
 import type { Preset } from './preset.js';
 import { registerSecrets } from './redact.js';
-import type { KeyValueStore, KeyvLike } from './store/types.js';
-import type { PhaseTimeouts, RefreshUrl, Strategy, TlsOptions } from './types.js';
+import type { KeyValueStore, KeyvLike } from './store/store-types.js';
+import type { PhaseTimeouts, RefreshUrl, Strategy, TlsOptions } from './types/index.js';
 
 /** Something that registers strategies (or other services) into the pipeline's container. */
 export type Plugin = (container: DependencyContainer) => void;

@@ -3,30 +3,30 @@
  * `#compose`) around the orchestrator, which tries the strategies in order (orchestrator.ts).
  */
 import type { Logger } from 'pino';
-import { type FileTarget, openTarget, releaseTarget } from './atomic-write.js';
+import type { CircuitBreaker, CircuitInfo } from './adaptive/circuit.js';
+import { originOf, routeKey } from './adaptive/origin-key.js';
+import type { RouteEntry, RouteMemory } from './adaptive/route-memory.js';
+import { type FileTarget, openTarget, releaseTarget } from './body/atomic-write.js';
+import { fileSink, memorySink, streamSink } from './body/sinks.js';
 import type { Cache } from './cache/cache.js';
 import { fingerprintOf, type PreparedCall, prepareCall, retargetCall } from './call.js';
 import type { Classification } from './classify.js';
 import { Closing, closedError } from './closing.js';
 import type { EnvironmentProvider } from './environment.js';
 import { DetourUsageError } from './errors.js';
-import { cacheLayer } from './layers/cache.js';
-import { circuitLayer } from './layers/circuit.js';
-import { convertLayer } from './layers/convert.js';
-import { limiterLayer } from './layers/limiter.js';
-import { recoverUrl } from './layers/recover-url.js';
-import { routeMemoryLayer } from './layers/route-memory.js';
-import { sharedDownloads, singleFlight } from './layers/single-flight.js';
-import { type Call, compose, type Layer, type Outcome, type Run, type Sink } from './layers/types.js';
+import { cacheLayer } from './layers/cache-layer.js';
+import { circuitLayer } from './layers/circuit-layer.js';
+import { convertLayer } from './layers/convert-layer.js';
+import { type Call, compose, type Layer, type Outcome, type Run, type Sink } from './layers/layer.js';
+import { limiterLayer } from './layers/limiter-layer.js';
+import { recoverUrl } from './layers/recover-url-layer.js';
+import { routeMemoryLayer } from './layers/route-memory-layer.js';
+import { sharedDownloads, singleFlight } from './layers/single-flight-layer.js';
 import type { ConcurrencyLimiter } from './limiter.js';
-import type { CircuitBreaker, CircuitInfo } from './memory/circuit.js';
-import { originOf, routeKey } from './memory/key.js';
-import type { RouteEntry, RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
-import { canRescue, requestHeaders, runStrategies } from './orchestrator.js';
-import { StrategyRegistry } from './registry.js';
 import { markAnimated, markFileAnimated, resultOf } from './result.js';
-import { fileSink, memorySink, streamSink } from './sinks.js';
+import { canRescue, requestHeaders, runStrategies } from './run/orchestrator.js';
+import { StrategyRegistry } from './run/registry.js';
 import { routeFromProxyUrl } from './transport/agents.js';
 import {
   DIRECT,
@@ -38,7 +38,7 @@ import {
   type Strategy,
   type StrategyInfo,
   type StreamResult,
-} from './types.js';
+} from './types/index.js';
 import { parseTargetUrl } from './url.js';
 
 export { canRescue, closedError };

@@ -1,7 +1,7 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import type { Plugin } from './options.js';
 import { STRATEGY } from './tokens.js';
-import type { Strategy } from './types.js';
+import type { Strategy } from './types/index.js';
 
 /** A strategy factory (`tlsRelaxed(options)`) turned into the old `register(container, options)` shape. */
 export type Registrar<F extends (...args: never[]) => Strategy> = (

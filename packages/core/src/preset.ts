@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { onAbort } from './abort.js';
 import { DetourError } from './errors.js';
 import type { SecretPathSegments } from './redact.js';
-import type { FailureClass, HeaderValue, RefreshUrl } from './types.js';
+import type { FailureClass, HeaderValue, RefreshUrl } from './types/index.js';
 
 /** What a preset sees of a response before its body is consumed. */
 export interface ResponseSample {

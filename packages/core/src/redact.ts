@@ -1,4 +1,4 @@
-import type { Route } from './types.js';
+import type { Route } from './types/index.js';
 
 /** Query parameters whose values are secrets (Tencent's `rkey`, signed-URL tokens, ...). */
 export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([

@@ -1,8 +1,8 @@
 /** What a public call returns, built from a run's outcome (see `Pipeline#fetch`, `toFile`, `stream`). */
 import { readFile } from 'node:fs/promises';
 import { ANIMATABLE, animatedOf, isImageFormat } from './animated.js';
-import type { Outcome } from './layers/types.js';
-import type { FetchResultInfo } from './types.js';
+import type { Outcome } from './layers/layer.js';
+import type { FetchResultInfo } from './types/index.js';
 
 /** `animated` on an image result (absent for other formats), from the body in memory. */
 export function markAnimated(result: FetchResultInfo, body: Buffer): void {

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
 import type { InjectionToken } from 'tsyringe';
+import type { CircuitBreaker } from './adaptive/circuit.js';
+import type { RouteMemory } from './adaptive/route-memory.js';
 import type { Cache } from './cache/cache.js';
 import type { CacheStore } from './cache/types.js';
 import type { ClassifierHook } from './classify.js';
 import type { EnvironmentProvider } from './environment.js';
-import type { Layer } from './layers/types.js';
+import type { Layer } from './layers/layer.js';
 import type { ConcurrencyLimiter } from './limiter.js';
-import type { CircuitBreaker } from './memory/circuit.js';
-import type { RouteMemory } from './memory/route-memory.js';
 import type { ResolvedPipelineOptions } from './options.js';
-import type { KeyValueStore } from './store/types.js';
+import type { KeyValueStore } from './store/store-types.js';
 import type { Transport } from './transport/transport.js';
-import type { Strategy } from './types.js';
+import type { Strategy } from './types/index.js';
 
 /** Every strategy is registered under this token (multi-registration, order = registration order). */
 export const STRATEGY: InjectionToken<Strategy> = Symbol.for('detour.Strategy');

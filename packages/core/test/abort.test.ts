@@ -1,8 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { fanOut, OwnedAbortController, onAbort } from '../src/abort.js';
-import { AttemptSignal } from '../src/attempt-signal.js';
 import { Closing } from '../src/closing.js';
+import { AttemptSignal } from '../src/run/attempt-signal.js';
 
 describe('onAbort', () => {
   for (const shared of [false, true]) {

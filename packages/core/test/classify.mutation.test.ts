@@ -14,7 +14,7 @@ import {
   statusError,
 } from '../src/classify.js';
 import { DetourError } from '../src/errors.js';
-import { FAILURE_CLASSES, type FailureClass } from '../src/types.js';
+import { FAILURE_CLASSES, type FailureClass } from '../src/types/index.js';
 
 function err(message: string | undefined, fields: Record<string, unknown> = {}, cause?: unknown): Error {
   const error = new Error(message ?? '', cause === undefined ? undefined : { cause });

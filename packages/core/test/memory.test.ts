@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptRecord } from '../src/index.js';
 import {
   CircuitBreaker,
   CircuitOpenError,
@@ -7,7 +6,8 @@ import {
   routeKey,
   routeWinner,
   StoreRouteMemory,
-} from '../src/memory/index.js';
+} from '../src/adaptive/index.js';
+import type { AttemptRecord } from '../src/index.js';
 import { MemoryStore } from '../src/store/index.js';
 
 const PLAN = ['direct', 'direct-bypass', 'tls-relaxed', 'curl', 'placeholder'];

@@ -3,9 +3,9 @@ import { getEventListeners } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { AttemptSignal } from '../src/attempt-signal.js';
-import { BodyGuard, type BodyRules } from '../src/body.js';
-import { readBody } from '../src/read-body.js';
+import { BodyGuard, type BodyRules } from '../src/body/body.js';
+import { readBody } from '../src/body/read-body.js';
+import { AttemptSignal } from '../src/run/attempt-signal.js';
 
 const PNG = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(100, 7)]);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

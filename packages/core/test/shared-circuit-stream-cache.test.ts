@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { LAB_PNG, type Origin, startHttpOrigin } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CircuitBreaker, CircuitOpenError } from '../src/adaptive/index.js';
 import { createPipeline } from '../src/create.js';
-import { CircuitBreaker, CircuitOpenError } from '../src/memory/index.js';
 import { MemoryStore } from '../src/store/index.js';
 
 describe('circuit breaker with a shared store', () => {

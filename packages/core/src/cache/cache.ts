@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { sha256Hex } from '../digest.js';
 import { blamesNotTheOrigin, DetourError, DetourUsageError } from '../errors.js';
-import { headerString } from '../kit/headers.js';
+import { headerString } from '../kit/credential-headers.js';
 import { sniffFormat } from '../magic.js';
 import { redactUrl } from '../redact.js';
 import { StoreBackoffError, toKeyValueStore } from '../store/keyv-store.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
-import type { AttemptRecord, FetchResultInfo, HeaderValue } from '../types.js';
+import type { Clock, KeyValueStore, KeyvLike } from '../store/store-types.js';
+import type { AttemptRecord, FetchResultInfo, HeaderValue } from '../types/index.js';
 import { DiskCacheStore } from './disk-cache.js';
 import { type CachePolicy, cachePolicy, type FreshnessMode } from './freshness.js';
 import { type CacheKeyFn, defaultCacheKey, hashKey } from './key.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Cacache from 'cacache';
 import { sha256Hex } from '../digest.js';
 import { type MediaFormat, sniffFormat } from '../magic.js';
-import type { Clock } from '../store/types.js';
+import type { Clock } from '../store/store-types.js';
 import type { CacheEntry, CacheMeta, CacheStore } from './types.js';
 
 type CacacheModule = typeof Cacache;

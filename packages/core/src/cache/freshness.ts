@@ -1,4 +1,4 @@
-import type { HeaderValue } from '../types.js';
+import type { HeaderValue } from '../types/index.js';
 
 export type FreshnessMode = 'http' | 'ttl';
 

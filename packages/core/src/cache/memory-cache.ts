@@ -1,4 +1,4 @@
-import type { Clock } from '../store/types.js';
+import type { Clock } from '../store/store-types.js';
 import type { CacheEntry, CacheStore } from './types.js';
 
 export interface MemoryCacheOptions {

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../digest.js';
-import type { Clock, KeyValueStore } from '../store/types.js';
+import type { Clock, KeyValueStore } from '../store/store-types.js';
 import type { CacheEntry, CacheMeta, CacheStore } from './types.js';
 
 const PREFIX = 'cache:v1:';

@@ -1,4 +1,4 @@
-import type { FailureClass } from '../types.js';
+import type { FailureClass } from '../types/index.js';
 
 /** What a cache keeps beside the body: enough to answer exactly as the original fetch did. */
 export interface CacheMeta {

@@ -6,13 +6,13 @@
  */
 import { DetourError, DetourUsageError } from '../errors.js';
 import type { MediaFormat } from '../magic.js';
+import type { ConversionInfo, ConvertTarget } from './convert-types.js';
 import { silkLayout } from './silk.js';
-import type { ConversionInfo, ConvertTarget } from './types.js';
 import { wavHeader, wavInfo } from './wav.js';
 import { DecodeFailure, DecoderPool } from './worker.js';
 
+export type { ConversionInfo, ConvertTarget } from './convert-types.js';
 export { type SilkLayout, silkLayout } from './silk.js';
-export type { ConversionInfo, ConvertTarget } from './types.js';
 export { type WavInfo, wavHeader, wavInfo } from './wav.js';
 export { DecoderPool, type DecoderPoolOptions } from './worker.js';
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyError } from '../classify.js';
 import { DetourError } from '../errors.js';
-import type { HeaderValue, Limits, Route } from '../types.js';
-import { headerString, withoutCredentials } from './headers.js';
+import type { HeaderValue, Limits, Route } from '../types/index.js';
+import { headerString, withoutCredentials } from './credential-headers.js';
 
 /** Statuses worth the same request again: the server said "later" or broke for a moment. */
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);

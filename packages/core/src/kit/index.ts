@@ -6,6 +6,12 @@
 export { type JsonRequestOptions, type JsonResponse, requestJson } from './api.js';
 export { RELAXED_CIPHERS } from './ciphers.js';
 export {
+  acceptsEncoding,
+  CREDENTIAL_HEADERS,
+  headerString,
+  withoutCredentials,
+} from './credential-headers.js';
+export {
   type Followed,
   type FollowOptions,
   followWithRetries,
@@ -14,5 +20,4 @@ export {
   type ResponseHead,
   retryDelay,
 } from './follow.js';
-export { acceptsEncoding, CREDENTIAL_HEADERS, headerString, withoutCredentials } from './headers.js';
 export { requestWithRetry, strictAttempt } from './strict-attempt.js';

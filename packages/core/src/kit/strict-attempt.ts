@@ -1,4 +1,10 @@
-import type { AttemptRequest, AttemptResponse, HttpTransport, Limits, TransportRequest } from '../types.js';
+import type {
+  AttemptRequest,
+  AttemptResponse,
+  HttpTransport,
+  Limits,
+  TransportRequest,
+} from '../types/index.js';
 import { followWithRetries } from './follow.js';
 
 /**

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, posix, win32 } from 'node:path';
-import type { Clock, KeyValueStore } from './types.js';
+import type { Clock, KeyValueStore } from './store-types.js';
 
 export interface FileStateStoreOptions {
   /**

@@ -7,5 +7,5 @@ export {
   toKeyValueStore,
 } from './keyv-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export type { Clock, KeyValueStore, KeyvLike } from './types.js';
-export { isKeyValueStore } from './types.js';
+export type { Clock, KeyValueStore, KeyvLike } from './store-types.js';
+export { isKeyValueStore } from './store-types.js';

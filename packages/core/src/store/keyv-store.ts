@@ -1,4 +1,4 @@
-import { isKeyValueStore, type KeyValueStore, type KeyvLike } from './types.js';
+import { isKeyValueStore, type KeyValueStore, type KeyvLike } from './store-types.js';
 
 export interface KeyvStoreOptions {
   /** Prefix of every key (default `detour:`), so Detour's keys never collide with the app's. */

@@ -1,4 +1,4 @@
-import type { Clock, KeyValueStore } from './types.js';
+import type { Clock, KeyValueStore } from './store-types.js';
 
 export interface MemoryStoreOptions {
   /** Most entries kept; the least recently used goes first (default 10 000). */

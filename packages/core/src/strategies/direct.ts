@@ -6,7 +6,7 @@ import {
   type FailureClass,
   type Route,
   type Strategy,
-} from '../types.js';
+} from '../types/index.js';
 
 /** `direct`: the request as asked, strict TLS, through whatever route the environment chose. */
 export class DirectStrategy implements Strategy {

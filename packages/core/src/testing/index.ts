@@ -29,8 +29,9 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AttemptSignal } from '../attempt-signal.js';
 import { classifyError } from '../classify.js';
+import { AttemptSignal } from '../run/attempt-signal.js';
+import { flagsOf, Witness } from '../run/witness.js';
 import { routeFromProxyUrl } from '../transport/agents.js';
 import { Transport } from '../transport/transport.js';
 import {
@@ -42,8 +43,7 @@ import {
   type Route,
   STAGES,
   type Strategy,
-} from '../types.js';
-import { flagsOf, Witness } from '../witness.js';
+} from '../types/index.js';
 
 /** What the suite needs of a lab (`@detour/lab`'s `Lab` has all of it). */
 export interface ConformanceLab {

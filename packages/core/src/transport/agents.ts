@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { DetourError } from '../errors.js';
-import type { Route, TlsOptions } from '../types.js';
+import type { Route, TlsOptions } from '../types/index.js';
 import {
   DeadlineHttpProxyAgent,
   DeadlineHttpsProxyAgent,

@@ -12,11 +12,11 @@ import type {
   PhaseTimeouts,
   Route,
   TransportRequest,
-} from '../types.js';
+} from '../types/index.js';
 import { type AgentPair, AgentPool, type AgentPoolOptions } from './agents.js';
 import { assertPublicHost, assertPublicName, guardedLookup } from './lookup.js';
 
-export type { PhaseTimeouts, TransportRequest } from '../types.js';
+export type { PhaseTimeouts, TransportRequest } from '../types/index.js';
 
 export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
   lookup: 5_000,

@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
+import type { Outcome, Sink, Store } from '../layers/layer.js';
 import { type FileTarget, localIoError } from './atomic-write.js';
 import { BodyGuard } from './body.js';
-import type { Outcome, Sink, Store } from './layers/types.js';
 import { readBody } from './read-body.js';
 
 /** `fetch()`: the body in memory; the only sink whose download others may join. */

@@ -3,7 +3,7 @@
  * transport made for it, and every one another client (curl) reported. The result's `downgraded`,
  * `insecure` and `degraded` come from this (D47): a strategy cannot under-report.
  */
-import type { AttemptResponse, HopReport, HttpTransport, Stage, TransportRequest } from './types.js';
+import type { AttemptResponse, HopReport, HttpTransport, Stage, TransportRequest } from '../types/index.js';
 
 export class Witness {
   /** Exchanges that got a response. */

@@ -8,7 +8,7 @@ import { type Cache, type CacheCandidate, resultFromCache } from '../cache/cache
 import { DetourError } from '../errors.js';
 import { matchesExpect } from '../magic.js';
 import { redactUrl } from '../redact.js';
-import type { Call, Layer, Outcome, Store } from './types.js';
+import type { Call, Layer, Outcome, Store } from './layer.js';
 
 /** The request headers a call sends (for the origin's `Vary`). */
 export type HeadersOf = (call: Call<unknown>) => Readonly<Record<string, string>>;

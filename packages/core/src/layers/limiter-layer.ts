@@ -2,9 +2,10 @@
  * The concurrency limiter: a run waits for a global and a per-origin slot, under the fetch's signal
  * and deadline (time queued counts against the deadline). A stream keeps its slot until it ends.
  */
+
+import { originOf } from '../adaptive/origin-key.js';
 import type { ConcurrencyLimiter, Release } from '../limiter.js';
-import { originOf } from '../memory/key.js';
-import type { Layer } from './types.js';
+import type { Layer } from './layer.js';
 
 export function limiterLayer(limiter: ConcurrencyLimiter): Layer {
   return (next) => async (call) => {

@@ -1,7 +1,7 @@
 /** The pipeline's strategies by name: unique names, checked lists, and the plan for a URL. */
-import type { EnvironmentProvider } from './environment.js';
-import { DetourUsageError } from './errors.js';
-import type { FetchOptions, Stage, Strategy, StrategyInfo } from './types.js';
+import type { EnvironmentProvider } from '../environment.js';
+import { DetourUsageError } from '../errors.js';
+import type { FetchOptions, Stage, Strategy, StrategyInfo } from '../types/index.js';
 
 export class StrategyRegistry {
   readonly #byName = new Map<string, Strategy>();

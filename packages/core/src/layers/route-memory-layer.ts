@@ -4,10 +4,10 @@
  * neither reordered nor learned from. A failing memory store costs only the memory, never the fetch.
  */
 import type { Logger } from 'pino';
+import { type RouteMemory, type RoutePlan, routeWinner } from '../adaptive/route-memory.js';
 import { DetourError } from '../errors.js';
-import { type RouteMemory, type RoutePlan, routeWinner } from '../memory/route-memory.js';
-import type { AttemptRecord } from '../types.js';
-import type { Call, Layer, Outcome } from './types.js';
+import type { AttemptRecord } from '../types/index.js';
+import type { Call, Layer, Outcome } from './layer.js';
 
 export function routeMemoryLayer(memory: RouteMemory, logger: Logger): Layer {
   return (next) =>

@@ -1,8 +1,8 @@
 import { toKeyValueStore } from '../store/keyv-store.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
-import type { AttemptRecord, FailureClass } from '../types.js';
-import { routeKey } from './key.js';
+import type { Clock, KeyValueStore, KeyvLike } from '../store/store-types.js';
+import type { AttemptRecord, FailureClass } from '../types/index.js';
+import { routeKey } from './origin-key.js';
 
 export interface RouteMemoryOptions {
   /** How long a learned winner is trusted before the host is planned from scratch (default 1 h). */

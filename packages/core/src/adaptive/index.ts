@@ -7,7 +7,7 @@ export {
   type CircuitState,
   type CircuitTicket,
 } from './circuit.js';
-export { originOf, routeKey } from './key.js';
+export { originOf, routeKey } from './origin-key.js';
 export {
   ROUTE_MEMORY_DEFAULTS,
   type RouteEntry,

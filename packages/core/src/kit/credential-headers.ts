@@ -1,4 +1,4 @@
-import type { HeaderValue } from '../types.js';
+import type { HeaderValue } from '../types/index.js';
 
 /**
  * Request headers that carry credentials. They make a response personal (no cache, no shared

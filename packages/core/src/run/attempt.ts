@@ -4,14 +4,14 @@
  * then the body under its rules, finished with range requests when it is cut short.
  */
 import type { Logger } from 'pino';
-import { BodyCheck, type BodyRules, checkDeclaredLength, declaredLength } from './body.js';
-import { statusError } from './classify.js';
-import { DetourError } from './errors.js';
-import type { CallOptions, Consume, Consumed } from './layers/types.js';
-import { classifyResponse, PEEK_BYTES, type Preset, peekBody, presetsFor } from './preset.js';
-import { redactUrl } from './redact.js';
-import { BodyRestart, isResumable, rangeValidator, resumableBody } from './resume.js';
-import type { AttemptRequest, AttemptResponse, Strategy } from './types.js';
+import { BodyCheck, type BodyRules, checkDeclaredLength, declaredLength } from '../body/body.js';
+import { BodyRestart, isResumable, rangeValidator, resumableBody } from '../body/resume.js';
+import { statusError } from '../classify.js';
+import { DetourError } from '../errors.js';
+import type { CallOptions, Consume, Consumed } from '../layers/layer.js';
+import { classifyResponse, PEEK_BYTES, type Preset, peekBody, presetsFor } from '../preset.js';
+import { redactUrl } from '../redact.js';
+import type { AttemptRequest, AttemptResponse, Strategy } from '../types/index.js';
 
 /** One attempt in progress. `response` is the latest response seen (the failure record reads it). */
 export interface Attempt<T> {

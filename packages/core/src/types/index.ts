@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ConversionInfo, ConvertTarget } from './convert/types.js';
-import type { ExpectKind, MediaFormat } from './magic.js';
+import type { ConversionInfo, ConvertTarget } from '../convert/convert-types.js';
+import type { ExpectKind, MediaFormat } from '../magic.js';
 
 /** Every way a fetch can fail, as seen by the orchestrator. */
 export type FailureClass =

@@ -1,6 +1,6 @@
 import { DetourError } from '../errors.js';
 import { toKeyValueStore } from '../store/keyv-store.js';
-import type { Clock, KeyValueStore, KeyvLike } from '../store/types.js';
+import type { Clock, KeyValueStore, KeyvLike } from '../store/store-types.js';
 
 export interface CircuitOptions {
   /** Fetches in a row for which every strategy failed before the circuit opens (default 5). */

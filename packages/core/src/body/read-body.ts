@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { onAbort } from './abort.js';
+import { onAbort } from '../abort.js';
 import { type BodyCheck, BodyGuard } from './body.js';
 
 /**

@@ -1,5 +1,5 @@
-import { OwnedAbortController, onAbort } from './abort.js';
-import { DetourError } from './errors.js';
+import { OwnedAbortController, onAbort } from '../abort.js';
+import { DetourError } from '../errors.js';
 
 /**
  * Attempt records of attempts the fetch's own deadline cut short (the caller's `timeoutMs`, not the

@@ -3,8 +3,14 @@
  * `Outcome`; a `Layer` wraps the next run (cache, single flight, circuit, route memory, limiter, or
  * yours). The pipeline composes them in one list (see pipeline.ts), around the orchestrator.
  */
-import type { BodyCheck } from '../body.js';
-import type { AttemptRecord, AttemptResponse, FetchOptions, FetchResultInfo, HeaderValue } from '../types.js';
+import type { BodyCheck } from '../body/body.js';
+import type {
+  AttemptRecord,
+  AttemptResponse,
+  FetchOptions,
+  FetchResultInfo,
+  HeaderValue,
+} from '../types/index.js';
 
 /** What one winning attempt leaves for the result: the consumed value and the body's figures. */
 export interface Consumed<T> {

@@ -4,6 +4,8 @@
  * the result to the caller's sink. The conversion is cached as an entry of its own, derived from
  * the original's key, target and rate: a second fetch with the same settings skips the decoder.
  */
+
+import { memorySink } from '../body/sinks.js';
 import type { Cache, CacheCandidate } from '../cache/cache.js';
 import { resultFromCache } from '../cache/cache.js';
 import {
@@ -14,8 +16,7 @@ import {
   convertBody,
 } from '../convert/index.js';
 import { abortedError, DetourError } from '../errors.js';
-import { memorySink } from '../sinks.js';
-import type { Call, Layer, Outcome } from './types.js';
+import type { Call, Layer, Outcome } from './layer.js';
 
 export function convertLayer(cache: Cache | undefined): Layer {
   return (next) =>

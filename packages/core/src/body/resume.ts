@@ -8,8 +8,8 @@
  * spliced with another copy. The stitched body flows through the same BodyGuard as any other.
  */
 import { Readable } from 'node:stream';
-import { DetourError } from './errors.js';
-import type { AttemptResponse, HeaderValue } from './types.js';
+import { DetourError } from '../errors.js';
+import type { AttemptResponse, HeaderValue } from '../types/index.js';
 
 /** Smaller bodies are not worth a range request: a cut is rescued by a full retry. */
 export const RESUME_MIN_BYTES = 64 * 1024;

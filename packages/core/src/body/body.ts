@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { sha256Hex } from './digest.js';
-import { DetourError } from './errors.js';
-import { type MediaFormat, matchesExpect, SNIFF_BYTES, sniffFormat } from './magic.js';
-import type { AttemptResponse, ExpectKind } from './types.js';
+import { sha256Hex } from '../digest.js';
+import { DetourError } from '../errors.js';
+import { type MediaFormat, matchesExpect, SNIFF_BYTES, sniffFormat } from '../magic.js';
+import type { AttemptResponse, ExpectKind } from '../types/index.js';
 
 export interface BodyRules {
   maxBytes: number;

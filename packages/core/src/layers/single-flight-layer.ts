@@ -5,7 +5,7 @@
  * caller gave up. Each joiner gets its own copy of the body.
  */
 import { SingleFlight } from '../flight.js';
-import type { Layer, Outcome } from './types.js';
+import type { Layer, Outcome } from './layer.js';
 
 export function singleFlight(flight: SingleFlight<Outcome<Buffer>> = sharedDownloads()): Layer {
   return (next) => async (call) => {

@@ -3,13 +3,14 @@
  * circuit still gives a bot that enabled a last resort (the placeholder) its stand-in, flagged
  * `degraded`, with a `circuit` record saying why. Outcomes are counted per origin and environment.
  */
-import { wasCutByFetchDeadline } from '../attempt-signal.js';
+
+import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../adaptive/circuit.js';
+import { routeKey } from '../adaptive/origin-key.js';
+import { routeWinner } from '../adaptive/route-memory.js';
 import { blamesNotTheOrigin, DetourError } from '../errors.js';
-import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../memory/circuit.js';
-import { routeKey } from '../memory/key.js';
-import { routeWinner } from '../memory/route-memory.js';
-import type { AttemptRecord, Stage } from '../types.js';
-import type { Call, Layer, Outcome } from './types.js';
+import { wasCutByFetchDeadline } from '../run/attempt-signal.js';
+import type { AttemptRecord, Stage } from '../types/index.js';
+import type { Call, Layer, Outcome } from './layer.js';
 
 export function circuitLayer(
   circuit: CircuitBreaker,

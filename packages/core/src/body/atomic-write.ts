@@ -24,8 +24,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { DetourError, DetourUsageError } from './errors.js';
-import type { AttemptRecord } from './types.js';
+import { DetourError, DetourUsageError } from '../errors.js';
+import type { AttemptRecord } from '../types/index.js';
 
 /** A local write failure (missing directory, permission, disk full): `local-io`, naming the user's path. */
 export function localIoError(

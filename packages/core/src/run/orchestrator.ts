@@ -4,18 +4,15 @@
  * stops on terminal ones, and records every attempt. One attempt itself is attempt.ts.
  */
 import type { Logger } from 'pino';
-import { type Attempt, runAttempt, type Won } from './attempt.js';
-import { AttemptSignal, markCutByFetchDeadline } from './attempt-signal.js';
-import { type Classification, classifyError } from './classify.js';
-import { abortedError, DetourError } from './errors.js';
-import { type HeaderProfile, IMAGE_ACCEPT, refererFor, resolveProfile } from './headers.js';
-import { headerString } from './kit/headers.js';
-import type { Call, Outcome } from './layers/types.js';
-import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from './options.js';
-import { presetReferer, presetsFor } from './preset.js';
-import { describeRoute, redactText, redactUrl } from './redact.js';
-import { DEFAULT_MAX_RESUMES } from './resume.js';
-import { mostTelling } from './telling.js';
+import { DEFAULT_MAX_RESUMES } from '../body/resume.js';
+import { type Classification, classifyError } from '../classify.js';
+import { abortedError, DetourError } from '../errors.js';
+import { type HeaderProfile, IMAGE_ACCEPT, refererFor, resolveProfile } from '../headers.js';
+import { headerString } from '../kit/credential-headers.js';
+import type { Call, Outcome } from '../layers/layer.js';
+import { DEFAULT_USER_AGENT, lowerCaseKeys, type ResolvedPipelineOptions } from '../options.js';
+import { presetReferer, presetsFor } from '../preset.js';
+import { describeRoute, redactText, redactUrl } from '../redact.js';
 import type {
   AttemptRecord,
   AttemptRequest,
@@ -26,10 +23,13 @@ import type {
   Rescues,
   Route,
   Strategy,
-} from './types.js';
+} from '../types/index.js';
+import { type Attempt, runAttempt, type Won } from './attempt.js';
+import { AttemptSignal, markCutByFetchDeadline } from './attempt-signal.js';
+import { mostTelling } from './telling.js';
 import { type Flags, flagsOf, Witness } from './witness.js';
 
-export type { Consume, Consumed, Outcome } from './layers/types.js';
+export type { Consume, Consumed, Outcome } from '../layers/layer.js';
 
 /** What the orchestrator needs from its pipeline for one run. */
 export interface OrchestratorContext {

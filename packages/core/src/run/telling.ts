@@ -3,7 +3,7 @@
  * the pipeline's error is built from it, so the CLI, `detour serve`'s failure body (and the Python
  * client's exception message built from it) and the Koishi plugin all say the same thing.
  */
-import type { AttemptRecord, FailureClass } from './types.js';
+import type { AttemptRecord, FailureClass } from '../types/index.js';
 
 /** A failure as a user sees it: where it happened, its class, code and message. */
 export interface Failure {

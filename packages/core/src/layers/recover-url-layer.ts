@@ -13,8 +13,8 @@ import type { Logger } from 'pino';
 import { DetourError } from '../errors.js';
 import { alternateUrl, expiryOf, type Preset, refresherFor } from '../preset.js';
 import { redactUrl } from '../redact.js';
-import type { AttemptRecord, RefreshUrl } from '../types.js';
-import type { Call, Layer, Outcome, Run } from './types.js';
+import type { AttemptRecord, RefreshUrl } from '../types/index.js';
+import type { Call, Layer, Outcome, Run } from './layer.js';
 
 export interface RecoverUrlOptions {
   presets: readonly Preset[];
