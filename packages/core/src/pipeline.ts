@@ -19,6 +19,7 @@ import { circuitLayer } from './layers/circuit-layer.js';
 import { convertLayer } from './layers/convert-layer.js';
 import { type Call, compose, type Layer, type Outcome, type Run, type Sink } from './layers/layer.js';
 import { limiterLayer } from './layers/limiter-layer.js';
+import { planLayer } from './layers/plan-layer.js';
 import { recoverUrl } from './layers/recover-url-layer.js';
 import { routeMemoryLayer } from './layers/route-memory-layer.js';
 import { sharedDownloads, singleFlight } from './layers/single-flight-layer.js';
@@ -118,22 +119,14 @@ export class Pipeline {
           logger,
           retarget: (call, url) => retargetCall(call, url, this.#options),
         }),
-        (next) => (call) => next(this.#planned(call)), // which strategies, in which order
+        // which strategies, in which order, under which network fingerprint
+        planLayer(this.#strategies, () => fingerprintOf(this.#options.proxy, this.#deps.environment)),
         circuit && circuitLayer(circuit, (name) => this.#strategies.stageOf(name)), // refuse a dead host
         routeMemory && routeMemoryLayer(routeMemory, logger), // last winner first
         limiter && limiterLayer(limiter), // a global and a per-origin slot
       ],
       (call) => (this.#closing.closed ? Promise.reject(closedError()) : runStrategies(context, call)),
     );
-  }
-
-  #planned<T>(call: Call<T>): Call<T> {
-    return {
-      ...call,
-      plan: this.#strategies.planFor(call.url, call.options),
-      exact: call.options.strategies !== undefined,
-      fingerprint: fingerprintOf(this.#options.proxy, this.#deps.environment),
-    };
   }
 
   /** Names of the registered strategies, in registration order. */
