@@ -21,14 +21,20 @@ export async function loadCore(): Promise<Core> {
   }
 }
 
-type Register = (container: Parameters<Plugin>[0], options: never) => void;
+/** Each strategy package's factory (`tlsRelaxed(options)` and so on). */
+const FACTORY = {
+  'tls-relaxed': 'tlsRelaxed',
+  curl: 'curl',
+  'http-downgrade': 'httpDowngrade',
+  placeholder: 'placeholder',
+} as const;
 
-/** A strategy package's `register`, as a plugin with these options. */
+/** A strategy package's strategy, built by its factory with these options, as a plugin. */
 export async function strategyPlugin(
   name: 'tls-relaxed' | 'curl' | 'http-downgrade' | 'placeholder',
   options: Record<string, unknown> = {},
 ): Promise<Plugin> {
-  let module: { register?: unknown };
+  let module: Record<string, unknown>;
   try {
     switch (name) {
       case 'tls-relaxed':
@@ -47,9 +53,10 @@ export async function strategyPlugin(
   } catch (error) {
     throw new NotAvailable(`@detour/${name} does not load: ${why(error)}`);
   }
-  if (typeof module.register !== 'function') throw new NotAvailable(`@detour/${name} has no register()`);
-  const register = module.register as Register;
-  return (container) => register(container, options as never);
+  const make = module[FACTORY[name]];
+  if (typeof make !== 'function') throw new NotAvailable(`@detour/${name} has no ${FACTORY[name]}()`);
+  const { asPlugin } = await loadCore();
+  return asPlugin(make(options));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { AttemptRequest } from '@detour/core';
-import { createPipeline } from '@detour/core';
+import { asPlugin, createPipeline } from '@detour/core';
 import { describe, expect, it } from 'vitest';
-import { DOWNGRADE_RESCUES, downgradeUrl, HttpDowngradeStrategy, register } from '../src/index.js';
+import { DOWNGRADE_RESCUES, downgradeUrl, HttpDowngradeStrategy, httpDowngrade } from '../src/index.js';
 
 describe('downgradeUrl', () => {
   it.each([
@@ -64,7 +64,7 @@ describe('HttpDowngradeStrategy', () => {
   });
 
   it('registers through its plugin', async () => {
-    const pipeline = createPipeline({ use: [(c) => register(c, { hosts: ['*.qpic.cn'] })] });
+    const pipeline = createPipeline({ use: [(c) => asPlugin(httpDowngrade)(c, { hosts: ['*.qpic.cn'] })] });
     expect(pipeline.strategyNames).toContain('http-downgrade');
     await pipeline.close();
   });

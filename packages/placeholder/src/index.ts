@@ -1,10 +1,4 @@
-import { asPlugin } from '@detour/core';
-import { placeholder } from './strategy.js';
-
 export type { PlaceholderImage } from './images.js';
 export { pickImage, TRANSPARENT_GIF, TRANSPARENT_PNG, TRANSPARENT_WEBP } from './images.js';
 export type { PlaceholderOptions } from './strategy.js';
 export { describeFailures, PlaceholderStrategy, placeholder, REASON_HEADER } from './strategy.js';
-
-/** @deprecated pass `placeholder(options)` to `createPipeline({ use })`, or `asPlugin(placeholder(options))`. */
-export const register = asPlugin(placeholder);

@@ -2,12 +2,13 @@ import { constants } from 'node:crypto';
 import {
   type AttemptRecord,
   type AttemptRequest,
+  asPlugin,
   createPipeline,
   type FailureClass,
   RELAXED_CIPHERS,
 } from '@detour/core';
 import { describe, expect, it } from 'vitest';
-import { register, relaxTls, TlsRelaxedStrategy } from '../src/index.js';
+import { relaxTls, TlsRelaxedStrategy, tlsRelaxed } from '../src/index.js';
 
 const LEGACY = constants.SSL_OP_LEGACY_SERVER_CONNECT;
 
@@ -88,7 +89,9 @@ describe('TlsRelaxedStrategy.applies', () => {
 
 describe('register', () => {
   it('adds tls-relaxed after core’s strategies', async () => {
-    const pipeline = createPipeline({ use: [(container) => register(container, { insecureHosts: [] })] });
+    const pipeline = createPipeline({
+      use: [(container) => asPlugin(tlsRelaxed)(container, { insecureHosts: [] })],
+    });
     expect(pipeline.strategyNames.slice(0, 1)).toEqual(['direct']);
     expect(pipeline.strategyNames.at(-1)).toBe('tls-relaxed');
     await pipeline.close();
