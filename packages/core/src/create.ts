@@ -2,7 +2,12 @@
 // everything with explicit tokens and factories (no decorators, no emitDecoratorMetadata needed).
 import 'reflect-metadata';
 import type { Logger } from 'pino';
-import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
+import {
+  type DependencyContainer,
+  type InjectionToken,
+  instanceCachingFactory,
+  container as rootContainer,
+} from 'tsyringe';
 import { CircuitBreaker } from './adaptive/circuit.js';
 import { StoreRouteMemory } from './adaptive/route-memory.js';
 import { Cache, cacheTiers } from './cache/cache.js';
@@ -10,7 +15,7 @@ import { type Classifier, classifierWith } from './classify.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
 import { type PipelineOptions, type Plugin, resolveOptions } from './options.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type PipelineDeps, type PipelineExtension } from './pipeline.js';
 import { toKeyValueStore } from './store/keyv-store.js';
 import { DirectBypassStrategy, DirectStrategy } from './strategies/direct.js';
 import {
@@ -79,9 +84,13 @@ export function registerCore(container: DependencyContainer, options: PipelineOp
 }
 
 /** Build the Pipeline from whatever a container holds. */
-export function resolvePipeline(container: DependencyContainer): Pipeline {
+export function resolvePipeline(
+  container: DependencyContainer,
+  derived: Pick<PipelineDeps, 'sharedFrom' | 'inherited'> = {},
+): Pipeline {
   const logger = container.resolve(LOGGER);
-  return new Pipeline({
+  const pipeline: Pipeline = new Pipeline({
+    ...derived,
     options: container.resolve(OPTIONS),
     logger,
     transport: container.resolve(TRANSPORT),
@@ -96,7 +105,43 @@ export function resolvePipeline(container: DependencyContainer): Pipeline {
       ? (container.resolve(STATE) as { flush?(): Promise<void> })
       : undefined,
     classify: resolveClassifier(container, logger),
+    derive: (extra) => derivePipeline(container, pipeline, extra),
   });
+  return pipeline;
+}
+
+/**
+ * `pipeline.with(extra)`: a child container holding the parent's services as built (one transport,
+ * one cache, one route memory, circuit and limiter), its layers and strategies, then `extra`'s.
+ */
+function derivePipeline(parent: DependencyContainer, from: Pipeline, extra: PipelineExtension): Pipeline {
+  const child = parent.createChildContainer();
+  for (const token of [
+    OPTIONS,
+    LOGGER,
+    TRANSPORT,
+    ENVIRONMENT,
+    ROUTE_MEMORY,
+    CACHE,
+    LIMITER,
+    CIRCUIT,
+    STATE,
+  ]) {
+    const t = token as InjectionToken<unknown>;
+    if (parent.isRegistered(t, true)) child.register(t, { useValue: parent.resolve(t) });
+  }
+  const inherited = parent.isRegistered(STRATEGY, true) ? parent.resolveAll(STRATEGY) : [];
+  for (const strategy of inherited) child.register(STRATEGY, { useValue: strategy });
+  const layers = [
+    ...(extra.layers ?? []),
+    ...(parent.isRegistered(LAYER, true) ? parent.resolveAll(LAYER) : []),
+  ];
+  for (const layer of layers) child.register(LAYER, { useValue: layer });
+  for (const item of extra.use ?? []) {
+    if (isStrategy(item as Strategy)) child.register(STRATEGY, { useValue: item as Strategy });
+    else (item as Plugin)(child);
+  }
+  return resolvePipeline(child, { sharedFrom: from, inherited: new Set(inherited) });
 }
 
 /** `classifierWith` the hooks registered under `CLASSIFIER_HOOK` (none: undefined, the built-in classifier). */

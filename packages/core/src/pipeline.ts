@@ -17,7 +17,7 @@ import { DetourUsageError } from './errors.js';
 import { cacheLayer } from './layers/cache-layer.js';
 import { circuitLayer } from './layers/circuit-layer.js';
 import { convertLayer } from './layers/convert-layer.js';
-import { type Call, compose, type Layer, type Outcome, type Run, type Sink } from './layers/layer.js';
+import { compose, type Layer, type Outcome, type Run, type Sink } from './layers/layer.js';
 import { limiterLayer } from './layers/limiter-layer.js';
 import { planLayer } from './layers/plan-layer.js';
 import { recoverUrl } from './layers/recover-url-layer.js';
@@ -79,6 +79,23 @@ export interface PipelineDeps {
   state?: { flush?(): Promise<void> } | undefined;
   /** How a failed attempt's error is classified (default `classifyError`). */
   classify?: ((error: unknown) => Classification) | undefined;
+  /** Builds `with()`'s pipeline (create.ts: a child container of this pipeline's). */
+  derive?: ((extra: PipelineExtension) => Pipeline) | undefined;
+  /**
+   * A derived pipeline (`with()`): the transport, cache, route memory, circuit, limiter and state
+   * belong to the pipeline it came from; close() leaves them open and closes only its own strategies.
+   */
+  sharedFrom?: Pipeline | undefined;
+  /** The strategies a derived pipeline shares with its parent (close() leaves them to it). */
+  inherited?: ReadonlySet<Strategy> | undefined;
+}
+
+/** What `pipeline.with()` adds: layers around the parent's, and strategies or plugins. */
+export interface PipelineExtension {
+  /** More layers, outermost first, around the parent's own layers. */
+  layers?: readonly Layer[] | undefined;
+  /** More strategies or plugins, as `createPipeline({ use })` takes them. */
+  use?: readonly (Strategy | ((container: never) => void))[] | undefined;
 }
 
 export class Pipeline {
@@ -259,10 +276,25 @@ export class Pipeline {
    * (queued ones, shared downloads, running attempts, streams still flowing; toFile leaves no
    * partial file), then strategies (curl children), sockets, memory and cache are freed.
    */
+  /**
+   * A pipeline with more layers or strategies that shares this one's transport (its pooled
+   * sockets), cache, route memory, circuit and limiter, as `got.extend` does. Close it when done
+   * with it (its own strategies); this pipeline still owns, and closes, what they share.
+   */
+  with(extra: PipelineExtension): Pipeline {
+    if (this.#closing.closed) throw new DetourUsageError('the pipeline is closed', 'DETOUR_CLOSED');
+    if (!this.#deps.derive)
+      throw new DetourUsageError('this pipeline was not built by createPipeline', 'DETOUR_USAGE');
+    return this.#deps.derive(extra);
+  }
+
   async close(): Promise<void> {
     if (this.#closing.closed) return;
     this.#closing.close();
-    for (const strategy of this.#strategies.map.values()) await strategy.close?.();
+    for (const strategy of this.#strategies.map.values()) {
+      if (!this.#deps.inherited?.has(strategy)) await strategy.close?.();
+    }
+    if (this.#deps.sharedFrom) return;
     this.#deps.transport.close();
     await this.#deps.routeMemory?.close?.();
     await this.#deps.circuit?.flush();
