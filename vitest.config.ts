@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       // Before '@detour/core': the first matching alias wins.
+      '@detour/core/internal': fileURLToPath(new URL('./packages/core/src/internal.ts', import.meta.url)),
       '@detour/core/testing': fileURLToPath(new URL('./packages/core/src/testing/index.ts', import.meta.url)),
       '@detour/core': pkg('core'),
       '@detour/detect': pkg('detect'),

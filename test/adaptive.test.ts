@@ -19,7 +19,7 @@ import {
   type FetchResultInfo,
   type Pipeline,
   type PipelineOptions,
-} from '@detour/core';
+} from '@detour/core/internal';
 import {
   LAB_PNG,
   type LegacyOrigin,
@@ -345,7 +345,7 @@ describe('cache', () => {
   it('Cache-Control: no-store is never cached; a Tencent-style rkey does not split the cache', async () => {
     // The lab answers /status/200 with no cache headers and /headers with JSON: use a custom key
     // hook that drops `rkey` everywhere (the qq preset does it for Tencent's hosts only).
-    const { dropQueryParams } = await import('@detour/core');
+    const { dropQueryParams } = await import('@detour/core/internal');
     const p = pipeline({ cache: { cacheKey: dropQueryParams(['rkey']) } });
     await p.fetch(`${modern.url}/image.png?rkey=first-signature`);
     const second = await p.fetch(`${modern.url}/image.png?rkey=second-signature`);

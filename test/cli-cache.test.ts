@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { directorySize } from '@detour/core';
+import { directorySize } from '@detour/core/internal';
 import { type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detour, json } from './cli-run.js';

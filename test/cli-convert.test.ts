@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wavInfo } from '@detour/core';
+import { wavInfo } from '@detour/core/internal';
 import {
   type HostsNamespace,
   hostsNamespace,

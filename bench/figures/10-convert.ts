@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { convertBody, DecoderPool } from '@detour/core';
+import { convertBody, DecoderPool } from '@detour/core/internal';
 import { Pool } from 'undici';
 import { collectGarbage } from '../lib/proc.js';
 import type { Cell, Figure, FigureContext, Target } from '../lib/types.js';

@@ -5,7 +5,7 @@
  *   TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/profile/overhead.ts [n] [c]
  */
 import { Readable } from 'node:stream';
-import { type AttemptResponse, BodyCheck, createPipeline, type Strategy } from '@detour/core';
+import { type AttemptResponse, BodyCheck, createPipeline, type Strategy } from '@detour/core/internal';
 import { readBody } from '../../packages/core/src/body/read-body.js';
 import { runLoad } from '../lib/load.js';
 

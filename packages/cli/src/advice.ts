@@ -6,7 +6,7 @@ import {
   type AttemptRecord,
   type Failure as CoreFailure,
   mostTelling as coreMostTelling,
-} from '@detour/core';
+} from '@detour/core/internal';
 
 /** The failure a user should hear about (core's `Failure`). */
 export type Failure = CoreFailure;

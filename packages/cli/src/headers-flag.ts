@@ -1,4 +1,4 @@
-import { checkHeader } from '@detour/core';
+import { checkHeader } from '@detour/core/internal';
 import { UsageError } from './io.js';
 
 /** `-H 'Name: value'` flags → headers; a bad name or value is bad usage (as for the library's `headers`). */

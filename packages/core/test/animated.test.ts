@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPipeline, gifFrames, type Pipeline } from '@detour/core';
+import { createPipeline, gifFrames, type Pipeline } from '@detour/core/internal';
 import { makeApng, makeGif, makePng, makeWebp } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -18,7 +18,7 @@ import {
   type PipelineOptions,
   silkLayout,
   wavInfo,
-} from '@detour/core';
+} from '@detour/core/internal';
 import {
   interceptLookup,
   labCerts,

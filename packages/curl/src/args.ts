@@ -1,4 +1,4 @@
-import { acceptsEncoding, DetourError, type Route } from '@detour/core';
+import { acceptsEncoding, DetourError, type Route } from '@detour/core/internal';
 
 /** Everything one curl run needs, decided by the strategy. */
 export interface CurlCall {

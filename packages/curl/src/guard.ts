@@ -1,7 +1,7 @@
 import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DetourError, isPrivateAddress, type Route } from '@detour/core';
+import { DetourError, isPrivateAddress, type Route } from '@detour/core/internal';
 import { resolvesLocally } from './args.js';
 
 export type Lookup = (host: string) => Promise<LookupAddress[]>;

@@ -17,7 +17,7 @@ import {
   RELAXED_CIPHERS,
   type Route,
   type Strategy,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { pinnedRoute } from './args.js';
 import { guardTarget, type Lookup } from './guard.js';
 import { findHashedCaDir, locateExecutable, SYSTEM_CA_BUNDLES } from './locate.js';

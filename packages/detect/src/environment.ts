@@ -4,7 +4,7 @@ import {
   type Route,
   routeFromProxyUrl,
   type StrategyInfo,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { captured, type Plan, type PlanOptions, plan } from './plan.js';
 import { matchesNoProxy, parseNoProxy, proxyForUrl } from './proxy-env.js';
 import { type DetectOptions, type EnvironmentReport, type Sniffed, sniff } from './report.js';

@@ -23,7 +23,7 @@ import {
   type Strategy,
   type StrategyInfo,
   strategiesIn,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { curl } from '@detour/curl';
 import {
   createEnvironment,

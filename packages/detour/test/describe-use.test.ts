@@ -11,7 +11,7 @@ import {
   asPlugin,
   type Strategy,
   strictAttempt,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetour, type DetourOptions, describeStrategies } from '../src/index.js';
 

@@ -7,7 +7,7 @@ import {
   type Strategy,
   strictAttempt,
   withoutCredentials,
-} from '@detour/core';
+} from '@detour/core/internal';
 
 /**
  * Failures plain HTTP can get around: the TLS layer broken by something in the way (handshake

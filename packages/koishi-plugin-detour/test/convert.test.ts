@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wavInfo } from '@detour/core';
+import { wavInfo } from '@detour/core/internal';
 import {
   interceptLookup,
   labCerts,

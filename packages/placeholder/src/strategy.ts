@@ -7,7 +7,7 @@ import {
   DIRECT,
   type Strategy,
   sniffImage,
-} from '@detour/core';
+} from '@detour/core/internal';
 import {
   acceptsImagesFirst,
   extensionOf,

@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { sniffImage } from '@detour/core';
+import { sniffImage } from '@detour/core/internal';
 import { describe, expect, it } from 'vitest';
 import { pickImage, TRANSPARENT_GIF, TRANSPARENT_PNG, TRANSPARENT_WEBP } from '../src/index.js';
 

@@ -3,7 +3,7 @@
  * Tencent media hosts (hosts.ts) and fetches nothing itself.
  */
 import { createHash } from 'node:crypto';
-import { DetourError, dropQueryParams, type Preset, type RefreshUrl } from '@detour/core';
+import { DetourError, dropQueryParams, type Preset, type RefreshUrl } from '@detour/core/internal';
 import { hasDeadFallbackRkey } from './fallback-rkeys.js';
 import { decodeFileId, type FileId, fileIdExpiry } from './fileid.js';
 import { isQqReferer, isTencentMediaHost } from './hosts.js';

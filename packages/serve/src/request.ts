@@ -1,4 +1,4 @@
-import { CONVERT_TARGETS, type FetchOptions, SAMPLE_RATES } from '@detour/core';
+import { CONVERT_TARGETS, type FetchOptions, SAMPLE_RATES } from '@detour/core/internal';
 
 /** What a bot may ask for. `audio`, `video`, `media` pass through to core's `expect`. */
 export const EXPECT_KINDS = ['image', 'any', 'audio', 'video', 'media'] as const;

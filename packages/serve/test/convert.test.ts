@@ -5,7 +5,7 @@
  * clip answers 422 / DETOUR_DECODE_FAILED; a rate the decoder does not make, 400.
  */
 import { createHash } from 'node:crypto';
-import { wavInfo } from '@detour/core';
+import { wavInfo } from '@detour/core/internal';
 import {
   interceptLookup,
   labCerts,

@@ -9,7 +9,7 @@ import {
   type Strategy,
   strictAttempt,
   type TlsOptions,
-} from '@detour/core';
+} from '@detour/core/internal';
 
 /** Failures a more permissive handshake can rescue. */
 export const TLS_RELAXABLE: ReadonlySet<FailureClass> = new Set<FailureClass>([

@@ -6,7 +6,7 @@ import {
   createPipeline,
   type FailureClass,
   RELAXED_CIPHERS,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { describe, expect, it } from 'vitest';
 import { relaxTls, TlsRelaxedStrategy, tlsRelaxed } from '../src/index.js';
 

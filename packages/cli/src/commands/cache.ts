@@ -1,6 +1,6 @@
 /** `detour cache ls | prune | clear --cache-dir DIR`: look into a disk cache and keep it in bounds. */
 import { existsSync } from 'node:fs';
-import { DEFAULT_DISK_CACHE_MAX_SIZE, type DiskCacheEntryInfo, DiskCacheStore } from '@detour/core';
+import { DEFAULT_DISK_CACHE_MAX_SIZE, type DiskCacheEntryInfo, DiskCacheStore } from '@detour/core/internal';
 import { parse } from '../args.js';
 import { CACHE } from '../definitions.js';
 import { type CliIo, EXIT_OK, UsageError, write } from '../io.js';

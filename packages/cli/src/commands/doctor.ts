@@ -7,7 +7,7 @@ import {
   type ExpectKind,
   type FailureClass,
   type StrategyInfo,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { type DetourOptions, detectEnvironment, pipelineOptions } from 'detour';
 import { parse } from '../args.js';
 import { DOCTOR } from '../definitions.js';

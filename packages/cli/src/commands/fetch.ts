@@ -10,7 +10,7 @@ import {
   type FetchOptions,
   type FetchResultInfo,
   SAMPLE_RATES,
-} from '@detour/core';
+} from '@detour/core/internal';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { type Flags, parse } from '../args.js';
 import { buildPipeline, type PipelineFlags, warnProxyEnv } from '../build-pipeline.js';
