@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, DiskCacheStore, directorySize } from '../src/index.js';
+import { createPipeline, DiskCacheStore, directorySize } from '../src/internal.js';
 
 const BODY = 16 * 1024;
 let server: Server;

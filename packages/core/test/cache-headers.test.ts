@@ -13,7 +13,7 @@ import type Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskCacheStore, KeyValueCacheStore, MemoryCacheStore } from '../src/cache/index.js';
 import type { CacheStore } from '../src/cache/types.js';
-import { createPipeline, type FetchOptions } from '../src/index.js';
+import { createPipeline, type FetchOptions } from '../src/internal.js';
 import { KeyvStore } from '../src/store/index.js';
 import { connectKeyv } from './helpers/keyv.js';
 

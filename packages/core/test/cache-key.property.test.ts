@@ -5,7 +5,7 @@
  * the hosts here are only sample data for `dropQueryParams`.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultCacheKey, dropQueryParams, hashKey } from '../src/index.js';
+import { defaultCacheKey, dropQueryParams, hashKey } from '../src/internal.js';
 import { fc, fuzzRuns, fuzzTimeout, settings } from './helpers/fuzz.js';
 
 const runs = fuzzRuns(300);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAB_PNG } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, DetourError } from '../src/index.js';
+import { createPipeline, DetourError } from '../src/internal.js';
 
 /** An origin that answers every request with the lab PNG after `delayMs` (slow but healthy). */
 async function slowOrigin(delayMs: number): Promise<{ url: string; hits: () => number; server: Server }> {

@@ -6,7 +6,7 @@ import {
   classifyError,
   DetourError,
   type FailureClass,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
 const gfw = Object.assign(new Error('connection reset by the policy box'), {

@@ -3,7 +3,7 @@
  * failure class, whatever a strategy, an agent or a user callback throws at it.
  */
 import { describe, it } from 'vitest';
-import { classifyError, DetourError, FAILURE_CLASSES } from '../src/index.js';
+import { classifyError, DetourError, FAILURE_CLASSES } from '../src/internal.js';
 import { fc, fuzzRuns, fuzzTimeout, settings } from './helpers/fuzz.js';
 
 const runs = fuzzRuns(500);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyError, DetourError } from '../src/index.js';
+import { classifyError, DetourError } from '../src/internal.js';
 
 /** Build an error the way Node/got/agents build them: code, message, and a cause chain. */
 function err(message: string, fields: Record<string, unknown> = {}, cause?: unknown): Error {

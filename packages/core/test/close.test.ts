@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, DetourError, type Pipeline, type PipelineOptions } from '../src/index.js';
+import { createPipeline, DetourError, type Pipeline, type PipelineOptions } from '../src/internal.js';
 
 /**
  * The contract is 100 ms (issue 9); measured here 1-35 ms. The bound leaves room for a loaded

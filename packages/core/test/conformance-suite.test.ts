@@ -11,7 +11,7 @@ import {
   routeFromProxyUrl,
   type Strategy,
   strictAttempt,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { conformanceChecks, type TestStrategyOptions } from '../src/testing/index.js';
 
 let lab: Lab;

@@ -1,6 +1,6 @@
 import { type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll } from 'vitest';
-import { direct, directBypass } from '../src/index.js';
+import { direct, directBypass } from '../src/internal.js';
 import { testStrategy } from '../src/testing/index.js';
 
 let lab: Lab;

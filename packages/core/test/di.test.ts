@@ -34,7 +34,7 @@ import {
   registerCore,
   resolvePipeline,
   TRANSPORT,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { connectKeyv } from './helpers/keyv.js';
 
 let lab: Lab;

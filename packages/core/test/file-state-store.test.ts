@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CircuitBreaker, defaultStateDir, FileStateStore } from '../src/index.js';
+import { CircuitBreaker, defaultStateDir, FileStateStore } from '../src/internal.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const dirs: string[] = [];

@@ -14,7 +14,7 @@ import {
   type Pipeline,
   type Strategy,
   strictAttempt,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 let lab: Lab;
 beforeAll(async () => {

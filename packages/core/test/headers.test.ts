@@ -8,7 +8,7 @@ import {
   DetourError,
   DetourUsageError,
   type Strategy,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const SECRET = 'Bearer TOPSECRET';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostMatches } from '../src/index.js';
+import { hostMatches } from '../src/internal.js';
 
 describe('hostMatches', () => {
   it.each([

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { LAB_PNG, type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, createPipeline, type Pipeline, type PipelineOptions } from '../src/index.js';
+import { classifyError, createPipeline, type Pipeline, type PipelineOptions } from '../src/internal.js';
 import { STALE_CONNECTION_RESENDS, Transport } from '../src/transport/transport.js';
 
 let lab: Lab;

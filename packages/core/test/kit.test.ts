@@ -11,7 +11,7 @@ import {
   type ResponseHead,
   routeFromProxyUrl,
   withoutCredentials,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 /** A scripted client: each call to send() takes the next step (a response or an error). */
 function scripted(steps: Array<ResponseHead | Error>, route = DIRECT, limits = {}) {

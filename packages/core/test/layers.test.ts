@@ -19,7 +19,7 @@ import {
   type Pipeline,
   type PipelineOptions,
   type Run,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 let lab: Lab;
 const opened: Pipeline[] = [];

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LAB_PNG } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcurrencyLimiter, createPipeline, type DetourError } from '../src/index.js';
+import { ConcurrencyLimiter, createPipeline, type DetourError } from '../src/internal.js';
 
 const hung: Array<{ server: Server; url: string; sockets: Set<Socket> }> = [];
 let healthy: HttpServer;

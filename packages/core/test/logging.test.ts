@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createPipeline, DetourError } from '../src/index.js';
+import { createPipeline, DetourError } from '../src/internal.js';
 
 function capture() {
   const lines: string[] = [];

@@ -7,7 +7,7 @@ import {
   routeWinner,
   StoreRouteMemory,
 } from '../src/adaptive/index.js';
-import type { AttemptRecord } from '../src/index.js';
+import type { AttemptRecord } from '../src/internal.js';
 import { MemoryStore } from '../src/store/index.js';
 
 const PLAN = ['direct', 'direct-bypass', 'tls-relaxed', 'curl', 'placeholder'];

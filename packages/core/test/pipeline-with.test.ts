@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, type Layer, type Pipeline } from '../src/index.js';
+import { createPipeline, type Layer, type Pipeline } from '../src/internal.js';
 
 let lab: Lab;
 let parent: Pipeline;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAB_PNG, type Lab, type Origin, startHttpsOrigin, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, DetourError, type Pipeline, type PipelineOptions } from '../src/index.js';
+import { createPipeline, DetourError, type Pipeline, type PipelineOptions } from '../src/internal.js';
 
 let lab: Lab;
 const extra: Origin[] = [];

@@ -17,7 +17,7 @@ import {
   type PipelineOptions,
   type Preset,
   sniffFormat,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const bytes = (...parts: Array<string | number[]>) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, type DownloadProgress } from '../src/index.js';
+import { createPipeline, type DownloadProgress } from '../src/internal.js';
 
 let origin: Origin;
 let dir: string;

@@ -21,7 +21,7 @@ import {
   DetourError,
   type Pipeline,
   type PipelineOptions,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 let hole: BlackHoleProxy;
 let https: Origin;

@@ -3,7 +3,13 @@
  * header check refuses exactly the characters it documents.
  */
 import { describe, expect, it } from 'vitest';
-import { checkHeader, DetourUsageError, redactText, redactUrl, SECRET_QUERY_PARAMS } from '../src/index.js';
+import {
+  checkHeader,
+  DetourUsageError,
+  redactText,
+  redactUrl,
+  SECRET_QUERY_PARAMS,
+} from '../src/internal.js';
 import { fc, fuzzRuns, fuzzTimeout, settings } from './helpers/fuzz.js';
 
 const runs = fuzzRuns(300);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeRoute, redactText, redactUrl, stripCredentials } from '../src/index.js';
+import { describeRoute, redactText, redactUrl, stripCredentials } from '../src/internal.js';
 
 describe('redaction', () => {
   it('masks credentials and secret query values, keeps the rest', () => {

@@ -16,7 +16,7 @@ import type KeyvRedis from '@keyv/redis';
 import type Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache, hashKey } from '../src/cache/index.js';
-import { createPipeline, type Pipeline } from '../src/index.js';
+import { createPipeline, type Pipeline } from '../src/internal.js';
 import { KeyvStore } from '../src/store/index.js';
 import { candidate } from './helpers/cache.js';
 import { connectKeyv } from './helpers/keyv.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline } from '../src/index.js';
+import { createPipeline } from '../src/internal.js';
 
 const SIZE = 200 * 1024;
 const png = () =>

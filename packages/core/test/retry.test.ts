@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canRescue, retryDelay, routeFromProxyUrl } from '../src/index.js';
+import { canRescue, retryDelay, routeFromProxyUrl } from '../src/internal.js';
 
 describe('retryDelay', () => {
   it('honours Retry-After seconds and dates', () => {

@@ -6,7 +6,7 @@
 import { getEventListeners } from 'node:events';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPipeline } from '../src/index.js';
+import { createPipeline } from '../src/internal.js';
 
 let origin: Origin;
 beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, DetourError, isPrivateAddress, parseTargetUrl } from '../src/index.js';
+import { createPipeline, DetourError, isPrivateAddress, parseTargetUrl } from '../src/internal.js';
 import { assertPublicHost } from '../src/transport/lookup.js';
 import { fc, fuzzRuns, fuzzTimeout, settings } from './helpers/fuzz.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress, parseTargetUrl } from '../src/index.js';
+import { isPrivateAddress, parseTargetUrl } from '../src/internal.js';
 
 describe('isPrivateAddress', () => {
   it.each([

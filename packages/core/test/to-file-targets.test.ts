@@ -35,7 +35,7 @@ import {
   type Pipeline,
   type PipelineOptions,
   type Strategy,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 let origin: Origin;
 let dir: string;

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { labCerts, type Origin, startHttpsOrigin } from '@detour/lab';
 import { AbortError, Options, TimeoutError } from 'got';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIRECT, type TransportRequest } from '../src/index.js';
+import { DIRECT, type TransportRequest } from '../src/internal.js';
 import { AttemptSignal } from '../src/run/attempt-signal.js';
 import { AgentPool } from '../src/transport/agents.js';
 import { emptyCacheOptions, Transport } from '../src/transport/transport.js';
