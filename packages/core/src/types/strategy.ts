@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { ExpectKind } from '../magic.js';
-import type { FailureClass } from './failure.js';
 import type {
   AttemptResponse,
   HopReport,
@@ -9,7 +8,8 @@ import type {
   PhaseTimeouts,
   Route,
   TlsOptions,
-} from './transport.js';
+} from './exchange.js';
+import type { FailureClass } from './failure.js';
 
 /** What the orchestrator hands a strategy. A strategy may derive a new request from it but never mutates it. */
 export interface AttemptRequest {
