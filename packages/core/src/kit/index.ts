@@ -3,7 +3,6 @@
  * strategy re-implements (and drifts from) core's rules.
  */
 
-export { type JsonRequestOptions, type JsonResponse, requestJson } from './api.js';
 export { RELAXED_CIPHERS } from './ciphers.js';
 export {
   acceptsEncoding,
@@ -20,4 +19,5 @@ export {
   type ResponseHead,
   retryDelay,
 } from './follow.js';
+export { type JsonRequestOptions, type JsonResponse, requestJson } from './request-json.js';
 export { requestWithRetry, strictAttempt } from './strict-attempt.js';

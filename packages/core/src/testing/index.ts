@@ -475,4 +475,4 @@ export function childPids(): number[] {
   }
 }
 
-export { type TestPresetOptions, testPreset } from './preset.js';
+export { type TestPresetOptions, testPreset } from './test-preset.js';
