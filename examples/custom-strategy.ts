@@ -18,7 +18,7 @@ import {
   type FailureClass,
   type Strategy,
   strictAttempt,
-} from '@detour/core/internal';
+} from '@detour/core';
 
 /** Same request, another host: for CDNs with a mirror (`origin host:port` → `mirror host:port`). */
 export class MirrorStrategy implements Strategy {

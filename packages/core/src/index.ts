@@ -1,8 +1,11 @@
 /**
- * @detour/core's public entry: what users and strategy authors need (at most 60 values; a test
- * holds it there). Every type stays public. Internals for Detour's own packages (the strategy kit,
- * body checks, sniffers, cache internals) are in '@detour/core/internal', which may change in any
- * release; see the README's "Extending Detour".
+ * @detour/core's public entry: what users, strategy authors and preset authors need (at most 60
+ * values; packages/core/test/public-surface.test.ts holds it there, and checks that every value the
+ * docs and examples import from here exists). Every type stays public. Of the strategy kit only
+ * `strictAttempt` (a custom strategy's request, by core's rules) and `requestJson` (a preset's API
+ * call) are public; the rest of it, body checks, sniffers and cache internals are in
+ * '@detour/core/internal', for Detour's own packages, which may change in any release; see the
+ * README's "Extending Detour".
  */
 
 export type * from './internal.js';
@@ -54,6 +57,8 @@ export {
   redactText,
   redactUrl,
   registerCore,
+  registerSecrets,
+  requestJson,
   resolvePipeline,
   STAGES,
   STATE,
@@ -61,6 +66,7 @@ export {
   StoreBackoffError,
   StoreRouteMemory,
   sniffFormat,
+  strictAttempt,
   TRANSPORT,
   Transport,
 } from './internal.js';

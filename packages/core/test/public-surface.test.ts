@@ -1,7 +1,10 @@
 /**
  * The public entry stays small (issue 24 item 4): at most 60 values, every one also reachable from
  * '@detour/core/internal' as the same object, so our packages and users share one class identity.
+ * What the docs and the examples show users importing from '@detour/core' must be there.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as publicEntry from '../src/index.js';
 import * as internal from '../src/internal.js';
@@ -29,6 +32,53 @@ describe('@detour/core', () => {
     const all = new Map(Object.entries(internal));
     for (const [name, value] of Object.entries(publicEntry)) expect(all.get(name)).toBe(value);
     expect(Object.keys(internal).length).toBeGreaterThan(Object.keys(publicEntry).length);
-    expect(publicEntry).not.toHaveProperty('strictAttempt');
+    expect(publicEntry).not.toHaveProperty('followWithRetries');
+  });
+
+  it('exports every value the docs and the examples import from it; examples use no internals', () => {
+    const imports = userFacingImports();
+    // The scan reads what it should: the README's quick start and the custom strategy example.
+    expect(imports.map((i) => i.name)).toEqual(expect.arrayContaining(['createPipeline', 'strictAttempt']));
+    const missing = imports.filter((i) => i.from === '@detour/core' && !(i.name in publicEntry));
+    expect(missing).toEqual([]);
+    const internalInExamples = imports.filter(
+      (i) => i.from !== '@detour/core' && i.file.startsWith('examples/'),
+    );
+    expect(internalInExamples).toEqual([]);
   });
 });
+
+const ROOT = join(import.meta.dirname, '../../..');
+
+/** Value names (not `type` ones) imported from '@detour/core' or its internal subpath, per file. */
+function userFacingImports(): Array<{ file: string; name: string; from: string }> {
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+    ...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/README.md`),
+    ...readdirSync(join(ROOT, 'examples'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `examples/${f}`),
+  ];
+  const found: Array<{ file: string; name: string; from: string }> = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(join(ROOT, file), 'utf8');
+    } catch {
+      continue; // a package without a README
+    }
+    for (const m of text.matchAll(
+      /import\s+(type\s+)?\{([^}]*)\}\s+from\s+'(@detour\/core(?:\/internal)?)'/g,
+    )) {
+      if (m[1]) continue;
+      for (const part of m[2]!.split(',')) {
+        const name = part.trim().split(/\s+as\s+/)[0]!;
+        if (name && !name.startsWith('type ')) found.push({ file, name, from: m[3]! });
+      }
+    }
+  }
+  return found;
+}

@@ -8,7 +8,7 @@
  * `POST {apiBase}/attachments/refresh-urls` with the bot token; concurrent refreshes share one
  * call, and a 429 is waited out for its `retry_after`. The cache key drops `ex`, `is` and `hm`.
  */
-import { DetourUsageError, type Preset, type RefreshUrl, redactText, requestJson } from '@detour/core/internal';
+import { DetourUsageError, type Preset, type RefreshUrl, redactText, requestJson } from '@detour/core';
 
 export const DISCORD_PRESET_NAME = 'discord';
 export const DISCORD_API_BASE = 'https://discord.com/api/v10';

@@ -16,7 +16,7 @@ import {
   redactText,
   registerSecrets,
   requestJson,
-} from '@detour/core/internal';
+} from '@detour/core';
 
 export const TELEGRAM_PRESET_NAME = 'telegram';
 export const TELEGRAM_API_BASE = 'https://api.telegram.org';

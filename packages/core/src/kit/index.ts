@@ -1,6 +1,8 @@
 /**
  * The strategy kit: what a strategy package needs from core to fetch the way core does, so that no
- * strategy re-implements (and drifts from) core's rules.
+ * strategy re-implements (and drifts from) core's rules, and `requestJson`, a preset's call to its
+ * platform's API. `strictAttempt` and `requestJson` are public ('@detour/core'); the rest is for
+ * Detour's own strategy packages ('@detour/core/internal').
  */
 
 export { RELAXED_CIPHERS } from './ciphers.js';
