@@ -1,6 +1,6 @@
 /**
  * The pipeline: a fetch is checked once (call.ts), then runs through one list of layers (below, in
- * `#compose`) around the orchestrator, which tries the strategies in order (orchestrator.ts).
+ * `#compose`) around the orchestrator, which tries the strategies in order (run/orchestrator.ts).
  */
 import type { Logger } from 'pino';
 import type { CircuitBreaker, CircuitInfo } from './adaptive/circuit.js';

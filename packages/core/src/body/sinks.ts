@@ -1,5 +1,5 @@
 /**
- * The three ways a call takes its body (see `Sink` in layers/types.ts): into memory (`fetch`), into
+ * The three ways a call takes its body (see `Sink` in layers/layer.ts): into memory (`fetch`), into
  * a file (`toFile`), as a stream (`stream`). Each says how to read a winning response, how to serve a
  * body already in memory (a cache hit, a shared download), and how to hand its body to the cache.
  */

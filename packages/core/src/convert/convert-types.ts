@@ -1,4 +1,4 @@
-/** The conversion's public types (kept apart from the converter so types.ts imports no code). */
+/** The conversion's public types (kept apart from the converter so types/ imports no code). */
 import type { MediaFormat } from '../magic.js';
 
 /** What a body may be converted to. */

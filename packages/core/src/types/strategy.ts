@@ -112,7 +112,7 @@ export interface AttemptRecord {
   /** HTTP status, when one was received. */
   status?: number;
   retries?: number;
-  /** Range requests that finished a body cut short (see resume.ts). */
+  /** Range requests that finished a body cut short (see body/resume.ts). */
   resumes?: number;
   /** Full downloads restarted because a range request was answered with the whole file. */
   restarts?: number;
