@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 function loadedAfter(script: string): Promise<{ cacache: boolean; socks: boolean }> {
   const probe = `
     import { createRequire } from 'node:module';
-    import * as core from './packages/core/src/index.ts';
+    import * as core from './packages/core/src/internal.ts';
     ${script}
     const loaded = Object.keys(createRequire(import.meta.url).cache);
     const has = (name) => loaded.some((path) => path.includes('/node_modules/' + name + '/'));
