@@ -31,7 +31,7 @@ import {
   startRedis,
 } from '@detour/lab';
 import { PlaceholderStrategy } from '@detour/placeholder';
-import { register as registerTlsRelaxed } from '@detour/tls-relaxed';
+import { tlsRelaxed } from '@detour/tls-relaxed';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { corruptCacheEntry, hasCacheEntry } from '../packages/core/test/helpers/disk.js';
 import { connectKeyv } from '../packages/core/test/helpers/keyv.js';
@@ -134,7 +134,7 @@ function pipeline(options: PipelineOptions = {}): Pipeline {
   const p = createPipeline({
     allowPrivateNetwork: true,
     ca: certs.ca.cert,
-    use: [(c) => registerTlsRelaxed(c)],
+    use: [tlsRelaxed()],
     ...options,
   });
   pipelines.push(p);
