@@ -132,11 +132,7 @@ describe('validateOptions', () => {
       'logLevel',
       `--log-level / logLevel takes one of ${LOG_LEVELS.join(', ')}, got "loud"`,
     ],
-    [
-      { proxy: 'ftp://127.0.0.1' },
-      'proxy',
-      '--proxy takes an http://, https://, socks4://, socks5:// or socks5h:// URL, got "ftp://127.0.0.1"',
-    ],
+    [{ proxy: ' ' }, 'proxy', '--proxy takes a proxy URL, got ""'],
     [
       { proxy: 'http://127.0.0.1:1', noProxy: true },
       'proxy',

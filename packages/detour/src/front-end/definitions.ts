@@ -315,10 +315,11 @@ export const OPTIONS = {
       name: 'proxy',
       flag: '--proxy',
       type: 'string',
-      description: 'a proxy URL for every request; absent: detected (environment, OS settings)',
+      description: 'a proxy URL for every request (http, https, socks4, socks5, socks5h); absent: detected',
     },
-    (v) => /^(https?|socks[45]h?):\/\/[^/\s]/i.test(v),
-    'an http://, https://, socks4://, socks5:// or socks5h:// URL',
+    // The scheme and the URL itself are checked by core (DETOUR_BAD_PROXY), for every caller.
+    () => true,
+    'a proxy URL',
   ),
   noProxy: flag({
     name: 'noProxy',
