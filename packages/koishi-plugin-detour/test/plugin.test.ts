@@ -339,7 +339,8 @@ describe('koishi-plugin-detour', () => {
     await app.start();
     await expect.poll(() => errors.length).toBeGreaterThan(0);
     expect(app.detour).toBeUndefined();
-    expect(String(errors[0])).toMatch(/proxy and noProxy are exclusive/);
+    // The front-end kit's message (D86): the CLI flag and the config field.
+    expect(String(errors[0])).toMatch(/--proxy and --no-proxy \/ noProxy exclude each other/);
   });
 });
 

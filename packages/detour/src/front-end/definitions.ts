@@ -82,7 +82,10 @@ export function listOf(raw: RawValue): string[] {
 
 type Def<T> = Omit<OptionDefinition<T>, 'parse'>;
 
-function oneOf<T extends string | number>(def: Def<T> & { values: readonly T[] }): OptionDefinition<T> {
+function oneOf<
+  T extends string | number,
+  D extends Def<T> & { values: readonly T[] } = Def<T> & { values: readonly T[] },
+>(def: D): D & OptionDefinition<T> {
   return {
     ...def,
     parse(raw) {
@@ -93,7 +96,7 @@ function oneOf<T extends string | number>(def: Def<T> & { values: readonly T[] }
   };
 }
 
-function integer(def: Def<number> & { min: number; max: number }): OptionDefinition<number> {
+function integer<D extends Def<number> & { min: number; max: number }>(def: D): D & OptionDefinition<number> {
   const takes =
     def.max === Number.MAX_SAFE_INTEGER
       ? `a whole number from ${def.min}`
@@ -120,7 +123,9 @@ function hosts(def: Def<string[]>): OptionDefinition<string[]> {
   };
 }
 
-function names(def: Def<string[]> & { values: readonly string[] }): OptionDefinition<string[]> {
+function names<D extends Def<string[]> & { values: readonly string[] }>(
+  def: D,
+): D & OptionDefinition<string[]> {
   return {
     ...def,
     parse(raw) {
