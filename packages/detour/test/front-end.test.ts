@@ -99,12 +99,12 @@ describe('validateOptions', () => {
     [
       { timeoutMs: 86_400_001 },
       'timeoutMs',
-      '--timeout / timeoutMs takes a whole number from 1 to 86400000, got 86400001',
+      '--timeout / timeoutMs takes a whole number from 1 to 86400000, got "86400001"',
     ],
     [
       { timeoutMs: 1.5 },
       'timeoutMs',
-      '--timeout / timeoutMs takes a whole number from 1 to 86400000, got 1.5',
+      '--timeout / timeoutMs takes a whole number from 1 to 86400000, got "1.5"',
     ],
     [
       { timeoutMs: 'soon' },

@@ -64,8 +64,11 @@ export function optionLabel(def: Pick<OptionDefinition, 'name' | 'flag'>): strin
   return def.flag === `--${def.name}` ? def.flag : `${def.flag} / ${def.name}`;
 }
 
+/** The value as the user typed it, quoted alike whether it came as a string or a JSON number. */
+const given = (raw: RawValue) => JSON.stringify(typeof raw === 'object' && raw !== null ? raw : String(raw));
+
 const fail = (def: Pick<OptionDefinition, 'name' | 'flag'>, takes: string, raw: RawValue): never => {
-  throw new FrontEndUsageError(def.name, `${optionLabel(def)} takes ${takes}, got ${JSON.stringify(raw)}`);
+  throw new FrontEndUsageError(def.name, `${optionLabel(def)} takes ${takes}, got ${given(raw)}`);
 };
 
 /** The last of repeated values (a flag given twice: the last wins). */
