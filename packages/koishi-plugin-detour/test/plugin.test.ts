@@ -368,6 +368,24 @@ describe('Config schema', () => {
     expect(() => detour.Config({ insecureHosts: 'a.example' } as never)).toThrow();
   });
 
+  it("is built from the front-end kit's definitions, and the kit checks what the form cannot", () => {
+    // The kit's lists: fatal is a level here too; a day is the longest deadline everywhere.
+    expect(detour.Config({ logLevel: 'fatal' }).logLevel).toBe('fatal');
+    expect(() => detour.Config({ timeoutMs: 86_400_001 })).toThrow();
+    expect(detour.Config({}).timeoutMs).toBe(60_000);
+    let refused: unknown;
+    try {
+      detour.detourOptions(detour.Config({ insecureHosts: ['https://a.example/'] }), undefined);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(detour.FrontEndUsageError);
+    expect((refused as InstanceType<typeof detour.FrontEndUsageError>).option).toBe('insecureHosts');
+    expect((refused as Error).message).toBe(
+      '--insecure-host / insecureHosts takes host names (*.example.com wildcards), got "https://a.example/"',
+    );
+  });
+
   it('maps onto createDetour options', () => {
     const options = detour.detourOptions(
       detour.Config({ noProxy: true, cacheDir: '/tmp/x', insecureHosts: ['a.example'] }),
