@@ -5,8 +5,10 @@
  */
 import { CONVERT_TARGETS, DetourError, EXPECT_KINDS } from '@detour/core';
 import {
+  detourOptionsOf,
   FrontEndUsageError,
   failureJson,
+  fetchOptionsOf,
   LOG_LEVELS,
   OPTIONS,
   type RawOptions,
@@ -247,5 +249,34 @@ describe('failureJson', () => {
     const none = failureJson(error(), null);
     expect(none.url).toBeNull();
     expect(none.error.hint).toBeUndefined();
+  });
+});
+
+describe('detourOptionsOf, fetchOptionsOf', () => {
+  it('the typed options in createDetour and fetch terms, only what was given', () => {
+    const valid = validateOptions({
+      noProxy: true,
+      timeoutMs: '5000',
+      attemptTimeoutMs: '1000',
+      presets: ['qq', 'discord'],
+      noPresets: ['discord'],
+      expect: 'image',
+      expectBytes: '10',
+      headers: ['X-A: b'],
+    });
+    expect(detourOptionsOf(valid)).toEqual({
+      proxy: false,
+      timeoutMs: 5000,
+      pipeline: { attemptTimeoutMs: 1000 },
+      presets: ['qq'],
+    });
+    expect(fetchOptionsOf(valid)).toEqual({
+      expect: 'image',
+      expectedBytes: 10,
+      headers: { 'x-a': 'b' },
+      timeoutMs: 5000,
+    });
+    expect(detourOptionsOf({})).toEqual({});
+    expect(fetchOptionsOf({})).toEqual({});
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DetourUsageError } from '@detour/core';
 import { rkeyProvider } from '@detour/qq';
 import type { DetourOptions } from 'detour';
-import { type LogLevel, OPTIONS, type OptionName, validateOptions } from 'detour/front-end';
+import { detourOptionsOf, type LogLevel, OPTIONS, type OptionName, validateOptions } from 'detour/front-end';
 import type { Schema as SchemaType } from 'koishi';
 import { Schema } from './koishi.js';
 
@@ -189,21 +189,14 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
     logLevel: config.logLevel,
   });
   return {
-    ...(proxy ? { proxy } : config.noProxy ? { proxy: false } : {}),
     allowPrivateNetwork: config.allowPrivateNetwork,
+    ...detourOptionsOf(kit),
     ...(config.pinResolvedAddress ? { pipeline: { pinResolvedAddress: true } } : {}),
-    strategies: kit.strategies,
-    timeoutMs: kit.timeoutMs,
-    maxBytes: kit.maxBytes,
     placeholder: config.placeholder,
-    insecureHosts: kit.insecureHosts,
-    allowDowngrade: kit.allowDowngrade,
-    headersProfile: kit.headersProfile,
     ...(config.curlPath?.trim() ? { curlPath: config.curlPath.trim() } : {}),
     ...(config.caFile?.trim() ? { ca: readCa(config.caFile.trim()) } : {}),
     cache: config.cache ? (cacheDir ? { dir: cacheDir } : {}) : false,
     fakeIpNames: config.fakeIpNames,
-    presets: kit.presets as DetourOptions['presets'],
     ...(config.discordToken?.trim() ? { discordToken: config.discordToken.trim() } : {}),
     ...(config.telegramToken?.trim() ? { telegramToken: config.telegramToken.trim() } : {}),
     ...(config.telegramApiBase?.trim() ? { telegramApiBase: config.telegramApiBase.trim() } : {}),

@@ -34,3 +34,4 @@ export {
   SHOW_SECRETS,
   STRATEGY_FLAGS,
 } from './failure.js';
+export { detourOptionsOf, fetchOptionsOf } from './to-options.js';
