@@ -92,7 +92,11 @@ describe('validateOptions', () => {
       'sampleRate',
       '--sample-rate / sampleRate takes one of 8000, 12000, 16000, 24000, 32000, 44100, 48000, got "22050"',
     ],
-    [{ sampleRate: '16000' }, 'sampleRate', '--sample-rate / sampleRate needs --convert wav'],
+    [
+      { sampleRate: '16000' },
+      'sampleRate',
+      `--sample-rate / sampleRate needs --convert (${CONVERT_TARGETS.join(', ')})`,
+    ],
     [
       { timeoutMs: '0' },
       'timeoutMs',

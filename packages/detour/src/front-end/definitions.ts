@@ -411,7 +411,7 @@ function checkTogether(raw: RawOptions, valid: ValidOptions): void {
     throw new FrontEndUsageError(name, message);
   };
   if (given('sampleRate') && !given('convert'))
-    problem('sampleRate', `${label('sampleRate')} needs ${label('convert')} wav`);
+    problem('sampleRate', `${label('sampleRate')} needs ${label('convert')} (${CONVERT_TARGETS.join(', ')})`);
   if (valid.proxy !== undefined && valid.noProxy)
     problem('proxy', `${label('proxy')} and ${label('noProxy')} exclude each other`);
   if (Object.keys(valid.downgradePorts ?? {}).length && !valid.allowDowngrade?.length)
