@@ -19,6 +19,7 @@ export default defineConfig({
       '@detour/discord': pkg('discord'),
       '@detour/telegram': pkg('telegram'),
       '@detour/cli': pkg('cli'),
+      'detour/front-end': fileURLToPath(new URL('./packages/detour/src/front-end/index.ts', import.meta.url)),
       detour: pkg('detour'),
       'koishi-plugin-detour': pkg('koishi-plugin-detour'),
       '@detour/serve': pkg('serve'),

@@ -17,7 +17,8 @@ describe('detour fetch --preset', () => {
   it('an unknown preset: exit 2, lists the known ones', async () => {
     const run = await detour(['fetch', URL_, '--preset', 'myspace']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--preset takes qq, discord, telegram, got myspace/);
+    // The front-end kit's one message (D86): the flag and the API/Koishi field, the value quoted.
+    expect(run.stderr).toMatch(/--preset \/ presets takes qq, discord, telegram, got "myspace"/);
   });
 
   it('a malformed Telegram token from the environment: exit 2, the token not echoed', async () => {

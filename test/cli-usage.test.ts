@@ -34,8 +34,9 @@ describe('detour CLI: bad input exits 2 with one line on stderr', () => {
   ])('an --attempt-timeout longer than the total deadline says which to raise: %j', async (args) => {
     const result = await detour(args);
     expect(result.code).toBe(2);
+    // The front-end kit's one message (D86) names the flag and the API/Koishi field alike.
     expect(result.stderr).toContain(
-      '--attempt-timeout 90000 is longer than the default --timeout 60000: raise --timeout too',
+      '--attempt-timeout / attemptTimeoutMs 90000 is longer than the default --timeout / timeoutMs 60000: raise --timeout / timeoutMs too',
     );
   });
 

@@ -165,4 +165,17 @@ describe('packed, installed with npm into a fresh project', () => {
     );
     expect(Number(stdout)).toBeGreaterThan(0);
   });
+
+  it('import detour/front-end: the kit is a subpath of the installed detour', async () => {
+    const { stdout } = await run(
+      'node',
+      [
+        '--input-type=module',
+        '-e',
+        "const k = await import('detour/front-end'); console.log(k.validateOptions({ timeoutMs: '5' }).timeoutMs, k.LOG_LEVELS.length);",
+      ],
+      { cwd: project, env },
+    );
+    expect(stdout.trim()).toBe('5 7');
+  });
 });

@@ -1,7 +1,9 @@
-import { DEFAULTS, type Pipeline } from '@detour/core';
+import type { Pipeline } from '@detour/core';
 import { proxyEnvWarnings } from '@detour/detect';
-import { BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, openState } from 'detour';
+import { type BUILTIN_PRESETS, createDetour, DEFAULT_PRESETS, type DetourOptions, openState } from 'detour';
+import { validateOptions } from 'detour/front-end';
 import { type CliIo, UsageError, write } from './io.js';
+import { checked } from './kit-flags.js';
 
 /** Everything the CLI's flags can say about how to build a pipeline. */
 export interface PipelineFlags {
@@ -49,16 +51,8 @@ export interface PipelineFlags {
   telegramApiBase?: string | undefined;
 }
 
-/** The default presets plus those turned on, minus those turned off; an unknown name is a usage error. */
+/** The default presets plus those turned on, minus those turned off (names checked by the kit). */
 function presets(off: string[], on: string[]): DetourOptions['presets'] {
-  const known = Object.keys(BUILTIN_PRESETS);
-  for (const [flag, names] of [
-    ['--no-preset', off],
-    ['--preset', on],
-  ] as const) {
-    const unknown = names.filter((name) => !known.includes(name));
-    if (unknown.length) throw new UsageError(`${flag} takes ${known.join(', ')}, got ${unknown.join(', ')}`);
-  }
   const names = [...new Set([...DEFAULT_PRESETS, ...on])] as Array<keyof typeof BUILTIN_PRESETS>;
   return names.filter((name) => !off.includes(name));
 }
@@ -97,29 +91,19 @@ function tokens(flags: PipelineFlags, env: Record<string, string | undefined>): 
   };
 }
 
-/** `443=80` pairs → the port map (for every opted-in host). */
-function portMap(pairs: string[]): Record<number, number> {
-  const map: Record<number, number> = {};
-  for (const pair of pairs) {
-    const match = /^(\d{1,5})=(\d{1,5})$/.exec(pair);
-    if (!match)
-      throw new UsageError(`--downgrade-port takes HTTPS_PORT=HTTP_PORT, got ${JSON.stringify(pair)}`);
-    map[Number(match[1])] = Number(match[2]);
-  }
-  return map;
-}
-
 /** The CLI's flags in the composition root's terms (`detour`'s `createDetour`). */
 export function detourOptions(flags: PipelineFlags, env: Record<string, string | undefined>): DetourOptions {
-  if (flags.downgradePorts?.length && !flags.allowDowngrade?.length) {
-    throw new UsageError('--downgrade-port needs --allow-downgrade');
-  }
-  const total = flags.timeoutMs ?? DEFAULTS.timeoutMs;
-  if (flags.attemptTimeoutMs !== undefined && flags.attemptTimeoutMs > total) {
-    throw new UsageError(
-      `--attempt-timeout ${flags.attemptTimeoutMs} is longer than ${flags.timeoutMs === undefined ? 'the default --timeout' : '--timeout'} ${total}: raise --timeout too`,
-    );
-  }
+  // The front-end kit checks what every front-end shares (a library caller of this function too).
+  const kit = checked(() =>
+    validateOptions({
+      timeoutMs: flags.timeoutMs,
+      attemptTimeoutMs: flags.attemptTimeoutMs,
+      allowDowngrade: flags.allowDowngrade,
+      downgradePorts: flags.downgradePorts,
+      presets: flags.presets,
+      noPresets: flags.noPresets,
+    }),
+  );
   return {
     env,
     ...(flags.proxy ? { proxy: flags.proxy } : flags.noProxy ? { proxy: false } : {}),
@@ -133,13 +117,13 @@ export function detourOptions(flags: PipelineFlags, env: Record<string, string |
     maxBytes: flags.maxBytes,
     logLevel: flags.logLevel ?? 'warn',
     allowDowngrade: flags.allowDowngrade,
-    downgradePorts: portMap(flags.downgradePorts ?? []),
+    downgradePorts: kit.downgradePorts ?? {},
     insecureHosts: flags.insecureHosts,
     placeholder: flags.placeholder,
     curlPath: flags.curlPath,
     headersProfile: flags.headersProfile,
     ca: flags.ca,
-    presets: presets(flags.noPresets ?? [], flags.presets ?? []),
+    presets: presets(kit.noPresets ?? [], kit.presets ?? []),
     ...tokens(flags, env),
     ...(flags.stateDir
       ? {

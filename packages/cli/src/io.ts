@@ -1,5 +1,5 @@
 // No runtime import of the library here: `detour --version` and `--help` load this module, and
-// nothing else (issue 25). `-H` parsing lives in headers-flag.ts.
+// nothing else (issue 25). `-H` is parsed by the front-end kit (kit-flags.ts).
 /** What a command may touch of the process: streams and environment, injectable for tests. */
 export interface CliIo {
   stdout: NodeJS.WritableStream;

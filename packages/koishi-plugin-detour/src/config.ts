@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DetourUsageError } from '@detour/core';
 import { rkeyProvider } from '@detour/qq';
 import type { DetourOptions } from 'detour';
+import { detourOptionsOf, type LogLevel, OPTIONS, type OptionName, validateOptions } from 'detour/front-end';
 import type { Schema as SchemaType } from 'koishi';
 import { Schema } from './koishi.js';
 
@@ -35,8 +36,8 @@ export interface Config {
   insecureHosts: string[];
   /** Hosts opted in to https → http (`http-downgrade`; results flagged `downgraded`). */
   allowDowngrade: string[];
-  /** Request header profile: `detour`, `chrome`, `firefox`. */
-  headersProfile: 'detour' | 'chrome' | 'firefox';
+  /** Request header profile: `detour`, `chrome`, `firefox` (the kit's `OPTIONS.headersProfile.values`). */
+  headersProfile: string;
   /** The curl binary; empty: `curl` on PATH. */
   curlPath?: string;
   /** A PEM file of extra trusted CAs (on top of the system's and `NODE_EXTRA_CA_CERTS`). */
@@ -50,7 +51,7 @@ export interface Config {
   /** Host names checked for fake-IP DNS answers at start (e.g. `multimedia.nt.qq.com.cn`). */
   fakeIpNames: string[];
   /** Site presets (`qq`: Tencent's media CDN — rkey expiry, `&amp;`, sizes, Referer; `discord`, `telegram` need their token); default `['qq']`. */
-  presets: Array<'qq' | 'discord' | 'telegram'>;
+  presets: string[];
   /** Discord bot token for the `discord` preset (refreshes expired attachment links; never logged). Given: the preset is on. */
   discordToken?: string;
   /** Telegram bot token for the `telegram` preset (masked as `bot***` everywhere). Given: the preset is on. */
@@ -61,11 +62,17 @@ export interface Config {
   onebotApi?: string;
   /** The OneBot access token (sent as `Authorization: Bearer`; never logged). */
   onebotToken?: string;
-  /** Detour's log level; lines go to Koishi's logger `detour`. */
-  logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Detour's log level (the kit's `LOG_LEVELS`); lines go to Koishi's logger `detour`. */
+  logLevel: LogLevel;
 }
 
-const MiB = 1024 * 1024;
+/** A Koishi form field's text: the front-end kit's description, as a sentence. */
+const described = (name: OptionName) => {
+  const text = OPTIONS[name].description;
+  return `${text[0]!.toUpperCase()}${text.slice(1)}.`;
+};
+/** The kit's closed list of values, as Koishi's union wants it. */
+const valuesOf = (name: 'headersProfile' | 'presets' | 'logLevel') => OPTIONS[name].values.map(String);
 
 export const Config: SchemaType<Config> = Schema.intersect([
   Schema.object({
@@ -85,13 +92,14 @@ export const Config: SchemaType<Config> = Schema.intersect([
       ),
     timeoutMs: Schema.natural()
       .role('ms')
-      .min(1)
-      .default(60_000)
-      .description('Total deadline of one download (ms).'),
+      .min(OPTIONS.timeoutMs.min)
+      .max(OPTIONS.timeoutMs.max)
+      .default(OPTIONS.timeoutMs.default)
+      .description(described('timeoutMs')),
     maxBytes: Schema.natural()
-      .min(1)
-      .default(50 * MiB)
-      .description('Largest body accepted (bytes).'),
+      .min(OPTIONS.maxBytes.min)
+      .default(OPTIONS.maxBytes.default)
+      .description(described('maxBytes')),
   }).description('Network'),
   Schema.object({
     strategies: Schema.array(Schema.string())
@@ -102,23 +110,21 @@ export const Config: SchemaType<Config> = Schema.intersect([
     placeholder: Schema.boolean()
       .default(false)
       .description('Last resort: a placeholder image, flagged degraded.'),
-    insecureHosts: Schema.array(Schema.string())
-      .default([])
-      .description('Hosts whose certificates tls-relaxed and curl do not check (flagged insecure).'),
+    insecureHosts: Schema.array(Schema.string()).default([]).description(described('insecureHosts')),
     allowDowngrade: Schema.array(Schema.string())
       .default([])
       .description(
         'Hosts allowed to fall back from https to http (*.qpic.cn wildcards; flagged downgraded).',
       ),
-    headersProfile: Schema.union(['detour', 'chrome', 'firefox'] as const)
-      .default('detour')
-      .description('Request header profile; a 403 is retried once with its Referer.'),
+    headersProfile: Schema.union(valuesOf('headersProfile'))
+      .default(OPTIONS.headersProfile.default ?? 'detour')
+      .description(described('headersProfile')),
     curlPath: Schema.string().description('The curl binary. Empty: curl on PATH.'),
     caFile: Schema.string().description('A PEM file of extra trusted CAs.'),
   }).description('Strategies'),
   Schema.object({
-    presets: Schema.array(Schema.union(['qq', 'discord', 'telegram'] as const))
-      .default(['qq'])
+    presets: Schema.array(Schema.union(valuesOf('presets')))
+      .default([...(OPTIONS.presets.default ?? [])])
       .description(
         'Site presets. qq: Tencent media CDN (rkey expiry, &amp;, sizes, Referer); discord and telegram need their bot token below.',
       ),
@@ -149,7 +155,7 @@ export const Config: SchemaType<Config> = Schema.intersect([
     fakeIpNames: Schema.array(Schema.string())
       .default([])
       .description('Host names checked for fake-IP DNS answers at start (system resolver).'),
-    logLevel: Schema.union(['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const)
+    logLevel: Schema.union(valuesOf('logLevel') as LogLevel[])
       .default('warn')
       .description('Detour log level (lines go to the Koishi logger "detour").'),
   }).description('Cache and logs'),
@@ -168,26 +174,29 @@ export function detourOptions(config: Config, logger: DetourOptions['logger']): 
       'DETOUR_BAD_OPTION',
     );
   }
-  const proxy = config.proxy?.trim();
-  if (proxy && config.noProxy) {
-    throw new DetourUsageError('proxy and noProxy are exclusive', 'DETOUR_BAD_OPTION');
-  }
-  return {
-    ...(proxy ? { proxy } : config.noProxy ? { proxy: false } : {}),
-    allowPrivateNetwork: config.allowPrivateNetwork,
-    ...(config.pinResolvedAddress ? { pipeline: { pinResolvedAddress: true } } : {}),
-    strategies: config.strategies,
+  const proxy = config.proxy?.trim() || undefined;
+  // The front-end kit's one validation (the CLI and serve use it too): FrontEndUsageError otherwise.
+  const kit = validateOptions({
+    proxy,
+    noProxy: config.noProxy,
     timeoutMs: config.timeoutMs,
     maxBytes: config.maxBytes,
-    placeholder: config.placeholder,
+    strategies: config.strategies,
     insecureHosts: config.insecureHosts,
     allowDowngrade: config.allowDowngrade,
     headersProfile: config.headersProfile,
+    presets: config.presets,
+    logLevel: config.logLevel,
+  });
+  return {
+    allowPrivateNetwork: config.allowPrivateNetwork,
+    ...detourOptionsOf(kit),
+    ...(config.pinResolvedAddress ? { pipeline: { pinResolvedAddress: true } } : {}),
+    placeholder: config.placeholder,
     ...(config.curlPath?.trim() ? { curlPath: config.curlPath.trim() } : {}),
     ...(config.caFile?.trim() ? { ca: readCa(config.caFile.trim()) } : {}),
     cache: config.cache ? (cacheDir ? { dir: cacheDir } : {}) : false,
     fakeIpNames: config.fakeIpNames,
-    presets: config.presets,
     ...(config.discordToken?.trim() ? { discordToken: config.discordToken.trim() } : {}),
     ...(config.telegramToken?.trim() ? { telegramToken: config.telegramToken.trim() } : {}),
     ...(config.telegramApiBase?.trim() ? { telegramApiBase: config.telegramApiBase.trim() } : {}),

@@ -15,6 +15,7 @@ export type {
   StreamResult,
 } from '@detour/core';
 export { DetourError, DetourUsageError, isDetourError } from '@detour/core';
+export { type FailureJson, FrontEndUsageError, failureJson } from 'detour/front-end';
 export { Config, detourOptions } from './config.js';
 export { forwardLine, type KoishiLogger } from './logger.js';
 export { DetourService } from './service.js';

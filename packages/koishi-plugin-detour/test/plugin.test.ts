@@ -339,7 +339,8 @@ describe('koishi-plugin-detour', () => {
     await app.start();
     await expect.poll(() => errors.length).toBeGreaterThan(0);
     expect(app.detour).toBeUndefined();
-    expect(String(errors[0])).toMatch(/proxy and noProxy are exclusive/);
+    // The front-end kit's message (D86): the CLI flag and the config field.
+    expect(String(errors[0])).toMatch(/--proxy and --no-proxy \/ noProxy exclude each other/);
   });
 });
 
@@ -365,6 +366,24 @@ describe('Config schema', () => {
     expect(() => detour.Config({ timeoutMs: 'soon' } as never)).toThrow();
     expect(() => detour.Config({ headersProfile: 'netscape' } as never)).toThrow();
     expect(() => detour.Config({ insecureHosts: 'a.example' } as never)).toThrow();
+  });
+
+  it("is built from the front-end kit's definitions, and the kit checks what the form cannot", () => {
+    // The kit's lists: fatal is a level here too; a day is the longest deadline everywhere.
+    expect(detour.Config({ logLevel: 'fatal' }).logLevel).toBe('fatal');
+    expect(() => detour.Config({ timeoutMs: 86_400_001 })).toThrow();
+    expect(detour.Config({}).timeoutMs).toBe(60_000);
+    let refused: unknown;
+    try {
+      detour.detourOptions(detour.Config({ insecureHosts: ['https://a.example/'] }), undefined);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(detour.FrontEndUsageError);
+    expect((refused as InstanceType<typeof detour.FrontEndUsageError>).option).toBe('insecureHosts');
+    expect((refused as Error).message).toBe(
+      '--insecure-host / insecureHosts takes host names (*.example.com wildcards), got "https://a.example/"',
+    );
   });
 
   it('maps onto createDetour options', () => {

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import {
-  CachedFailureError,
-  CircuitOpenError,
-  DetourError,
-  type Pipeline,
-  redactText,
-  redactUrl,
-  type StreamResult,
-} from '@detour/core';
+import { CircuitOpenError, DetourError, type Pipeline, type StreamResult } from '@detour/core';
 import type { DetectedEnvironment } from '@detour/detect';
 import { type DetourOptions, detectAnswer } from 'detour';
+import { type FailureJson, FrontEndUsageError, failureJson, maskedAttempts } from 'detour/front-end';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type DoctorRunner, isPublicPath, registerConsole } from './console.js';
 import { type ConnectionLimits, guardedServerFactory, installGuards } from './guards.js';
@@ -21,6 +14,8 @@ import {
   fetchBodySchema,
   fetchOptionsFor,
   fetchQuerySchema,
+  type RawFetchRequest,
+  requestFrom,
   type ServiceLimits,
 } from './request.js';
 import { statusFor } from './status.js';
@@ -50,33 +45,12 @@ const warnOnStderr = (line: string) => {
   process.stderr.write(`${line}\n`);
 };
 
-/** Attempts as shown to callers: messages masked (they may quote a URL with its `rkey`). */
-function maskedAttempts<T extends { message?: string }>(attempts: readonly T[]): T[] {
-  return attempts.map((a) => (a.message === undefined ? a : { ...a, message: redactText(a.message) }));
-}
-
 /**
- * The failure JSON: the same fields as `detour fetch --json` prints on failure, masked as every
- * other output is (URL credentials and secret query values such as `rkey`).
+ * The failure JSON: the front-end kit's `failureJson`, the same function `detour fetch --json`
+ * prints a failure with, masked as every other output is (URL credentials, secret query values).
  */
-export function failureBody(url: string | null, error: DetourError) {
-  return {
-    ok: false as const,
-    url: url === null ? null : redactUrl(url),
-    strategy: null,
-    degraded: false,
-    fromCache: error instanceof CachedFailureError,
-    plan: error.plan,
-    attempts: maskedAttempts(error.attempts),
-    error: {
-      failureClass: error.failureClass,
-      code: error.code,
-      message: redactText(error.message),
-      // An expired/invalid download URL: the origin's own answer (Tencent's retcode, retmsg).
-      ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
-      ...(error.retmsg !== undefined ? { retmsg: redactText(error.retmsg) } : {}),
-    },
-  };
+export function failureBody(url: string | null, error: DetourError): FailureJson {
+  return failureJson(error, url);
 }
 
 function usageBody(url: string | null, code: string, message: string) {
@@ -255,27 +229,25 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   const deps: FetchDeps = { pipeline, metrics, limits, shutdown, recent };
-  const serveFetch = (request: FetchRequest, reply: FastifyReply) => serveOne(deps, request, reply);
+  // The kit checks the options' values (the same message as `detour fetch`); a problem is a 400.
+  const serveChecked = (raw: RawFetchRequest, reply: FastifyReply) => {
+    let request: FetchRequest;
+    try {
+      request = requestFrom(raw);
+    } catch (error) {
+      if (!(error instanceof FrontEndUsageError)) throw error;
+      return reply.code(400).send(usageBody(raw.url, 'DETOUR_BAD_REQUEST', error.message));
+    }
+    return serveOne(deps, request, reply);
+  };
 
-  app.get<{
-    Querystring: Omit<FetchRequest, 'expectBytes' | 'sampleRate'> & {
-      expectBytes?: string;
-      sampleRate?: string;
-    };
-  }>('/v1/fetch', { schema: { querystring: fetchQuerySchema } }, (request, reply) => {
-    const { expectBytes, sampleRate, ...rest } = request.query;
-    return serveFetch(
-      {
-        ...rest,
-        ...(expectBytes !== undefined ? { expectBytes: Number(expectBytes) } : {}),
-        ...(sampleRate !== undefined ? { sampleRate: Number(sampleRate) } : {}),
-      },
-      reply,
-    );
-  });
-
-  app.post<{ Body: FetchRequest }>('/v1/fetch', { schema: { body: fetchBodySchema } }, (request, reply) =>
-    serveFetch(request.body, reply),
+  app.get<{ Querystring: RawFetchRequest }>(
+    '/v1/fetch',
+    { schema: { querystring: fetchQuerySchema } },
+    (request, reply) => serveChecked(request.query, reply),
+  );
+  app.post<{ Body: RawFetchRequest }>('/v1/fetch', { schema: { body: fetchBodySchema } }, (request, reply) =>
+    serveChecked(request.body, reply),
   );
 
   registerConsole(app, { pipeline, recent, doctor: options.doctor, shutdown });

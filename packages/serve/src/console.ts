@@ -5,7 +5,8 @@
  * are public (they hold no data) and are served under a strict Content-Security-Policy.
  */
 import { readFileSync } from 'node:fs';
-import { EXPECT_KINDS, type ExpectKind, type Pipeline, redactText, redactUrl } from '@detour/core';
+import { type ExpectKind, type Pipeline, redactText, redactUrl } from '@detour/core';
+import { EXPECT_KINDS } from 'detour/front-end';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RecentFetch, RecentFetches } from './recent.js';
 

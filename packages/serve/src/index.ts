@@ -25,6 +25,8 @@ export {
   fetchBodySchema,
   fetchOptionsFor,
   fetchQuerySchema,
+  type RawFetchRequest,
+  requestFrom,
   type ServiceLimits,
 } from './request.js';
 export {

@@ -1,8 +1,9 @@
-import { CONVERT_TARGETS, type FetchOptions, SAMPLE_RATES } from '@detour/core/internal';
+import type { ConvertTarget, ExpectKind, FetchOptions } from '@detour/core';
+import { EXPECT_KINDS, validateOptions } from 'detour/front-end';
 
-/** What a bot may ask for. `audio`, `video`, `media` pass through to core's `expect`. */
-export const EXPECT_KINDS = ['image', 'any', 'audio', 'video', 'media'] as const;
-export type ExpectParam = (typeof EXPECT_KINDS)[number];
+/** What a bot may ask for: core's kinds, through the front-end kit (one list, never copied). */
+export { EXPECT_KINDS };
+export type ExpectParam = ExpectKind;
 
 /** One fetch as the API receives it (GET query or POST body, after validation). */
 export interface FetchRequest {
@@ -14,28 +15,24 @@ export interface FetchRequest {
   timeoutMs?: number;
   maxBytes?: number;
   strategies?: string[];
-  /** `wav`: a SILK voice clip is delivered as WAV (see core's `convert`). */
-  convert?: 'wav';
+  /** `wav`: a SILK voice clip is delivered as WAV (see core's `convert`; targets are core's). */
+  convert?: ConvertTarget;
   /** With `convert`: the WAV's sample rate (default 24000). */
   sampleRate?: number;
 }
 
+// The schemas check the shape (names, JSON types, lengths); the values of the options the
+// front-end kit defines (expect, expectBytes, convert, sampleRate, timeoutMs, maxBytes) are
+// checked by the kit (`requestFrom`), with the same message as `detour fetch` gives.
 const url = { type: 'string', minLength: 1, maxLength: 16_384 } as const;
-const expect = { type: 'string', enum: EXPECT_KINDS } as const;
-const convert = { type: 'string', enum: CONVERT_TARGETS } as const;
+const short = { type: 'string', maxLength: 64 } as const;
 
-/** `GET /v1/fetch?url=…&expect=…&expectBytes=…`: query values are strings, so numbers are digits. */
+/** `GET /v1/fetch?url=…&expect=…&expectBytes=…`: query values are strings. */
 export const fetchQuerySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['url'],
-  properties: {
-    url,
-    expect,
-    expectBytes: { type: 'string', pattern: '^[0-9]{1,15}$' },
-    convert,
-    sampleRate: { type: 'string', enum: SAMPLE_RATES.map(String) },
-  },
+  properties: { url, expect: short, expectBytes: short, convert: short, sampleRate: short },
 } as const;
 
 /** `POST /v1/fetch` JSON. */
@@ -45,18 +42,18 @@ export const fetchBodySchema = {
   required: ['url'],
   properties: {
     url,
-    expect,
-    expectBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-    convert,
-    sampleRate: { type: 'integer', enum: SAMPLE_RATES },
+    expect: short,
+    expectBytes: { type: 'integer' },
+    convert: short,
+    sampleRate: { type: 'integer' },
     headers: {
       type: 'object',
       maxProperties: 64,
       propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$" },
       additionalProperties: { type: 'string', maxLength: 8192 },
     },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
-    maxBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    timeoutMs: { type: 'integer' },
+    maxBytes: { type: 'integer' },
     strategies: {
       type: 'array',
       minItems: 1,
@@ -65,6 +62,39 @@ export const fetchBodySchema = {
     },
   },
 } as const;
+
+/** What the schemas let through: the kit's options still raw (query strings, JSON numbers). */
+export interface RawFetchRequest {
+  url: string;
+  expect?: string;
+  expectBytes?: string | number;
+  convert?: string;
+  sampleRate?: string | number;
+  timeoutMs?: number;
+  maxBytes?: number;
+  headers?: Record<string, string>;
+  strategies?: string[];
+}
+
+/**
+ * A request whose shape the schema checked → the typed request: the kit's options validated by the
+ * kit (a `FrontEndUsageError` with the kit's message otherwise: the route answers 400).
+ */
+export function requestFrom(raw: RawFetchRequest): FetchRequest {
+  const { url, headers, strategies, expect, expectBytes, convert, sampleRate, timeoutMs, maxBytes } = raw;
+  const valid = validateOptions({ expect, expectBytes, convert, sampleRate, timeoutMs, maxBytes });
+  return {
+    url,
+    ...(headers ? { headers } : {}),
+    ...(strategies ? { strategies } : {}),
+    ...(valid.expect !== undefined ? { expect: valid.expect } : {}),
+    ...(valid.expectBytes !== undefined ? { expectBytes: valid.expectBytes } : {}),
+    ...(valid.convert !== undefined ? { convert: valid.convert } : {}),
+    ...(valid.sampleRate !== undefined ? { sampleRate: valid.sampleRate } : {}),
+    ...(valid.timeoutMs !== undefined ? { timeoutMs: valid.timeoutMs } : {}),
+    ...(valid.maxBytes !== undefined ? { maxBytes: valid.maxBytes } : {}),
+  };
+}
 
 /** Limits of the service: a request may tighten them, never loosen them. */
 export interface ServiceLimits {

@@ -152,7 +152,8 @@ describe('request validation', () => {
       [
         `${server.url}/v1/fetch`,
         { body: { url: 'https://a.example/x', expect: 'sound' } },
-        /expect must be equal to one of/,
+        // The front-end kit's message, as `detour fetch --expect sound` gives (D86).
+        /--expect takes one of image, audio, video, media, any, got "sound"/,
       ],
       [
         `${server.url}/v1/fetch`,
@@ -164,7 +165,7 @@ describe('request validation', () => {
       [
         `${server.url}/v1/fetch?url=https%3A%2F%2Fa.example%2F&expectBytes=-1`,
         undefined,
-        /expectBytes must match pattern/,
+        /--expect-bytes \/ expectBytes takes a whole number from 0, got "-1"/,
       ],
       [`${server.url}/v1/fetch?url=not%20a%20url`, undefined, /not a valid URL|invalid URL|URL/i],
     ];

@@ -3,7 +3,6 @@ import {
   DetourError,
   describeRoute,
   type EnvironmentProvider,
-  EXPECT_KINDS,
   type ExpectKind,
   type FailureClass,
   type StrategyInfo,
@@ -12,16 +11,8 @@ import { type DetourOptions, detectEnvironment, pipelineOptions } from 'detour';
 import { parse } from '../args.js';
 import { DOCTOR } from '../definitions.js';
 import { type DoctorResult, diagnose, type ProxyDiagnosis, type Suggestion } from '../diagnose.js';
-import {
-  type CliIo,
-  EXIT_FAILED,
-  EXIT_OK,
-  parseHttpUrl,
-  parseList,
-  parseNumber,
-  UsageError,
-  write,
-} from '../io.js';
+import { type CliIo, EXIT_FAILED, EXIT_OK, parseHttpUrl, UsageError, write } from '../io.js';
+import { kitOptions } from '../kit-flags.js';
 import { table } from '../table.js';
 import { dnsServers } from './detect.js';
 import { readCaFiles } from './fetch.js';
@@ -33,22 +24,17 @@ export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1)
     throw new UsageError('doctor takes exactly one URL (see detour doctor --help)');
   const url = parseHttpUrl(positionals[0]!);
-  const expect = (flags.string('expect') ?? 'any') as ExpectKind;
-  if (!EXPECT_KINDS.includes(expect)) {
-    throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
-  }
-  if (flags.string('proxy') && flags.bool('no-proxy')) {
-    throw new UsageError('--proxy and --no-proxy exclude each other');
-  }
-  const timeoutMs = parseNumber('--timeout', flags.string('timeout')) ?? 8_000;
+  // The shared flags through the front-end kit (the same checks and words as fetch and serve).
+  const kit = kitOptions(flags, DOCTOR);
+  const expect = kit.expect ?? 'any';
+  const timeoutMs = kit.timeoutMs ?? 8_000;
   const servers = dnsServers(flags.strings('dns-server'));
-  const proxy = flags.string('proxy');
   const options: DetourOptions = {
     env: io.env,
-    ...(proxy ? { proxy } : flags.bool('no-proxy') ? { proxy: false } : {}),
+    ...(kit.proxy !== undefined ? { proxy: kit.proxy } : kit.noProxy ? { proxy: false } : {}),
     allowPrivateNetwork: flags.bool('allow-private'),
-    insecureHosts: parseList(flags.strings('insecure-host')),
-    allowDowngrade: parseList(flags.strings('allow-downgrade')),
+    insecureHosts: kit.insecureHosts ?? [],
+    allowDowngrade: kit.allowDowngrade ?? [],
     curlPath: flags.string('curl'),
     ca: readCaFiles(flags.strings('ca')),
   };

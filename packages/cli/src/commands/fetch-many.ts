@@ -13,7 +13,7 @@ import {
   type Pipeline,
 } from '@detour/core';
 import { createDetour } from 'detour';
-import { adviceFor, mostTelling } from '../advice.js';
+import { type FailureJson, failureJson } from 'detour/front-end';
 import type { Flags } from '../args.js';
 import { detourOptions, type PipelineFlags, warnProxyEnv } from '../build-pipeline.js';
 import {
@@ -27,7 +27,7 @@ import {
   write,
 } from '../io.js';
 import { formatBytes } from '../progress.js';
-import { masked, maskedAttempts, type SecretPolicy } from '../secrets.js';
+import { masked, type SecretPolicy } from '../secrets.js';
 import { table } from '../table.js';
 
 /** Where an entry came from: `line` of `-i FILE` (1-based), or undefined for an argument. */
@@ -44,17 +44,13 @@ interface Listed {
 
 type FileResult =
   | (FetchResultInfo & { file: string } & Listed)
-  | ({
-      ok: false;
-      url: string;
-      file: string | null;
-      strategy: null;
-      degraded: false;
-      attempts: DetourError['attempts'];
-      error: { failureClass: string; code: string; message: string; hint?: string };
-      /** A bad line of `-i FILE`: reported and skipped, never fetched. */
-      skipped?: true;
-    } & Listed);
+  | (Omit<FailureJson, 'url' | 'fromCache' | 'plan'> &
+      Partial<Pick<FailureJson, 'fromCache' | 'plan'>> & {
+        url: string;
+        file: string | null;
+        /** A bad line of `-i FILE`: reported and skipped, never fetched. */
+        skipped?: true;
+      } & Listed);
 
 /** The URLs of `-i FILE` (`-` for stdin) with their line numbers; blank lines and `#` comments skipped. */
 export function readUrlList(path: string): Entry[] {
@@ -347,23 +343,8 @@ async function fetchOne(
     if (error.code === 'DETOUR_UNKNOWN_STRATEGY' || error.code?.startsWith('DETOUR_BAD_')) {
       throw new UsageError(error.message);
     }
-    const telling = mostTelling(error, error.attempts);
-    const hint = adviceFor(telling, new URL(job.url).hostname);
-    return {
-      ok: false,
-      url: secrets.url(job.url),
-      file,
-      strategy: null,
-      degraded: false,
-      attempts: maskedAttempts(error.attempts, secrets),
-      ...listed,
-      error: {
-        failureClass: telling.failureClass,
-        code: telling.code,
-        message: secrets.text(telling.message),
-        ...(hint ? { hint } : {}),
-      },
-    };
+    // The kit's failure JSON (as `fetch --json` and serve), with where the file would have gone.
+    return { ...failureJson(error, job.url, secrets), url: secrets.url(job.url), file, ...listed };
   }
 }
 

@@ -1,34 +1,14 @@
 import { readFileSync } from 'node:fs';
-import {
-  CachedFailureError,
-  CONVERT_TARGETS,
-  type ConvertTarget,
-  DetourError,
-  defaultStateDir,
-  EXPECT_KINDS,
-  type ExpectKind,
-  type FetchOptions,
-  type FetchResultInfo,
-  SAMPLE_RATES,
-} from '@detour/core/internal';
+import { DetourError, defaultStateDir, type FetchOptions, type FetchResultInfo } from '@detour/core';
+import { failureJson } from 'detour/front-end';
 import { adviceFor, type Failure, mostTelling, STRATEGY_FLAGS } from '../advice.js';
 import { type Flags, parse } from '../args.js';
 import { buildPipeline, type PipelineFlags, warnProxyEnv } from '../build-pipeline.js';
 import { FETCH } from '../definitions.js';
-import { parseHeaders } from '../headers-flag.js';
-import {
-  type CliIo,
-  checkUrl,
-  EXIT_FAILED,
-  EXIT_OK,
-  parseList,
-  parseNumber,
-  UsageError,
-  write,
-} from '../io.js';
+import { type CliIo, checkUrl, EXIT_FAILED, EXIT_OK, parseList, UsageError, write } from '../io.js';
+import { kitOptions } from '../kit-flags.js';
 import { isTty, ProgressLine } from '../progress.js';
-import { MASK_SECRETS, masked, maskedAttempts, type SecretPolicy, SHOW_SECRETS } from '../secrets.js';
-import { parseSize } from '../size.js';
+import { MASK_SECRETS, masked, type SecretPolicy, SHOW_SECRETS } from '../secrets.js';
 import { attemptsTable } from '../table.js';
 import { runMany } from './fetch-many.js';
 
@@ -42,24 +22,6 @@ export function cliStateDir(flags: Flags, io: CliIo): string | undefined {
   if (flags.bool('no-state')) return undefined;
   return given ?? defaultStateDir(io.env);
 }
-
-/** `--convert wav [--sample-rate HZ]` as fetch options; anything else is bad usage. */
-function convertFlags(convert: string | undefined, rate: string | undefined): Partial<FetchOptions> {
-  if (convert === undefined) {
-    if (rate !== undefined) throw new UsageError('--sample-rate needs --convert wav');
-    return {};
-  }
-  if (!CONVERT_TARGETS.includes(convert as ConvertTarget)) {
-    throw new UsageError(`--convert takes ${CONVERT_TARGETS.join(', ')}, got ${convert}`);
-  }
-  const sampleRate = parseNumber('--sample-rate', rate);
-  if (sampleRate !== undefined && !SAMPLE_RATES.includes(sampleRate)) {
-    throw new UsageError(`--sample-rate takes ${SAMPLE_RATES.join(', ')}, got ${sampleRate}`);
-  }
-  return { convert: convert as ConvertTarget, ...(sampleRate !== undefined ? { sampleRate } : {}) };
-}
-
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** -o and -O, and -o with several URLs, exclude each other; returns -o's value. */
 function outputFlag(flags: Flags, positionals: string[]): string | undefined {
@@ -78,18 +40,8 @@ function outputFlag(flags: Flags, positionals: string[]): string | undefined {
   return output;
 }
 
-/** `--log-level` (default silent: the report, table or JSON, already says what happened). */
-function logLevelFlag(flags: Flags): string {
-  const logLevel = flags.string('log-level') ?? 'silent';
-  if (!LOG_LEVELS.has(logLevel))
-    throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
-  return logLevel;
-}
-
-/** Flags that exclude each other or need another: proxy, cache. */
-function checkProxyAndCacheFlags(flags: Flags): void {
-  if (flags.string('proxy') && flags.bool('no-proxy'))
-    throw new UsageError('--proxy and --no-proxy exclude each other');
+/** Flags that exclude each other or need another: the cache's (the kit checks the rest). */
+function checkCacheFlags(flags: Flags): void {
   if (flags.string('cache-dir') !== undefined && flags.bool('no-cache')) {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
@@ -97,8 +49,7 @@ function checkProxyAndCacheFlags(flags: Flags): void {
 }
 
 /** `--strategies`, each checked against the flag it needs (placeholder, downgrade). */
-function strategiesFlag(flags: Flags): string[] {
-  const strategies = parseList(flags.string('strategies'));
+function strategiesFlag(flags: Flags, strategies: string[]): string[] {
   for (const name of strategies) {
     const needs = STRATEGY_FLAGS[name];
     const enabled = name === 'placeholder' ? flags.bool('placeholder') : !!flags.strings('allow-downgrade');
@@ -112,52 +63,46 @@ function readFetchFlags(
   flags: Flags,
   io: CliIo,
 ): { fetchOptions: FetchOptions; pipelineFlags: PipelineFlags } {
-  const expect = (flags.string('expect') ?? 'any') as ExpectKind;
-  if (!EXPECT_KINDS.includes(expect))
-    throw new UsageError(`--expect takes ${EXPECT_KINDS.join(', ')}, got ${expect}`);
-  const expectedBytes = parseNumber('--expect-bytes', flags.string('expect-bytes'));
-  const convert = convertFlags(flags.string('convert'), flags.string('sample-rate'));
-  const logLevel = logLevelFlag(flags);
-  checkProxyAndCacheFlags(flags);
+  const kit = kitOptions(flags, FETCH);
+  checkCacheFlags(flags);
   const stateDir = cliStateDir(flags, io);
   if (flags.string('cache-max-size') !== undefined && flags.string('cache-dir') === undefined) {
     throw new UsageError('--cache-max-size needs --cache-dir');
   }
   const fetchOptions: FetchOptions = {
-    expect,
-    headers: parseHeaders(flags.strings('header')),
+    expect: kit.expect ?? 'any',
+    headers: kit.headers ?? {},
     ...(flags.bool('no-cache') ? { noCache: true } : {}),
-    ...(expectedBytes !== undefined ? { expectedBytes } : {}),
-    ...convert,
+    ...(kit.expectBytes !== undefined ? { expectedBytes: kit.expectBytes } : {}),
+    ...(kit.convert !== undefined ? { convert: kit.convert } : {}),
+    ...(kit.sampleRate !== undefined ? { sampleRate: kit.sampleRate } : {}),
   };
-  const strategies = strategiesFlag(flags);
+  const strategies = strategiesFlag(flags, kit.strategies ?? []);
   const ca = readCaFiles(flags.strings('ca'));
   if (flags.bool('progress') && flags.bool('no-progress')) {
     throw new UsageError('--progress and --no-progress exclude each other');
   }
-  const timeoutMs = parseNumber('--timeout', flags.string('timeout'));
-  const maxBytes = parseNumber('--max-bytes', flags.string('max-bytes'));
   const pipelineFlags: PipelineFlags = {
-    proxy: flags.string('proxy'),
+    proxy: kit.proxy,
     noProxy: flags.bool('no-proxy'),
     noBypass: flags.bool('no-bypass'),
     allowPrivate: flags.bool('allow-private'),
     strategies,
-    timeoutMs,
-    attemptTimeoutMs: parseNumber('--attempt-timeout', flags.string('attempt-timeout')),
-    maxBytes,
-    logLevel,
-    allowDowngrade: parseList(flags.strings('allow-downgrade')),
+    timeoutMs: kit.timeoutMs,
+    attemptTimeoutMs: kit.attemptTimeoutMs,
+    maxBytes: kit.maxBytes,
+    logLevel: kit.logLevel ?? 'silent',
+    allowDowngrade: kit.allowDowngrade ?? [],
     downgradePorts: parseList(flags.strings('downgrade-port')),
-    insecureHosts: parseList(flags.strings('insecure-host')),
+    insecureHosts: kit.insecureHosts ?? [],
     placeholder: flags.bool('placeholder'),
     curlPath: flags.string('curl'),
-    headersProfile: flags.string('headers-profile'),
+    headersProfile: kit.headersProfile,
     cacheDir: flags.string('cache-dir'),
-    cacheMaxSize: parseSize('--cache-max-size', flags.string('cache-max-size')),
+    cacheMaxSize: kit.cacheMaxSize,
     noCache: flags.bool('no-cache'),
-    noPresets: parseList(flags.strings('no-preset')),
-    presets: parseList(flags.strings('preset')),
+    noPresets: kit.noPresets ?? [],
+    presets: kit.presets ?? [],
     discordToken: flags.string('discord-token'),
     telegramToken: flags.string('telegram-token'),
     telegramApiBase: flags.string('telegram-api-base'),
@@ -248,31 +193,12 @@ function reportFailure(
   io: CliIo,
   secrets: SecretPolicy,
 ): void {
-  const telling = mostTelling(error, error.attempts);
-  const advice = adviceFor(telling, new URL(url).hostname);
   if (json) {
-    write(
-      report,
-      JSON.stringify({
-        ok: false,
-        url: secrets.url(new URL(url).toString()), // masked as on success (--show-secrets shows it)
-        strategy: null,
-        degraded: false,
-        // true only when the negative cache answered (no request was made this time)
-        fromCache: error instanceof CachedFailureError,
-        plan: error.plan,
-        attempts: maskedAttempts(error.attempts, secrets),
-        error: {
-          failureClass: error.failureClass,
-          code: error.code,
-          message: secrets.text(error.message),
-          ...(error.retcode !== undefined ? { retcode: error.retcode } : {}),
-          ...(error.retmsg !== undefined ? { retmsg: error.retmsg } : {}),
-          ...(advice ? { hint: advice } : {}),
-        },
-      }),
-    );
+    // The kit's failure JSON (serve's failure body too); the URL as parsed, masked as on success.
+    write(report, JSON.stringify(failureJson(error, new URL(url).toString(), secrets)));
   } else {
+    const telling = mostTelling(error, error.attempts);
+    const advice = adviceFor(telling, new URL(url).hostname);
     write(io.stderr, secrets.text(failureLine(telling, advice)));
     if (error.attempts.length) write(io.stderr, attemptsTable(error.attempts));
   }

@@ -1,17 +1,16 @@
 import { DetourError } from '@detour/core';
 import { ServeUsageError, startServer } from '@detour/serve';
 import type { DetourOptions } from 'detour';
+import type { ValidOptions } from 'detour/front-end';
 import { type Flags, parse } from '../args.js';
 import { detourOptions, warnProxyEnv } from '../build-pipeline.js';
 import { SERVE } from '../definitions.js';
 import { type CliIo, EXIT_OK, parseList, parseNumber, UsageError, write } from '../io.js';
-import { parseSize } from '../size.js';
+import { kitOptions } from '../kit-flags.js';
 import { doctorReport } from './doctor.js';
 import { readCaFiles } from './fetch.js';
 
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
-/** Every `serve` flag's raw value (the CA files read and the cache size parsed). */
+/** Every `serve` flag's raw value the kit does not check (the CA files read). */
 function serveFlagValues(flags: Flags) {
   return {
     host: flags.string('host'),
@@ -23,77 +22,61 @@ function serveFlagValues(flags: Flags) {
     'header-timeout': flags.string('header-timeout'),
     'body-timeout': flags.string('body-timeout'),
     'pin-resolved-address': flags.bool('pin-resolved-address'),
-    strategies: flags.string('strategies'),
     proxy: flags.string('proxy'),
     'no-proxy': flags.bool('no-proxy'),
     'no-bypass': flags.bool('no-bypass'),
     'allow-private': flags.bool('allow-private'),
-    timeout: flags.string('timeout'),
-    'attempt-timeout': flags.string('attempt-timeout'),
-    'max-bytes': flags.string('max-bytes'),
-    'log-level': flags.string('log-level'),
-    'allow-downgrade': flags.strings('allow-downgrade'),
     'downgrade-port': flags.strings('downgrade-port'),
-    'insecure-host': flags.strings('insecure-host'),
     placeholder: flags.bool('placeholder'),
     curl: flags.string('curl'),
-    'headers-profile': flags.string('headers-profile'),
     'cache-dir': flags.string('cache-dir'),
     'no-cache': flags.bool('no-cache'),
-    'no-preset': flags.strings('no-preset'),
-    preset: flags.strings('preset'),
     'discord-token': flags.string('discord-token'),
     'telegram-token': flags.string('telegram-token'),
     'telegram-api-base': flags.string('telegram-api-base'),
     ca: readCaFiles(flags.strings('ca')),
     'state-dir': flags.string('state-dir'),
-    'cache-max-size': parseSize('--cache-max-size', flags.string('cache-max-size')),
   };
 }
 
 type ServeValues = ReturnType<typeof serveFlagValues>;
 
-/** Flags that exclude or need each other; returns the log level (default warn). */
-function checkServeFlags(values: ServeValues, positionals: string[]): string {
+/** Flags that exclude or need each other (the kit checked the shared ones). */
+function checkServeFlags(values: ServeValues, kit: ValidOptions, positionals: string[]): void {
   if (positionals.length) throw new UsageError('serve takes no arguments (see detour serve --help)');
-  const logLevel = values['log-level'] ?? 'warn';
-  if (!LOG_LEVELS.has(logLevel))
-    throw new UsageError(`--log-level takes one of ${[...LOG_LEVELS].join(', ')}`);
-  if (values.proxy && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other');
   if (values['cache-dir'] !== undefined && values['no-cache']) {
     throw new UsageError('--cache-dir and --no-cache exclude each other');
   }
   if (values['cache-dir'] === '') throw new UsageError('--cache-dir takes a directory');
-  if (values['cache-max-size'] !== undefined && !values['cache-dir']) {
+  if (kit.cacheMaxSize !== undefined && !values['cache-dir']) {
     throw new UsageError('--cache-max-size needs --cache-dir');
   }
   if (values['state-dir'] === '') throw new UsageError('--state-dir takes a directory');
-  return logLevel;
 }
 
 /** The pipeline's options from the policy flags, with the service's cache tiers. */
-function serveDetourOptions(values: ServeValues, logLevel: string, io: CliIo): DetourOptions {
+function serveDetourOptions(values: ServeValues, kit: ValidOptions, io: CliIo): DetourOptions {
   const options = detourOptions(
     {
-      proxy: values.proxy,
+      proxy: kit.proxy,
       noProxy: values['no-proxy'],
       noBypass: values['no-bypass'],
       allowPrivate: values['allow-private'],
-      strategies: parseList(values.strategies),
-      timeoutMs: parseNumber('--timeout', values.timeout),
-      attemptTimeoutMs: parseNumber('--attempt-timeout', values['attempt-timeout']),
-      maxBytes: parseNumber('--max-bytes', values['max-bytes']),
-      logLevel,
-      allowDowngrade: parseList(values['allow-downgrade']),
+      strategies: kit.strategies ?? [],
+      timeoutMs: kit.timeoutMs,
+      attemptTimeoutMs: kit.attemptTimeoutMs,
+      maxBytes: kit.maxBytes,
+      logLevel: kit.logLevel ?? 'warn',
+      allowDowngrade: kit.allowDowngrade ?? [],
       downgradePorts: parseList(values['downgrade-port']),
-      insecureHosts: parseList(values['insecure-host']),
+      insecureHosts: kit.insecureHosts ?? [],
       placeholder: values.placeholder,
       curlPath: values.curl,
-      headersProfile: values['headers-profile'],
+      headersProfile: kit.headersProfile,
       cacheDir: values['cache-dir'],
       noCache: values['no-cache'],
-      noPresets: parseList(values['no-preset']),
-      presets: parseList(values.preset),
+      noPresets: kit.noPresets ?? [],
+      presets: kit.presets ?? [],
       discordToken: values['discord-token'],
       telegramToken: values['telegram-token'],
       telegramApiBase: values['telegram-api-base'],
@@ -106,7 +89,7 @@ function serveDetourOptions(values: ServeValues, logLevel: string, io: CliIo): D
   // A long-running service reads its memory tier again and again (the CLI's one-shot fetch does
   // not): memory always, plus the disk tier with --cache-dir; --no-cache turns both off.
   if (values['pin-resolved-address']) options.pipeline = { ...options.pipeline, pinResolvedAddress: true };
-  const maxSize = values['cache-max-size'];
+  const maxSize = kit.cacheMaxSize;
   options.cache = values['no-cache']
     ? false
     : values['cache-dir']
@@ -180,7 +163,8 @@ function untilStopped(server: { redetect(): Promise<void> }, io: CliIo, graceMs:
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parse(SERVE, argv);
   const values = serveFlagValues(flags);
-  const logLevel = checkServeFlags(values, positionals);
+  const kit = kitOptions(flags, SERVE);
+  checkServeFlags(values, kit, positionals);
   const port = values.port === undefined ? 7070 : Number(values.port);
   if (values.port !== undefined && (!/^\d{1,5}$/.test(values.port) || port > 65_535)) {
     throw new UsageError(`--port takes 0-65535, got ${JSON.stringify(values.port)}`);
@@ -189,7 +173,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const token = values.token ?? io.env.DETOUR_TOKEN;
   if (token !== undefined && token.trim() === '') throw new UsageError('--token (or DETOUR_TOKEN) is empty');
 
-  const options = serveDetourOptions(values, logLevel, io);
+  const options = serveDetourOptions(values, kit, io);
   const server = await listen(values, port, token, options, io);
   warnProxyEnv({ proxy: values.proxy, noProxy: values['no-proxy'] }, io);
   write(io.stderr, `listening on ${server.url}`);
