@@ -1,4 +1,4 @@
-import { CONVERT_TARGETS, type FetchOptions, SAMPLE_RATES } from '@detour/core';
+import { CONVERT_TARGETS, type ConvertTarget, type FetchOptions, SAMPLE_RATES } from '@detour/core';
 
 /** What a bot may ask for. `audio`, `video`, `media` pass through to core's `expect`. */
 export const EXPECT_KINDS = ['image', 'any', 'audio', 'video', 'media'] as const;
@@ -14,9 +14,9 @@ export interface FetchRequest {
   timeoutMs?: number;
   maxBytes?: number;
   strategies?: string[];
-  /** `wav`: a SILK voice clip is delivered as WAV (see core's `convert`). */
-  convert?: 'wav';
-  /** With `convert`: the WAV's sample rate (default 24000). */
+  /** `wav` or `mp3`: a SILK voice clip is delivered as WAV or MP3 (see core's `convert`). */
+  convert?: ConvertTarget;
+  /** With `convert`: the output's sample rate (default 24000). */
   sampleRate?: number;
 }
 

@@ -43,10 +43,10 @@ export function cliStateDir(flags: Flags, io: CliIo): string | undefined {
   return given ?? defaultStateDir(io.env);
 }
 
-/** `--convert wav [--sample-rate HZ]` as fetch options; anything else is bad usage. */
+/** `--convert wav|mp3 [--sample-rate HZ]` as fetch options; anything else is bad usage. */
 function convertFlags(convert: string | undefined, rate: string | undefined): Partial<FetchOptions> {
   if (convert === undefined) {
-    if (rate !== undefined) throw new UsageError('--sample-rate needs --convert wav');
+    if (rate !== undefined) throw new UsageError('--sample-rate needs --convert');
     return {};
   }
   if (!CONVERT_TARGETS.includes(convert as ConvertTarget)) {
