@@ -168,6 +168,29 @@ describe("convert: 'mp3'", () => {
     expect(entries.size).toBe(3);
   });
 
+  it("core's mp3Info: an ID3v2 tag skipped, a cut last frame dropped, garbage is no MP3; an MP3 body is delivered as it is", async () => {
+    const p = pipeline();
+    const mp3 = (await p.fetch(twin.downloadUrl('voice'), { convert: 'mp3', noCache: true })).body;
+    const info = mp3Info(mp3)!;
+    // An ID3v2 tag of 20 bytes (its size is syncsafe: 7 bits a byte) before the frames.
+    const id3 = Buffer.concat([Buffer.from('ID3\x04\x00\x00\x00\x00\x00\x14', 'latin1'), Buffer.alloc(20)]);
+    expect(mp3Info(Buffer.concat([id3, mp3]))).toEqual(info);
+    expect(mp3Info(mp3.subarray(0, mp3.length - 10))?.frames).toBe(info.frames - 1);
+    expect(mp3Info(Buffer.from('not an mp3 at all'))).toBeUndefined();
+    expect(mp3Info(mp3.subarray(0, 3))).toBeUndefined();
+    // A body already MP3 with convert: 'mp3' is delivered untouched (no converted field).
+    const served = await startTencentTwin({
+      files: { song: { bytes: mp3, appid: 1402, contentType: 'audio/mpeg' } },
+    });
+    try {
+      const same = await p.fetch(served.downloadUrl('song'), { convert: 'mp3' });
+      expect(same).toMatchObject({ format: 'mp3', sha256: sha256(mp3) });
+      expect(same.converted).toBeUndefined();
+    } finally {
+      await served.close();
+    }
+  });
+
   it('a corrupt clip fails as DETOUR_DECODE_FAILED and leaves no file; too long is too-large', async () => {
     const p = pipeline();
     const target = join(dir, 'corrupt.mp3');
