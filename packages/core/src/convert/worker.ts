@@ -1,11 +1,12 @@
 /**
  * SILK decoding off the event loop: a small pool of worker threads, each with its own instance of
  * the WASM decoder (`silk-wasm`). A worker converts one clip at a time and hands back the whole WAV
- * or MP3 file and its SHA-256, so the main thread only copies bytes (MP3: Mediabunny's LAME encoder,
- * WASM, which runs in a thread of its own started by the worker for each clip). A worker whose
- * decoder failed, or whose job was aborted or ran past its deadline, is terminated (a WASM instance that trapped is
- * not trusted again, and terminating is the only way to stop one mid-clip); the next job starts a
- * fresh one. Idle workers do not keep the process alive and exit after a while.
+ * or MP3 file and its SHA-256, so the main thread only copies bytes (MP3: Mediabunny's LAME
+ * encoder, WASM, which runs in a thread of its own started by the worker for each clip). A worker
+ * whose decoder failed, or whose job was aborted or ran past its deadline, is terminated (a WASM
+ * instance that trapped is not trusted again, and terminating is the only way to stop one
+ * mid-clip; the encoder's thread ends with it); the next job starts a fresh one. Idle workers do
+ * not keep the process alive and exit after a while.
  */
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -118,10 +119,11 @@ function resolveCodec(): string {
 
 let mp3Urls: Omit<Mp3EncoderSpec, 'bitrate'> | undefined;
 /**
- * Where the MP3 encoder (`@mediabunny/mp3-encoder`) and the Mediabunny it registers into are, resolved
- * from this package on the first MP3 conversion. The encoder imports Mediabunny as an ES module and
- * registers into that module's own registry: the worker must load the very same file, so the URL is
- * that of Mediabunny's ES entry as seen from the encoder (its package's `exports`), not its CommonJS one.
+ * Where the MP3 encoder (`@mediabunny/mp3-encoder`) and the Mediabunny it registers into are,
+ * resolved from this package on the first MP3 conversion. The encoder imports Mediabunny as an ES
+ * module and registers into that module's own registry: the worker must load the very same file,
+ * so the URL is that of Mediabunny's ES entry as seen from the encoder (its package's `exports`),
+ * not its CommonJS build.
  */
 export function mp3Encoder(bitrate: number): Mp3EncoderSpec {
   if (!mp3Urls) {
