@@ -1,8 +1,9 @@
 /**
- * `detour fetch --convert wav` end to end: the real CLI binary, in a private mount namespace whose
- * /etc/hosts maps Tencent's names to 127.0.0.1 (as cli-qq.test.ts), downloads a real SILK clip (a
+ * `detour fetch --convert wav` and `--convert mp3` end to end: the real CLI binary, in a private
+ * mount namespace whose /etc/hosts maps Tencent's names to 127.0.0.1 (as cli-qq.test.ts), downloads a real SILK clip (a
  * tone of known length, encoded in the test) that the Tencent twin serves as `audio/amr`, and
- * writes a WAV of the right length and rate; a corrupt clip leaves no file.
+ * writes a WAV (or an MP3, checked frame by frame) of the right length and rate; a corrupt clip
+ * leaves no file.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,7 @@ import {
   hostsNamespaceSupport,
   labCerts,
   makeSilkClip,
+  readMp3Frames,
   startTencentTwin,
   TENCENT_TWIN_NAMES,
   type TencentTwin,
@@ -26,6 +28,7 @@ import { type CliRun, DETOUR_BIN } from './cli-run.js';
 const support = hostsNamespaceSupport();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const TONE_MS = 2_000;
+const LONG_TONE_MS = 5_000; // for MP3: its frames also hold LAME's delay and padding
 
 let twin: TencentTwin;
 let ns: HostsNamespace;
@@ -57,7 +60,7 @@ function detourIn(args: string[]): Promise<CliRun> {
 const json = (run: CliRun) => JSON.parse(run.stdout.toString()) as Record<string, any>;
 
 describe.skipIf(support !== true)(
-  `detour fetch --convert wav against the Tencent twin${support === true ? '' : ` — skipped: ${support}`}`,
+  `detour fetch --convert wav|mp3 against the Tencent twin${support === true ? '' : ` — skipped: ${support}`}`,
   () => {
     beforeAll(async () => {
       const clip = await makeSilkClip(TONE_MS);
@@ -66,6 +69,7 @@ describe.skipIf(support !== true)(
       twin = await startTencentTwin({
         files: {
           voice: { bytes: clip, appid: 1402, contentType: 'audio/amr' },
+          long: { bytes: await makeSilkClip(LONG_TONE_MS), appid: 1402, contentType: 'audio/amr' },
           corrupt: { bytes: corrupt, appid: 1402, contentType: 'audio/amr' },
         },
       });
@@ -125,32 +129,63 @@ describe.skipIf(support !== true)(
       expect(wavInfo(readFileSync(out))?.sampleRate).toBe(24_000);
     });
 
-    it('a corrupt clip: exit 1, content-invalid / DETOUR_DECODE_FAILED, no file left', async () => {
-      const out = join(dir, 'corrupt.wav');
+    it('-o voice.mp3 --convert mp3 --sample-rate 16000: MPEG-2 Layer III frames of the tone length, audio/mpeg', async () => {
+      const out = join(dir, 'voice.mp3');
       const run = await detourIn([
         'fetch',
-        twin.downloadUrl('corrupt'),
+        twin.downloadUrl('long'),
         '--json',
         '--allow-private',
         '--convert',
-        'wav',
+        'mp3',
+        '--sample-rate',
+        '16000',
         '-o',
         out,
       ]);
-      expect(run.code).toBe(1);
-      expect(json(run).error).toMatchObject({
-        failureClass: 'content-invalid',
-        code: 'DETOUR_DECODE_FAILED',
+      expect(run.code, run.stderr).toBe(0);
+      const mp3 = readFileSync(out);
+      const frames = readMp3Frames(mp3);
+      expect(frames).toMatchObject({ version: 'MPEG-2', layer: 3, sampleRate: 16_000, mono: true });
+      expect(Math.abs(frames.durationMs - LONG_TONE_MS) / LONG_TONE_MS).toBeLessThan(0.05);
+      expect(json(run)).toMatchObject({
+        ok: true,
+        format: 'mp3',
+        contentType: 'audio/mpeg',
+        bytes: mp3.length,
+        sha256: sha256(mp3),
+        converted: { from: 'silk', to: 'mp3', sampleRate: 16_000, durationMs: frames.durationMs },
       });
-      expect(existsSync(out)).toBe(false);
+    });
+
+    it('a corrupt clip: exit 1, content-invalid / DETOUR_DECODE_FAILED, no file left (wav and mp3)', async () => {
+      for (const target of ['wav', 'mp3']) {
+        const out = join(dir, `corrupt.${target}`);
+        const run = await detourIn([
+          'fetch',
+          twin.downloadUrl('corrupt'),
+          '--json',
+          '--allow-private',
+          '--convert',
+          target,
+          '-o',
+          out,
+        ]);
+        expect(run.code).toBe(1);
+        expect(json(run).error).toMatchObject({
+          failureClass: 'content-invalid',
+          code: 'DETOUR_DECODE_FAILED',
+        });
+        expect(existsSync(out)).toBe(false);
+      }
       expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toEqual([]);
     });
 
-    it('bad usage: --convert mp3, --sample-rate 22050, --sample-rate alone (exit 2, no request)', async () => {
+    it('bad usage: --convert ogg, --sample-rate 22050, --sample-rate alone (exit 2, no request)', async () => {
       twin.hits.length = 0;
       const url = twin.downloadUrl('voice');
       for (const extra of [
-        ['--convert', 'mp3'],
+        ['--convert', 'ogg'],
         ['--convert', 'wav', '--sample-rate', '22050'],
         ['--sample-rate', '16000'],
       ]) {

@@ -1,16 +1,20 @@
 /**
  * Publishable packages: pack every public package with `pnpm pack`, install the tarballs into a
  * fresh project with npm (third-party dependencies from the registry), then use them as a user
- * would: `detour --version`, `detour fetch` against the lab, `detour demo`, and an `import` of each.
+ * would: `detour --version`, `detour fetch` against the lab (and with `--convert wav|mp3`), `detour
+ * demo`, and an `import` of each.
  * Needs the build (dist/) and the npm registry; takes a minute or two.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { LAB_PNG, type Lab, startLab } from '@detour/lab';
+import { wavInfo } from '@detour/core';
+import { LAB_PNG, type Lab, makeSilkClip, readMp3Frames, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshStateHome } from './cli-run.js';
 
@@ -144,6 +148,38 @@ describe('packed, installed with npm into a fresh project', () => {
       '--no-proxy',
     ]);
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, strategy: 'direct', bytes: LAB_PNG.length });
+  });
+
+  it('detour fetch --convert wav and mp3: the installed CLI (its bundle) finds the SILK decoder and the MP3 encoder', async () => {
+    const clip = await makeSilkClip(5_000);
+    const origin = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'audio/amr', 'content-length': clip.length });
+      res.end(clip);
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/voice.amr`;
+      for (const to of ['wav', 'mp3']) {
+        const out = join(work, `voice.${to}`);
+        const { stdout } = await detour([
+          'fetch',
+          url,
+          '--json',
+          '--allow-private',
+          '--no-proxy',
+          '--convert',
+          to,
+          '-o',
+          out,
+        ]);
+        expect(JSON.parse(stdout)).toMatchObject({ ok: true, format: to, converted: { from: 'silk', to } });
+        const body = readFileSync(out);
+        const ms = to === 'wav' ? wavInfo(body)?.durationMs : readMp3Frames(body).durationMs;
+        expect(Math.abs(ms! - 5_000) / 5_000).toBeLessThan(0.05);
+      }
+    } finally {
+      await new Promise((resolve) => origin.close(resolve));
+    }
   });
 
   it('detour demo runs from the installed CLI (the lab comes with it)', async () => {

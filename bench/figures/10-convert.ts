@@ -1,8 +1,9 @@
 /**
- * Figure 10: SILK → WAV conversion (`convert: 'wav'`). First the decoder's cost: a real SILK clip
- * (a tone encoded with the SILK encoder) decoded by core's worker pool (warm), as ms of wall time
- * per second of audio, and the same decode run on the main thread (silk-wasm called directly): how
- * long one clip would hold the event loop without the workers. Then `detour serve` (in this
+ * Figure 10: SILK → WAV and MP3 conversion (`convert: 'wav'`, `'mp3'`). First the decoder's cost: a
+ * real SILK clip (a tone encoded with the SILK encoder) decoded by core's worker pool (warm), as ms
+ * of wall time per second of audio, and the same decode run on the main thread (silk-wasm called
+ * directly): how long one clip would hold the event loop without the workers; then the same clip
+ * converted to MP3 (decoded, then encoded by Mediabunny's LAME in WASM) by the worker pool. Then `detour serve` (in this
  * process, so its event loop is the one measured) answering `convert=wav` for several clips at
  * once, with the event-loop delay (perf_hooks.monitorEventLoopDelay) over the load, beside the same
  * load without `convert` (the SILK bytes passed through). The origin is a plain HTTP server on
@@ -95,7 +96,7 @@ async function loopDelay(one: () => Promise<void>, inFlight: number, rounds: num
 export const figure: Figure = {
   id: 10,
   key: 'convert',
-  title: 'SILK → WAV: decoding cost and the event loop of detour serve while converting',
+  title: 'SILK → WAV and MP3: conversion cost and the event loop of detour serve while converting',
   async run(ctx) {
     const quick = ctx.config.quick;
     const runs = quick ? 2 : ctx.config.runs;
@@ -126,8 +127,20 @@ export const figure: Figure = {
       const inline = await perSecond(() => silk.decode(clip, rate), seconds, runs);
       const p = summarize(pooled.msPerSecond).median;
       const i = summarize(inline.msPerSecond).median;
-      rows.push([`${rate} Hz`, p, summarize(pooled.busyMs).median, i, i * seconds]);
+      rows.push([`wav, ${rate} Hz`, p, summarize(pooled.busyMs).median, i, i * seconds]);
       data[`rate${rate}`] = { pooled, inline };
+    }
+    for (const rate of [16_000, 24_000]) {
+      ctx.signal.throwIfAborted();
+      const settings = { to: 'mp3', sampleRate: rate, maxDurationMs: 3_600_000 } as const;
+      const pooled = await perSecond(
+        () => convertBody(clip, 'silk', settings, never, workers),
+        seconds,
+        runs,
+      );
+      const p = summarize(pooled.msPerSecond).median;
+      rows.push([`mp3 (64 kbit/s), ${rate} Hz`, p, summarize(pooled.busyMs).median, null, null]);
+      data[`mp3rate${rate}`] = { pooled };
     }
 
     ctx.log('detour serve in this process, converting');
@@ -201,9 +214,9 @@ export const figure: Figure = {
     return {
       tables: [
         {
-          caption: `Decoding a ${seconds} s SILK clip (median of ${runs} runs after one warm-up)`,
+          caption: `Converting a ${seconds} s SILK clip (median of ${runs} runs after one warm-up)`,
           columns: [
-            'output rate',
+            'output',
             'worker pool: ms per s of audio',
             'worker pool: main thread busy per clip (ms)',
             'main thread: ms per s of audio',
@@ -226,7 +239,8 @@ export const figure: Figure = {
             ', ',
           )} on ${availableParallelism()} cores: the delays include waiting for a core (compare with the idle row); "loop busy" (event-loop utilisation) is the main thread's own work per request, which contention does not inflate as much.`,
         `The serve rows' "loop busy" grows with the bytes moved: a converted ${seconds} s clip is ${((seconds * 48_000) / 1e6).toFixed(2)} MB of WAV at 24 kHz against ${(clip.length / 1e6).toFixed(2)} MB of SILK, served (and hashed by serve) and read by the client, all in this process; the conversion's own share is the first table's "main thread busy per clip" (not separated further).`,
-        'The worker pool row includes the copy to the worker and back, building the WAV and its SHA-256 (in the worker).',
+        'The worker pool rows include the copy to the worker and back, building the WAV or MP3 and its SHA-256 (in the worker).',
+        "The MP3 rows: the SILK decode, then Mediabunny's LAME encoder (WASM), which starts a thread of its own for each clip (a fixed cost of a few hundred ms spread over the clip's length); the main-thread columns are empty (no inline MP3 path).",
       ],
       data,
     };

@@ -66,7 +66,7 @@ export const FIGURES: readonly FigureEntry[] = [
   {
     id: 10,
     key: 'convert',
-    title: 'SILK → WAV: decoding cost and the event loop of detour serve while converting',
+    title: 'SILK → WAV and MP3: conversion cost and the event loop of detour serve while converting',
     load: async () => (await import('./10-convert.js')).figure,
   },
 ];

@@ -35,8 +35,8 @@ class Result:
     #: SHA-256 (hex) of ``body``, computed here and checked against the service's when it sent one.
     sha256: str
     attempts: List[Dict[str, Any]] = field(default_factory=list)
-    #: With ``convert="wav"``: ``{"from": "silk", "to": "wav", "durationMs": ..., "sampleRate": ...}``
-    #: (``body`` and ``sha256`` are then the WAV's); ``None`` when nothing was converted.
+    #: With ``convert="wav"`` or ``"mp3"``: ``{"from": "silk", "to": "wav", "durationMs": ..., "sampleRate": ...}``
+    #: (``body`` and ``sha256`` are then the converted file's); ``None`` when nothing was converted.
     converted: Optional[Dict[str, Any]] = None
     #: ``True``: a certificate was accepted without being checked (a host in ``--insecure-host``).
     insecure: bool = False

@@ -170,14 +170,14 @@ export const FETCH: CommandSpec = {
       value: 'FORMAT',
       type: 'string',
       default: 'off (the bytes as downloaded)',
-      help: 'convert the body before writing it: wav turns a SILK voice clip (QQ voice) into WAV, PCM s16le mono; other formats fail with DETOUR_CONVERT_UNSUPPORTED (AMR-NB included)',
+      help: 'convert the body before writing it: wav turns a SILK voice clip (QQ voice) into WAV, PCM s16le mono; mp3 into MP3, 64 kbit/s mono; other formats fail with DETOUR_CONVERT_UNSUPPORTED (AMR-NB included)',
     },
     {
       name: 'sample-rate',
       value: 'HZ',
       type: 'string',
       default: '24000',
-      help: 'with --convert wav: the WAV sample rate, one of 8000, 12000, 16000, 24000, 32000, 44100, 48000',
+      help: 'with --convert: the output sample rate, one of 8000, 12000, 16000, 24000, 32000, 44100, 48000',
     },
     {
       name: 'preset',

@@ -16,6 +16,7 @@ export type {
 } from './classify.js';
 export { classifierWith, classifyError, isTerminal } from './classify.js';
 export {
+  CONVERT_CONTENT_TYPES,
   CONVERT_DEFAULTS,
   CONVERT_TARGETS,
   type ConversionInfo,
@@ -24,6 +25,9 @@ export {
   DecoderPool,
   type DecoderPoolOptions,
   decoderPool,
+  MP3_BITRATE,
+  type Mp3Info,
+  mp3Info,
   SAMPLE_RATES,
   silkLayout,
   wavInfo,

@@ -208,7 +208,7 @@ describe("convert: 'wav'", () => {
     twin.hits.length = 0;
     const url = twin.downloadUrl('voice');
     // biome-ignore lint/suspicious/noExplicitAny: a caller without types
-    await expect(p.fetch(url, { convert: 'mp3' as any })).rejects.toMatchObject({
+    await expect(p.fetch(url, { convert: 'ogg' as any })).rejects.toMatchObject({
       code: 'DETOUR_BAD_OPTION',
     });
     await expect(p.fetch(url, { convert: 'wav', sampleRate: 22_050 })).rejects.toMatchObject({

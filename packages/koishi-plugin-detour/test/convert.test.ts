@@ -1,6 +1,6 @@
 /**
  * Voice in a real Koishi `App`: a consumer plugin (`inject: ['detour']`) downloads each `<audio>`
- * through `ctx.detour` with `convert: 'wav'`; the clip is a real SILK clip (a tone of known length,
+ * through `ctx.detour` with `convert: 'wav'` or `'mp3'` (its frames walked); the clip is a real SILK clip (a tone of known length,
  * encoded in the test) that the lab's Tencent twin serves as `audio/amr`.
  */
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +12,7 @@ import {
   interceptLookup,
   labCerts,
   makeSilkClip,
+  readMp3Frames,
   startTencentTwin,
   TENCENT_TWIN_NAMES,
   type TencentTwin,
@@ -42,43 +43,53 @@ afterAll(async () => {
   restore?.();
 });
 
-describe('koishi-plugin-detour: voice as WAV', () => {
-  it("an <audio> SILK clip fetched with convert: 'wav' comes back as a WAV of the tone's length", async () => {
-    const seen: FetchResult[] = [];
-    const app = new App();
-    // Koishi's baseDir is the working directory otherwise (the repo): the plugin keeps its state there.
-    app.baseDir = mkdtempSync(join(tmpdir(), 'detour-koishi-convert-'));
-    const mockFork = app.plugin(mock);
-    app.plugin(detour, { noProxy: true, allowPrivateNetwork: true, caFile: labCerts().ca.certPath });
-    app.plugin({
-      name: 'voice-transcriber',
-      inject: ['detour'],
-      apply(ctx: Context) {
-        ctx.middleware(async (session, next) => {
-          const [audio] = h.select(session.elements ?? [], 'audio');
-          if (!audio) return next();
-          const result = await ctx.detour.fetch(String(audio.attrs.src), {
-            convert: 'wav',
-            sampleRate: 16_000,
+describe('koishi-plugin-detour: voice as WAV or MP3', () => {
+  it.each([
+    ['wav', 16_000],
+    ['mp3', 24_000],
+  ] as const)(
+    "an <audio> SILK clip fetched with convert: '%s' comes back of the tone's length (%i Hz)",
+    async (to, rate) => {
+      const seen: FetchResult[] = [];
+      const app = new App();
+      // Koishi's baseDir is the working directory otherwise (the repo): the plugin keeps its state there.
+      app.baseDir = mkdtempSync(join(tmpdir(), 'detour-koishi-convert-'));
+      const mockFork = app.plugin(mock);
+      app.plugin(detour, { noProxy: true, allowPrivateNetwork: true, caFile: labCerts().ca.certPath });
+      app.plugin({
+        name: 'voice-transcriber',
+        inject: ['detour'],
+        apply(ctx: Context) {
+          ctx.middleware(async (session, next) => {
+            const [audio] = h.select(session.elements ?? [], 'audio');
+            if (!audio) return next();
+            const result = await ctx.detour.fetch(String(audio.attrs.src), {
+              convert: to,
+              sampleRate: rate,
+            });
+            seen.push(result);
+            return `${result.format} ${result.converted?.durationMs} ms`;
           });
-          seen.push(result);
-          return `${result.format} ${result.converted?.durationMs} ms`;
-        });
-      },
-    });
-    const client = app.mock.client('10001', '20002');
-    await app.start();
-    try {
-      const replies = await client.receive(`<audio src="${h.escape(twin.downloadUrl('voice'), true)}"/>`);
-      const result = seen[0]!;
-      const info = wavInfo(result.body);
-      expect(info).toMatchObject({ sampleRate: 16_000, channels: 1 });
-      expect(Math.abs(info!.durationMs - TONE_MS) / TONE_MS).toBeLessThan(0.05);
-      expect(result.converted).toMatchObject({ from: 'silk', to: 'wav', sampleRate: 16_000 });
-      expect(replies).toEqual([`wav ${info!.durationMs} ms`]);
-    } finally {
-      mockFork.dispose();
-      await app.stop();
-    }
-  });
+        },
+      });
+      const client = app.mock.client('10001', '20002');
+      await app.start();
+      try {
+        const replies = await client.receive(`<audio src="${h.escape(twin.downloadUrl('voice'), true)}"/>`);
+        const result = seen[0]!;
+        const info =
+          to === 'wav'
+            ? wavInfo(result.body)
+            : { ...readMp3Frames(result.body), channels: readMp3Frames(result.body).mono ? 1 : 2 };
+        expect(info).toMatchObject({ sampleRate: rate, channels: 1 });
+        expect(Math.abs(info!.durationMs - TONE_MS) / TONE_MS).toBeLessThan(0.05);
+        expect(result.converted).toMatchObject({ from: 'silk', to, sampleRate: rate });
+        expect(result.contentType).toBe(to === 'wav' ? 'audio/wav' : 'audio/mpeg');
+        expect(replies).toEqual([`${to} ${info!.durationMs} ms`]);
+      } finally {
+        mockFork.dispose();
+        await app.stop();
+      }
+    },
+  );
 });

@@ -48,6 +48,7 @@ export {
   startLegacyHttpsOrigin,
 } from './legacy.js';
 export { type Listening, LOOPBACK, listenTracked } from './listen.js';
+export { type Mp3Frames, readMp3Frames } from './mp3-frames.js';
 export {
   type FastNginxOrigin,
   type NginxOrigin,

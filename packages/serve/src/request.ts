@@ -15,9 +15,9 @@ export interface FetchRequest {
   timeoutMs?: number;
   maxBytes?: number;
   strategies?: string[];
-  /** `wav`: a SILK voice clip is delivered as WAV (see core's `convert`; targets are core's). */
+  /** `wav` or `mp3`: a SILK voice clip is delivered as WAV or MP3 (see core's `convert`; targets are core's). */
   convert?: ConvertTarget;
-  /** With `convert`: the WAV's sample rate (default 24000). */
+  /** With `convert`: the output's sample rate (default 24000). */
   sampleRate?: number;
 }
 

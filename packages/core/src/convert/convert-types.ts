@@ -2,7 +2,7 @@
 import type { MediaFormat } from '../magic.js';
 
 /** What a body may be converted to. */
-export type ConvertTarget = 'wav';
+export type ConvertTarget = 'wav' | 'mp3';
 
 /** What a conversion did, as results report it (`converted`). */
 export interface ConversionInfo {

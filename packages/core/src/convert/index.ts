@@ -1,22 +1,30 @@
 /**
  * Conversion of a downloaded body into a format bots can use: SILK v3 (QQ voice, both the plain
- * `#!SILK_V3` and Tencent's `0x02` form) into WAV (PCM s16le, mono). Decoding runs in worker
+ * `#!SILK_V3` and Tencent's `0x02` form) into WAV (PCM s16le, mono) or MP3 (64 kbit/s, mono). Decoding runs in worker
  * threads (worker.ts); the clip's container is walked first (silk.ts) so a body that is no SILK
  * stream, or is longer than allowed, is refused before any decoding.
  */
 import { DetourError, DetourUsageError } from '../errors.js';
 import type { MediaFormat } from '../magic.js';
 import type { ConversionInfo, ConvertTarget } from './convert-types.js';
+import { MP3_BITRATE, mp3Info } from './mp3.js';
 import { silkLayout } from './silk.js';
 import { wavHeader, wavInfo } from './wav.js';
-import { DecodeFailure, DecoderPool } from './worker.js';
+import { DecodeFailure, DecoderPool, mp3Encoder } from './worker.js';
 
 export type { ConversionInfo, ConvertTarget } from './convert-types.js';
+export { MP3_BITRATE, type Mp3Info, mp3FrameHeader, mp3Info } from './mp3.js';
 export { type SilkLayout, silkLayout } from './silk.js';
 export { type WavInfo, wavHeader, wavInfo } from './wav.js';
 export { DecoderPool, type DecoderPoolOptions } from './worker.js';
 
-export const CONVERT_TARGETS: readonly ConvertTarget[] = ['wav'];
+/** What `convert` takes: the single list every front end (CLI, serve, clients) reads. */
+export const CONVERT_TARGETS: readonly ConvertTarget[] = ['wav', 'mp3'];
+/** The Content-Type of each target's output. */
+export const CONVERT_CONTENT_TYPES: Readonly<Record<ConvertTarget, string>> = {
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+};
 /** The output rates the SILK decoder produces. */
 export const SAMPLE_RATES: readonly number[] = [8000, 12000, 16000, 24000, 32000, 44100, 48000];
 
@@ -98,7 +106,9 @@ export async function convertBody(
   let decoded: Awaited<ReturnType<DecoderPool['decode']>>;
   try {
     decoded = await pool.decode(
-      { silk, sampleRate: settings.sampleRate, header: wavHeader(0, settings.sampleRate) },
+      settings.to === 'mp3'
+        ? { silk, sampleRate: settings.sampleRate, to: 'mp3', encoder: mp3Encoder(MP3_BITRATE) }
+        : { silk, sampleRate: settings.sampleRate, header: wavHeader(0, settings.sampleRate) },
       signal,
     );
   } catch (error) {
@@ -106,20 +116,22 @@ export async function convertBody(
     throw error;
   }
   if (decoded.samples === 0) throw decodeFailed('no samples decoded');
-  const durationMs = Math.round((decoded.samples / settings.sampleRate) * 1000);
-  tooLong(durationMs, settings.maxDurationMs);
-  return {
-    body: decoded.wav,
-    sha256: decoded.sha256,
-    converted: { from: 'silk', to: settings.to, durationMs, sampleRate: settings.sampleRate },
-  };
+  tooLong(Math.round((decoded.samples / settings.sampleRate) * 1000), settings.maxDurationMs);
+  // The length reported is read from the file delivered, as a cached copy will be.
+  const converted = conversionOf(decoded.body, 'silk', settings.to);
+  if (!converted) throw decodeFailed(`the ${settings.to} encoder produced no readable file`);
+  return { body: decoded.body, sha256: decoded.sha256, converted };
 }
 
-/** What a converted body in the cache says about itself (read from its WAV header). */
-export function conversionOf(body: Buffer, from: MediaFormat): ConversionInfo | undefined {
-  const info = wavInfo(body);
+/**
+ * What a converted body (fresh, or in the cache) says about itself: a WAV's header, an MP3's frames
+ * (its length is that of its frames, which also hold LAME's delay and padding: up to ~1700 samples
+ * more than the speech, ~70 ms at 24000 Hz).
+ */
+export function conversionOf(body: Buffer, from: MediaFormat, to: ConvertTarget): ConversionInfo | undefined {
+  const info = to === 'mp3' ? mp3Info(body) : wavInfo(body);
   if (!info) return undefined;
-  return { from, to: 'wav', durationMs: info.durationMs, sampleRate: info.sampleRate };
+  return { from, to, durationMs: info.durationMs, sampleRate: info.sampleRate };
 }
 
 function decodeFailed(reason: string): DetourError {

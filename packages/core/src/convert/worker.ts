@@ -1,54 +1,95 @@
 /**
  * SILK decoding off the event loop: a small pool of worker threads, each with its own instance of
- * the WASM decoder (`silk-wasm`). A worker decodes one clip at a time and hands back the whole WAV
- * file and its SHA-256, so the main thread only copies bytes. A worker whose decoder failed, or
- * whose job was aborted or ran past its deadline, is terminated (a WASM instance that trapped is
- * not trusted again, and terminating is the only way to stop one mid-clip); the next job starts a
- * fresh one. Idle workers do not keep the process alive and exit after a while.
+ * the WASM decoder (`silk-wasm`). A worker converts one clip at a time and hands back the whole WAV
+ * or MP3 file and its SHA-256, so the main thread only copies bytes (MP3: Mediabunny's LAME
+ * encoder, WASM, which runs in a thread of its own started by the worker for each clip). A worker
+ * whose decoder failed, or whose job was aborted or ran past its deadline, is terminated (a WASM
+ * instance that trapped is not trusted again, and terminating is the only way to stop one
+ * mid-clip; the encoder's thread ends with it); the next job starts a fresh one. Idle workers do
+ * not keep the process alive and exit after a while.
  */
 
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** The worker's code, evaluated as CommonJS: it loads the decoder from the URL it is given. */
+/**
+ * The worker's code, evaluated as CommonJS: it loads the decoder (and, for MP3, Mediabunny and its
+ * LAME encoder) from the URLs it is given, and builds the whole output file.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 let codec;
+let mp3;
+function wavOf(pcm, header) {
+  const wav = new Uint8Array(new ArrayBuffer(44 + pcm.length));
+  wav.set(header.subarray(0, 44), 0);
+  const view = new DataView(wav.buffer);
+  view.setUint32(4, 36 + pcm.length, true);
+  view.setUint32(40, pcm.length, true);
+  wav.set(pcm, 44);
+  return wav;
+}
+async function mp3Of(pcm, sampleRate, encoder) {
+  if (!mp3) {
+    const mediabunny = await import(encoder.mediabunnyUrl);
+    (await import(encoder.encoderUrl)).registerMp3Encoder();
+    mp3 = mediabunny;
+  }
+  const output = new mp3.Output({ format: new mp3.Mp3OutputFormat(), target: new mp3.BufferTarget() });
+  const source = new mp3.AudioSampleSource({ codec: 'mp3', bitrate: encoder.bitrate });
+  output.addAudioTrack(source);
+  await output.start();
+  const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
+  const sample = new mp3.AudioSample({ data: samples, format: 's16', numberOfChannels: 1, sampleRate, timestamp: 0 });
+  await source.add(sample);
+  sample.close();
+  await output.finalize();
+  return new Uint8Array(output.target.buffer);
+}
 parentPort.on('message', async (job) => {
   try {
     codec ??= await import(workerData.codecUrl);
     const decoded = await codec.decode(job.silk, job.sampleRate);
     const pcm = decoded.data;
-    const wav = new Uint8Array(new ArrayBuffer(44 + pcm.length));
-    wav.set(job.header.subarray(0, 44), 0);
-    const view = new DataView(wav.buffer);
-    view.setUint32(4, 36 + pcm.length, true);
-    view.setUint32(40, pcm.length, true);
-    wav.set(pcm, 44);
-    const sha256 = createHash('sha256').update(wav).digest('hex');
-    parentPort.postMessage({ id: job.id, wav: wav.buffer, sha256, samples: pcm.length / 2 }, [wav.buffer]);
+    const out = job.to === 'mp3' ? await mp3Of(pcm, job.sampleRate, job.encoder) : wavOf(pcm, job.header);
+    const sha256 = createHash('sha256').update(out).digest('hex');
+    const body = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer : out.slice().buffer;
+    parentPort.postMessage({ id: job.id, body, sha256, samples: pcm.length / 2 }, [body]);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: String((error && error.message) || error).slice(0, 200) });
   }
 });
 `;
 
-/** What one decode gives back: a whole WAV file (header and samples) and its SHA-256. */
+/** What one job gives back: the whole output file (WAV or MP3), its SHA-256, the samples decoded. */
 export interface DecodedWav {
-  wav: Buffer;
+  body: Buffer;
   sha256: string;
   samples: number;
+}
+
+/** Where the worker finds the MP3 encoder, and the bitrate to encode at. */
+export interface Mp3EncoderSpec {
+  encoderUrl: string;
+  mediabunnyUrl: string;
+  bitrate: number;
 }
 
 export interface DecodeJob {
   /** The clip in Tencent's form (`0x02#!SILK_V3…`), which the decoder reads. */
   silk: Uint8Array;
   sampleRate: number;
-  /** A 44-byte WAV header for the rate (its two lengths are filled in by the worker). */
-  header: Uint8Array;
+  /** The output: `wav` (the default) or `mp3`. */
+  to?: 'wav' | 'mp3';
+  /** With `wav`: a 44-byte WAV header for the rate (its two lengths are filled in by the worker). */
+  header?: Uint8Array;
+  /** With `mp3`: the encoder to load (see `mp3Encoder()`). */
+  encoder?: Mp3EncoderSpec;
 }
 
 /** Why a decode did not finish: the decoder's own failure, or the job was stopped from outside. */
@@ -74,6 +115,42 @@ let codecUrl: string | undefined;
 function resolveCodec(): string {
   codecUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('silk-wasm')).href;
   return codecUrl;
+}
+
+let mp3Urls: Omit<Mp3EncoderSpec, 'bitrate'> | undefined;
+/**
+ * Where the MP3 encoder (`@mediabunny/mp3-encoder`) and the Mediabunny it registers into are,
+ * resolved from this package on the first MP3 conversion. The encoder imports Mediabunny as an ES
+ * module and registers into that module's own registry: the worker must load the very same file,
+ * so the URL is that of Mediabunny's ES entry as seen from the encoder (its package's `exports`),
+ * not its CommonJS build.
+ */
+export function mp3Encoder(bitrate: number): Mp3EncoderSpec {
+  if (!mp3Urls) {
+    const encoderPath = createRequire(import.meta.url).resolve('@mediabunny/mp3-encoder');
+    let dir = dirname(createRequire(encoderPath).resolve('mediabunny'));
+    while (!isMediabunnyRoot(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as MediabunnyManifest;
+    const entry = manifest.exports?.['.'];
+    const esm = entry?.node?.import ?? entry?.import ?? entry?.default ?? 'dist/modules/src/index.js';
+    mp3Urls = {
+      encoderUrl: pathToFileURL(encoderPath).href,
+      mediabunnyUrl: pathToFileURL(join(dir, esm)).href,
+    };
+  }
+  return { ...mp3Urls, bitrate };
+}
+
+interface MediabunnyManifest {
+  name?: string;
+  exports?: { '.'?: { node?: { import?: string }; import?: string; default?: string } };
+}
+
+function isMediabunnyRoot(dir: string): boolean {
+  const file = join(dir, 'package.json');
+  return (
+    existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as MediabunnyManifest).name === 'mediabunny'
+  );
 }
 
 export interface DecoderPoolOptions {
@@ -134,8 +211,7 @@ export class DecoderPool {
       pooled.job = pending;
       pending.worker = pooled;
       pooled.worker.ref();
-      const { silk, sampleRate, header } = pending.job;
-      pooled.worker.postMessage({ id: pending.id, silk, sampleRate, header });
+      pooled.worker.postMessage({ ...pending.job, id: pending.id });
     }
   }
 
@@ -145,17 +221,17 @@ export class DecoderPool {
     this.#workers.add(pooled);
     worker.on(
       'message',
-      (message: { id: number; wav?: ArrayBuffer; sha256?: string; samples?: number; error?: string }) => {
+      (message: { id: number; body?: ArrayBuffer; sha256?: string; samples?: number; error?: string }) => {
         const pending = pooled.job;
         if (!pending || pending.id !== message.id) return;
-        if (message.error !== undefined || !message.wav) {
+        if (message.error !== undefined || !message.body) {
           // A decoder that failed is not trusted with the next clip.
           this.#drop(pooled, new DecodeFailure(message.error ?? 'no output'));
           return;
         }
         this.#settle(pooled, pending);
         pending.resolve({
-          wav: Buffer.from(message.wav),
+          body: Buffer.from(message.body),
           sha256: message.sha256!,
           samples: message.samples!,
         });

@@ -1,5 +1,5 @@
 /**
- * Conversion (`convert: 'wav'`): outside the cache and the single flight, so the layers below
+ * Conversion (`convert: 'wav'` or `'mp3'`): outside the cache and the single flight, so the layers below
  * fetch, share and cache the original bytes as any fetch does; this layer converts them and hands
  * the result to the caller's sink. The conversion is cached as an entry of its own, derived from
  * the original's key, target and rate: a second fetch with the same settings skips the decoder.
@@ -9,6 +9,7 @@ import { memorySink } from '../body/sinks.js';
 import type { Cache, CacheCandidate } from '../cache/cache.js';
 import { resultFromCache } from '../cache/cache.js';
 import {
+  CONVERT_CONTENT_TYPES,
   CONVERT_DEFAULTS,
   type ConvertedBody,
   type ConvertSettings,
@@ -44,7 +45,8 @@ export function convertLayer(cache: Cache | undefined): Layer {
 }
 
 function convertedOutcome(original: Outcome<Buffer>, converted: ConvertedBody): Outcome<Buffer> {
-  const info = { ...original.info, format: converted.converted.to, contentType: 'audio/wav' };
+  const { to } = converted.converted;
+  const info = { ...original.info, format: to, contentType: CONVERT_CONTENT_TYPES[to] };
   info.converted = converted.converted;
   return {
     consumed: { value: converted.body, bytes: converted.body.length, sha256: converted.sha256 },
@@ -53,7 +55,7 @@ function convertedOutcome(original: Outcome<Buffer>, converted: ConvertedBody): 
   };
 }
 
-/** A conversion made before with the same settings (its WAV header says which rate). */
+/** A conversion made before with the same settings (its WAV header or MP3 frames say which rate). */
 async function derivedHit<T>(
   cache: Cache,
   key: string,
@@ -64,7 +66,7 @@ async function derivedHit<T>(
   const hit = await cache.get(key);
   if (!hit) return undefined;
   // Only SILK converts today, so a derived entry is always from SILK.
-  const converted = conversionOf(hit.entry.body, 'silk');
+  const converted = conversionOf(hit.entry.body, 'silk', settings.to);
   if (!converted || converted.sampleRate !== settings.sampleRate) return undefined;
   if (converted.durationMs > settings.maxDurationMs) return undefined; // converting again says why
   const { body, bytes, sha256, ...info } = resultFromCache(

@@ -35,11 +35,12 @@ export interface FetchOptions {
   progressIntervalMs?: number;
   /**
    * Convert the body before it is delivered: `wav` turns a SILK voice clip into WAV (PCM s16le,
-   * mono). A body already in that format is delivered as it is; any other fails with
+   * mono), `mp3` into MP3 (64 kbit/s, mono). A body already in that format is delivered as it is;
+   * any other fails with
    * `content-invalid` / `DETOUR_CONVERT_UNSUPPORTED`. See docs/convert.md.
    */
   convert?: ConvertTarget;
-  /** The WAV's sample rate with `convert` (default 24000; 8000, 12000, 16000, 24000, 32000, 44100 or 48000). */
+  /** The output's sample rate with `convert` (default 24000; 8000, 12000, 16000, 24000, 32000, 44100 or 48000). */
   sampleRate?: number;
   /** Longest clip `convert` accepts, in ms (default 600000: 10 minutes); longer is `too-large`. */
   maxDurationMs?: number;
