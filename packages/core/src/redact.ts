@@ -81,14 +81,14 @@ function patternMasker(declared: RegExp): PathMasker {
   };
 }
 
-/** A path segment as a server reads it: percent-escapes decoded (judged as written when they do not decode). */
-function decodeSegment(segment: string): string {
-  // Stryker disable next-line ConditionalExpression: text without `%` decodes to itself; the test only saves the call.
-  if (!segment.includes('%')) return segment;
+/** Text with its percent-escapes decoded (as written when they do not decode). */
+function decoded(text: string): string {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: text without `%` decodes to itself (`''` would decode every text); the test only saves the call.
+  if (!text.includes('%')) return text;
   try {
-    return decodeURIComponent(segment);
+    return decodeURIComponent(text);
   } catch {
-    return segment;
+    return text;
   }
 }
 
@@ -103,15 +103,12 @@ const MAYBE_SECRET = /key|token|auth|sig|pass|secret|session|credential|[%+]/i;
 /** The shortcut holds for the built-in names only (a name added at run time disables it). */
 const BUILT_IN_NAMES = SECRET_QUERY_PARAMS.size;
 
-/** A parameter name as a server reads it: `+` is a space, percent-escapes decoded, any case. */
+/**
+ * A parameter name as a server reads it: `+` is a space, percent-escapes decoded, any case (a name
+ * whose escapes do not decode keeps its `%`, which no secret name has).
+ */
 function paramName(raw: string): string {
-  const spaced = raw.replaceAll('+', ' ');
-  try {
-    return decodeURIComponent(spaced).toLowerCase();
-    // (A name whose escapes do not decode keeps a `%`, which no secret name has: the `catch` answer only needs to be "not secret".)
-  } catch {
-    return spaced;
-  }
+  return decoded(raw.replaceAll('+', ' ')).toLowerCase();
 }
 
 /** URLs in free text (`scheme://…` up to a space or quote). */
@@ -127,7 +124,8 @@ class Registry implements Redactor {
   constructor(readonly names: Set<string>) {}
 
   register(declaration: SecretDeclaration): void {
-    for (const name of declaration.queryParams ?? []) this.names.add(name.toLowerCase());
+    if (declaration.queryParams)
+      for (const name of declaration.queryParams) this.names.add(name.toLowerCase());
     const declared = declaration.pathSegments;
     if (declared === undefined) return;
     // Registered again, a rule keeps its place (a Map's order) and its answers.
@@ -153,7 +151,7 @@ class Registry implements Redactor {
     let masked = false;
     for (const [i, segment] of segments.entries()) {
       if (segment === '') continue;
-      const secret = this.#maskSegment(decodeSegment(segment));
+      const secret = this.#maskSegment(decoded(segment));
       if (secret === undefined) continue;
       segments[i] = secret;
       masked = true;
@@ -167,7 +165,7 @@ class Registry implements Redactor {
    * servers split on `;`); everything else is kept byte for byte.
    */
   #maskParams(text: string): string {
-    // Stryker disable next-line ConditionalExpression: a shortcut; without it the loop below returns the same text.
+    // Stryker disable next-line ConditionalExpression: a shortcut, taken only with the built-in names and a text holding none of their substrings and no escape: no part below could be masked.
     if (this.names.size === BUILT_IN_NAMES && !MAYBE_SECRET.test(text)) return text;
     return text
       .split(/([&;])/)
@@ -199,7 +197,7 @@ class Registry implements Redactor {
     const hash = fragment && this.#maskParams(fragment);
     const path = this.#maskPath(url.pathname);
     // Nothing to mask (the common case on a fetch's path): the href as it is, no copy of the URL.
-    // Stryker disable next-line ConditionalExpression: a shortcut; the lines below give the same href.
+    // Stryker disable next-line ConditionalExpression: a shortcut; with nothing to mask, the setters below leave the href as it was.
     if (!url.username && !url.password && search === query && hash === fragment && path === url.pathname)
       return url.href;
     // Stryker disable next-line ConditionalExpression: copying a URL parsed here changes nothing but the cost.
@@ -218,8 +216,8 @@ class Registry implements Redactor {
         new URL(match);
       } catch {
         // Not parseable (a broken URL echoed back): mask `user:pass@` and the pairs below.
-        // Every `scheme://user:pass@` in it, also one nested in its query.
-        return match.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi, `$1${MASK}@`);
+        // Every `://user:pass@` in it, also one nested in its query (whatever scheme is before it).
+        return match.replace(/:\/\/[^/?#@\s]*@/g, `://${MASK}@`);
       }
       return this.url(match);
     });
