@@ -35,9 +35,10 @@ export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set(BUILT_IN_QUERY_P
 const MASK = '***';
 
 /**
- * A preset's secret path segments: a pattern (a whole segment that matches has its first capture
- * group masked, or all of it without a group; `/^bot(.+)$/` turns `bot123:AB` into `bot***`), or a
- * function giving the masked segment (undefined: not secret).
+ * A preset's secret path segments: a pattern (a whole segment that matches, decoded, has its first
+ * capture group masked, or all of it without a group; `/^bot(.+)$/` turns `bot123:AB` into
+ * `bot***`; flags `g`, `y`, `m` are ignored), or a function giving the masked segment (undefined:
+ * not secret).
  */
 export type SecretPathSegments = RegExp | ((segment: string) => string | undefined);
 
@@ -156,7 +157,6 @@ class Registry implements Redactor {
       segments[i] = secret;
       masked = true;
     }
-    // Stryker disable next-line ConditionalExpression: a shortcut; joining the unchanged segments gives the path back.
     return masked ? segments.join('/') : path;
   }
 
