@@ -115,6 +115,9 @@ describe('redactText', () => {
     // … and a URL with credentials nested in it, however many.
     ['at http://[bad/x?next=ftp://u:p@h/', 'at http://[bad/x?next=ftp://***@h/'],
     ['at http://u:p@[bad/x?next=ftp://v:q@h/', 'at http://***@[bad/x?next=ftp://***@h/'],
+    // Whatever comes before a `://` (the credentials after it are masked all the same).
+    ['at http://[bad/x?next=1://v:q@h/', 'at http://[bad/x?next=1://***@h/'],
+    ['at http://[bad/x?next=://v:q@h/', 'at http://[bad/x?next=://***@h/'],
     // Nothing to mask.
     ['', ''],
     ['plain words', 'plain words'],
