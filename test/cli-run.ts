@@ -58,5 +58,6 @@ export function detour(args: string[], env: Record<string, string> = {}, timeout
 
 export const json = (run: CliRun) =>
   JSON.parse(run.stdout.toString()) as Record<string, unknown> & {
+    plan: string[];
     attempts: Array<Record<string, unknown>>;
   };
