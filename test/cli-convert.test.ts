@@ -4,7 +4,6 @@
  * tone of known length, encoded in the test) that the Tencent twin serves as `audio/amr`, and
  * writes a WAV of the right length and rate; a corrupt clip leaves no file.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +13,13 @@ import {
   type HostsNamespace,
   hostsNamespace,
   hostsNamespaceSupport,
-  labCerts,
   makeSilkClip,
   startTencentTwin,
   TENCENT_TWIN_NAMES,
   type TencentTwin,
 } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, DETOUR_BIN } from './cli-run.js';
+import { type CliRun, detourIn } from './cli-run.js';
 
 const support = hostsNamespaceSupport();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -31,28 +29,6 @@ let twin: TencentTwin;
 let ns: HostsNamespace;
 let dir: string;
 
-function detourIn(args: string[]): Promise<CliRun> {
-  const { command, args: wrapped } = ns.wrap(DETOUR_BIN, args);
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      wrapped,
-      {
-        encoding: 'buffer',
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          NODE_EXTRA_CA_CERTS: labCerts().ca.certPath,
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr: stderr.toString() });
-      },
-    );
-  });
-}
 // biome-ignore lint/suspicious/noExplicitAny: JSON read back from the CLI, checked with toMatchObject
 const json = (run: CliRun) => JSON.parse(run.stdout.toString()) as Record<string, any>;
 
@@ -80,7 +56,7 @@ describe.skipIf(support !== true)(
 
     it('-o voice.wav --convert wav --sample-rate 16000: a WAV of the tone length, the JSON says converted', async () => {
       const out = join(dir, 'voice.wav');
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         twin.downloadUrl('voice'),
         '--json',
@@ -111,7 +87,7 @@ describe.skipIf(support !== true)(
 
     it('the human report names the conversion; the default rate is 24000', async () => {
       const out = join(dir, 'default.wav');
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         twin.downloadUrl('voice'),
         '--allow-private',
@@ -127,7 +103,7 @@ describe.skipIf(support !== true)(
 
     it('a corrupt clip: exit 1, content-invalid / DETOUR_DECODE_FAILED, no file left', async () => {
       const out = join(dir, 'corrupt.wav');
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         twin.downloadUrl('corrupt'),
         '--json',
@@ -154,7 +130,7 @@ describe.skipIf(support !== true)(
         ['--convert', 'wav', '--sample-rate', '22050'],
         ['--sample-rate', '16000'],
       ]) {
-        const run = await detourIn(['fetch', url, '--allow-private', ...extra]);
+        const run = await detourIn(ns, ['fetch', url, '--allow-private', ...extra]);
         expect(run.code, extra.join(' ')).toBe(2);
         expect(run.stderr).toMatch(/--convert|--sample-rate/);
       }
