@@ -212,9 +212,10 @@ export async function download(
 
 /** One human-readable line per file. */
 export function formatReport(r: FileReport): string {
-  const tried = r.attempts.map(
-    (a) => `${a.strategy}:${a.outcome}${a.failureClass ? `(${a.failureClass})` : ''}`,
-  );
+  // What ran: strategies never tried (skipped, e.g. the rest of the plan after a winner) are left out.
+  const tried = r.attempts
+    .filter((a) => a.outcome !== 'skipped')
+    .map((a) => `${a.strategy}:${a.outcome}${a.failureClass ? `(${a.failureClass})` : ''}`);
   const size = r.expectedBytes ? `${r.bytes ?? '?'}/${r.expectedBytes}` : String(r.bytes ?? '?');
   return r.ok
     ? `${r.kind} ${r.file}: ${r.strategy}${r.degraded ? ' (placeholder)' : ''}${r.fromCache ? ' (cache)' : ''}, ${size} bytes ${r.format ?? '?'}, tried ${tried.join(' ')}${r.path ? ` → ${r.path}` : ''}`

@@ -10,6 +10,12 @@ import { interceptLookup, labCerts, makePng, startTencentTwin, TENCENT_TWIN_NAME
 import { qqDownloader } from './qq-bot.js';
 
 const restore = interceptLookup(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
+/** The strategies that ran, in order: the rest of the plan, listed as skipped after a winner, is left out. */
+const ran = (attempts: ReadonlyArray<{ strategy: string; outcome: string }>) =>
+  attempts
+    .filter((a) => a.outcome !== 'skipped')
+    .map((a) => a.strategy)
+    .join(' → ');
 const picture = makePng(32);
 const voice = Buffer.concat([Buffer.from([0x02]), Buffer.from('#!SILK_V3'), randomBytes(1_000)]);
 const twin = await startTencentTwin({
@@ -17,8 +23,9 @@ const twin = await startTencentTwin({
 });
 const bot = await qqDownloader(
   { endpoint: twin.onebot.url },
-  // The twin is on loopback and signed by the lab CA; the direct strategy alone is enough here.
-  { allowPrivateNetwork: true, ca: labCerts().ca.cert, strategies: ['direct'] },
+  // The twin is on loopback and signed by the lab CA: direct is enough here. curl, planned after it,
+  // is listed in the attempts as skipped ("not needed: direct succeeded"), not printed as a step.
+  { allowPrivateNetwork: true, ca: labCerts().ca.cert, strategies: ['direct', 'curl'] },
 );
 try {
   const expired = twin.downloadUrl('picture', { amp: true }); // CQ-code `&amp;` left in, too
@@ -26,7 +33,7 @@ try {
   const image = await bot.download({ url: expired, file_size: picture.length });
   console.log(
     'image:',
-    image.ok ? `${image.format}, ${image.body.length} bytes via ${image.via.join(' → ')}` : image.why,
+    image.ok ? `${image.format}, ${image.body.length} bytes via ${ran(image.attempts)}` : image.why,
   );
   const record = await bot.download({ url: twin.downloadUrl('voice'), file_size: voice.length }, 'audio');
   console.log('voice:', record.ok ? `${record.format}, ${record.body.length} bytes` : record.why);

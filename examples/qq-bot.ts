@@ -14,7 +14,7 @@ export async function qqDownloader(onebot: RkeyProviderOptions, options: DetourO
   const detour = await createDetour({ ...options, refreshUrl: rkeyProvider(onebot).refreshUrl });
   const download = (segment: { url: string; file_size?: number }, expect: 'image' | 'audio' = 'image') =>
     detour.fetch(segment.url, { expect, expectedBytes: segment.file_size }).then(
-      (r) => ({ ok: true as const, body: r.body, format: r.format, via: r.attempts.map((a) => a.strategy) }),
+      (r) => ({ ok: true as const, body: r.body, format: r.format, attempts: r.attempts }),
       (e: unknown) => {
         if (!(e instanceof DetourError)) throw e;
         return { ok: false as const, why: WHY[e.code] ?? `${e.failureClass} ${e.code}` };

@@ -155,7 +155,9 @@ function keyv(): ReturnType<typeof connectKeyv> {
 
 const failedStrategies = (r: Pick<FetchResultInfo, 'attempts'>) =>
   r.attempts.filter((a) => a.outcome === 'failed').map((a) => a.strategy);
-const steps = (r: Pick<FetchResultInfo, 'attempts'>) => r.attempts.map((a) => `${a.strategy}:${a.outcome}`);
+/** The attempts that ran: the rest of the plan, listed as skipped after a winner (D83), is left out. */
+const steps = (r: Pick<FetchResultInfo, 'attempts'>) =>
+  r.attempts.filter((a) => a.outcome !== 'skipped').map((a) => `${a.strategy}:${a.outcome}`);
 
 async function rejection(promise: Promise<unknown>): Promise<DetourError> {
   const error = await promise.then(
@@ -183,6 +185,17 @@ describe('route memory', () => {
       const next = await p.fetch(url);
       expect(next.body.equals(LAB_PNG)).toBe(true);
       expect(steps(next)).toEqual(['tls-relaxed:ok']);
+      // The remembered winner goes first; the rest of the plan is listed after it, skipped (D83),
+      // and memory keeps the winner (it reads the last attempt that ran, not the last row).
+      expect(next.attempts.map((a) => a.strategy)).toEqual(next.plan);
+      expect(next.attempts.slice(1)).toEqual(
+        next.plan
+          .slice(1)
+          .map(() =>
+            expect.objectContaining({ outcome: 'skipped', message: 'not needed: tls-relaxed succeeded' }),
+          ),
+      );
+      expect(next.plan.length).toBeGreaterThan(1);
     }
     // Every one of the 101 requests really went to the origin (no cache): 101 answered, no more.
     expect(legacy.routes.hits('/image.png')).toBe(101);

@@ -5,7 +5,6 @@
  * writes a WAV (or an MP3, checked frame by frame) of the right length and rate; a corrupt clip
  * leaves no file.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +14,6 @@ import {
   type HostsNamespace,
   hostsNamespace,
   hostsNamespaceSupport,
-  labCerts,
   makeSilkClip,
   readMp3Frames,
   startTencentTwin,
@@ -23,7 +21,7 @@ import {
   type TencentTwin,
 } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, DETOUR_BIN } from './cli-run.js';
+import { type CliRun, detourIn } from './cli-run.js';
 
 const support = hostsNamespaceSupport();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -34,28 +32,6 @@ let twin: TencentTwin;
 let ns: HostsNamespace;
 let dir: string;
 
-function detourIn(args: string[]): Promise<CliRun> {
-  const { command, args: wrapped } = ns.wrap(DETOUR_BIN, args);
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      wrapped,
-      {
-        encoding: 'buffer',
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          NODE_EXTRA_CA_CERTS: labCerts().ca.certPath,
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr: stderr.toString() });
-      },
-    );
-  });
-}
 // biome-ignore lint/suspicious/noExplicitAny: JSON read back from the CLI, checked with toMatchObject
 const json = (run: CliRun) => JSON.parse(run.stdout.toString()) as Record<string, any>;
 
@@ -84,7 +60,7 @@ describe.skipIf(support !== true)(
 
     it('-o voice.wav --convert wav --sample-rate 16000: a WAV of the tone length, the JSON says converted', async () => {
       const out = join(dir, 'voice.wav');
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         twin.downloadUrl('voice'),
         '--json',
@@ -115,7 +91,7 @@ describe.skipIf(support !== true)(
 
     it('the human report names the conversion; the default rate is 24000', async () => {
       const out = join(dir, 'default.wav');
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         twin.downloadUrl('voice'),
         '--allow-private',
@@ -131,7 +107,7 @@ describe.skipIf(support !== true)(
 
     it('-o voice.mp3 --convert mp3 --sample-rate 16000: MPEG-2 Layer III frames of the tone length, audio/mpeg', async () => {
       const out = join(dir, 'voice.mp3');
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         twin.downloadUrl('long'),
         '--json',
@@ -161,7 +137,7 @@ describe.skipIf(support !== true)(
     it('a corrupt clip: exit 1, content-invalid / DETOUR_DECODE_FAILED, no file left (wav and mp3)', async () => {
       for (const target of ['wav', 'mp3']) {
         const out = join(dir, `corrupt.${target}`);
-        const run = await detourIn([
+        const run = await detourIn(ns, [
           'fetch',
           twin.downloadUrl('corrupt'),
           '--json',
@@ -189,7 +165,7 @@ describe.skipIf(support !== true)(
         ['--convert', 'wav', '--sample-rate', '22050'],
         ['--sample-rate', '16000'],
       ]) {
-        const run = await detourIn(['fetch', url, '--allow-private', ...extra]);
+        const run = await detourIn(ns, ['fetch', url, '--allow-private', ...extra]);
         expect(run.code, extra.join(' ')).toBe(2);
         expect(run.stderr).toMatch(/--convert|--sample-rate/);
       }

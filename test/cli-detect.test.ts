@@ -88,10 +88,15 @@ describe('detour fetch uses the detected plan', () => {
     expect(result.code).toBe(0);
     const out = json(result);
     expect(out.strategy).toBe('direct-bypass');
-    expect(out.attempts.map((a) => [a.strategy, a.route, a.outcome])).toEqual([
+    expect(out.attempts.slice(0, 2).map((a) => [a.strategy, a.route, a.outcome])).toEqual([
       ['direct', lab.proxies.accelerator.url, 'failed'],
       ['direct-bypass', 'direct', 'ok'],
     ]);
+    // The rest of the plan follows, skipped (D83).
+    expect(out.attempts.map((a) => a.strategy)).toEqual(out.plan);
+    expect(out.attempts.slice(2).map((a) => [a.outcome, a.message])).toEqual(
+      out.plan.slice(2).map(() => ['skipped', 'not needed: direct-bypass succeeded']),
+    );
   });
 
   it('no_proxy for the host: straight to direct, no proxy involved', async () => {
@@ -100,9 +105,20 @@ describe('detour fetch uses the detected plan', () => {
       https_proxy: lab.proxies.accelerator.url,
       no_proxy: 'localhost',
     });
-    expect(json(result).attempts).toEqual([
-      expect.objectContaining({ strategy: 'direct', route: 'direct', outcome: 'ok' }),
-    ]);
+    const out = json(result);
+    expect(out.attempts[0]).toMatchObject({ strategy: 'direct', route: 'direct', outcome: 'ok' });
+    // Every planned strategy is in the trace, in plan order; those after the winner skipped, with why (D83).
+    expect(out.plan.length).toBeGreaterThan(1);
+    expect(out.attempts.map((a) => a.strategy)).toEqual(out.plan);
+    expect(out.attempts.slice(1)).toEqual(
+      out.plan.slice(1).map((strategy) => ({
+        strategy,
+        route: expect.any(String),
+        outcome: 'skipped',
+        ms: 0,
+        message: 'not needed: direct succeeded',
+      })),
+    );
   });
 });
 

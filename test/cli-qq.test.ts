@@ -14,14 +14,13 @@ import {
   type HostsNamespace,
   hostsNamespace,
   hostsNamespaceSupport,
-  labCerts,
   makePng,
   startTencentTwin,
   TENCENT_TWIN_NAMES,
   type TencentTwin,
 } from '@detour/lab';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CliRun, DETOUR_BIN, freshStateHome } from './cli-run.js';
+import { type CliRun, detourIn } from './cli-run.js';
 
 const support = hostsNamespaceSupport();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -33,29 +32,6 @@ let twin: TencentTwin;
 let ns: HostsNamespace;
 let dir: string;
 
-function detourIn(args: string[]): Promise<CliRun> {
-  const { command, args: wrapped } = ns.wrap(DETOUR_BIN, args);
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      wrapped,
-      {
-        encoding: 'buffer',
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          XDG_STATE_HOME: freshStateHome(),
-          NODE_EXTRA_CA_CERTS: labCerts().ca.certPath,
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr: stderr.toString() });
-      },
-    );
-  });
-}
 // biome-ignore lint/suspicious/noExplicitAny: JSON read back from the CLI, checked with toMatchObject
 const json = (run: CliRun) => JSON.parse(run.stdout.toString()) as Record<string, any>;
 
@@ -103,7 +79,7 @@ describe.skipIf(support !== true)(
       const url = twin.downloadUrl('picture');
       twin.rotateKeys();
       const cacheDir = join(dir, 'cache-expired');
-      const run = await detourIn(['fetch', url, '--json', '--allow-private', '--cache-dir', cacheDir]);
+      const run = await detourIn(ns, ['fetch', url, '--json', '--allow-private', '--cache-dir', cacheDir]);
       expect(run.code).toBe(1);
       const out = json(run);
       expect(out).toMatchObject({
@@ -123,7 +99,7 @@ describe.skipIf(support !== true)(
 
     it('--expect audio accepts the SILK twin with format silk; --expect image refuses it', async () => {
       const url = twin.downloadUrl('voice');
-      const audio = await detourIn(['fetch', url, '--json', '--allow-private', '--expect', 'audio']);
+      const audio = await detourIn(ns, ['fetch', url, '--json', '--allow-private', '--expect', 'audio']);
       expect(audio.code).toBe(0);
       expect(json(audio)).toMatchObject({
         ok: true,
@@ -131,7 +107,7 @@ describe.skipIf(support !== true)(
         contentType: 'audio/amr',
         bytes: SILK.length,
       });
-      const image = await detourIn(['fetch', url, '--json', '--allow-private', '--expect', 'image']);
+      const image = await detourIn(ns, ['fetch', url, '--json', '--allow-private', '--expect', 'image']);
       expect(image.code).toBe(1);
       expect(json(image).error).toMatchObject({
         failureClass: 'content-invalid',
@@ -141,7 +117,7 @@ describe.skipIf(support !== true)(
 
     it('--expect-bytes: another size fails with DETOUR_SIZE_MISMATCH', async () => {
       const url = twin.downloadUrl('voice');
-      const run = await detourIn(['fetch', url, '--json', '--allow-private', '--expect-bytes', '12345']);
+      const run = await detourIn(ns, ['fetch', url, '--json', '--allow-private', '--expect-bytes', '12345']);
       expect(run.code).toBe(1);
       expect(json(run).error).toMatchObject({
         failureClass: 'content-invalid',
@@ -151,7 +127,14 @@ describe.skipIf(support !== true)(
 
     it('a truncated body: one full GET plus a range request, the right sha256 in the file', async () => {
       const out = join(dir, 'big.jpg');
-      const run = await detourIn(['fetch', twin.downloadUrl('big'), '--json', '--allow-private', '-o', out]);
+      const run = await detourIn(ns, [
+        'fetch',
+        twin.downloadUrl('big'),
+        '--json',
+        '--allow-private',
+        '-o',
+        out,
+      ]);
       expect(run.code).toBe(0);
       expect(json(run)).toMatchObject({ ok: true, sha256: sha256(BIG), format: 'jpeg' });
       expect(json(run).attempts[0]).toMatchObject({ strategy: 'direct', resumes: 1 });
@@ -160,10 +143,10 @@ describe.skipIf(support !== true)(
 
     it('&amp; is decoded by the preset; --no-preset qq turns it off', async () => {
       const url = twin.downloadUrl('picture', { amp: true });
-      const on = await detourIn(['fetch', url, '--json', '--allow-private', '--expect', 'image']);
+      const on = await detourIn(ns, ['fetch', url, '--json', '--allow-private', '--expect', 'image']);
       expect(on.code).toBe(0);
       expect(json(on).finalUrl).not.toContain('amp;');
-      const off = await detourIn(['fetch', url, '--json', '--allow-private', '--no-preset', 'qq']);
+      const off = await detourIn(ns, ['fetch', url, '--json', '--allow-private', '--no-preset', 'qq']);
       expect(off.code).toBe(1);
       expect(json(off).error).toMatchObject({ failureClass: 'http-status', code: 'HTTP_400' });
     });

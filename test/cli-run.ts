@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type HostsNamespace, labCerts } from '@detour/lab';
 
 export const DETOUR_BIN = fileURLToPath(new URL('../node_modules/.bin/detour', import.meta.url));
 
@@ -34,9 +35,29 @@ export function freshStateHome(): string {
  * with a fresh state directory (`freshStateHome`) unless `env` names one.
  */
 export function detour(args: string[], env: Record<string, string> = {}, timeout = 60_000): Promise<CliRun> {
+  return run(DETOUR_BIN, args, env, timeout);
+}
+
+/**
+ * `detour` run inside a hosts namespace (`hostsNamespace` from the lab: a private /etc/hosts that
+ * maps a service's real names, e.g. Tencent's or Telegram's, to 127.0.0.1, and no other resolver),
+ * trusting the lab CA (`NODE_EXTRA_CA_CERTS`); otherwise as `detour`: the environment is `env` but
+ * for PATH and HOME, with a fresh state directory unless `env` names one.
+ */
+export function detourIn(
+  ns: Pick<HostsNamespace, 'wrap'>,
+  args: string[],
+  env: Record<string, string> = {},
+  timeout = 60_000,
+): Promise<CliRun> {
+  const { command, args: wrapped } = ns.wrap(DETOUR_BIN, args);
+  return run(command, wrapped, { NODE_EXTRA_CA_CERTS: labCerts().ca.certPath, ...env }, timeout);
+}
+
+function run(command: string, args: string[], env: Record<string, string>, timeout: number): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(
-      DETOUR_BIN,
+      command,
       args,
       {
         encoding: 'buffer',
@@ -58,5 +79,6 @@ export function detour(args: string[], env: Record<string, string> = {}, timeout
 
 export const json = (run: CliRun) =>
   JSON.parse(run.stdout.toString()) as Record<string, unknown> & {
+    plan: string[];
     attempts: Array<Record<string, unknown>>;
   };

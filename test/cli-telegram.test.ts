@@ -4,7 +4,6 @@
  * (nothing else resolves). The bot token must appear in no output: --json on stdout, the
  * `--log-level debug` lines on stderr, human output.
  */
-import { execFile } from 'node:child_process';
 import {
   type HostsNamespace,
   hostsNamespace,
@@ -16,37 +15,12 @@ import {
   type TelegramTwin,
 } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, DETOUR_BIN, freshStateHome } from './cli-run.js';
+import { detourIn } from './cli-run.js';
 
 const support = hostsNamespaceSupport();
 const PHOTO = makePng(32);
 let twin: TelegramTwin;
 let ns: HostsNamespace;
-
-function detourIn(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const { command, args: wrapped } = ns.wrap(DETOUR_BIN, args);
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      wrapped,
-      {
-        encoding: 'buffer',
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          XDG_STATE_HOME: freshStateHome(),
-          NODE_EXTRA_CA_CERTS: labCerts().ca.certPath,
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr: stderr.toString() });
-      },
-    );
-  });
-}
 
 describe.skipIf(support !== true)(
   `detour fetch --telegram-token against the Telegram twin${support === true ? '' : ` — skipped: ${support}`}`,
@@ -62,7 +36,7 @@ describe.skipIf(support !== true)(
 
     it('a file link that 404s: url-expired, and the token is absent from --json and the debug log', async () => {
       const url = `${twin.apiBase}/file/bot${twin.token}/photos/gone.jpg`;
-      const run = await detourIn([
+      const run = await detourIn(ns, [
         'fetch',
         url,
         '--json',
@@ -86,7 +60,7 @@ describe.skipIf(support !== true)(
     it('a good file link, token from DETOUR_TELEGRAM_TOKEN: the file, human output without the token', async () => {
       const answer = await fetchFilePath();
       const url = `${twin.apiBase}/file/bot${twin.token}/${answer}`;
-      const run = await detourIn(['fetch', url, '-o', '-', '--log-level', 'debug', '--allow-private'], {
+      const run = await detourIn(ns, ['fetch', url, '-o', '-', '--log-level', 'debug', '--allow-private'], {
         DETOUR_TELEGRAM_TOKEN: twin.token,
         DETOUR_TELEGRAM_API_BASE: twin.apiBase,
       });

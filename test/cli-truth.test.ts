@@ -2,6 +2,9 @@
  * Issue 23 ("truth at every surface") through the real `detour` binary against the lab: what the
  * CLI says is what happened.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Lab, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detour, json } from './cli-run.js';
@@ -113,11 +116,56 @@ describe('the whole plan in every trace (item 4)', () => {
     expect(rows[1]).toMatch(/^2 +curl +direct +skipped +the deadline passed before its turn/);
   });
 
+  it('a success lists every planned strategy: those after the winner skipped, with why, in --json and the table', async () => {
+    // The detected plan with a placeholder: four strategies, and direct wins at once.
+    const success = ['fetch', `${lab.https.url}/image.png`, '--allow-private', '--no-proxy', '--no-cache'];
+    const plan = ['direct', 'tls-relaxed', 'curl', 'placeholder'];
+    const run = await detour([...success, '--placeholder', '--json'], { NODE_EXTRA_CA_CERTS: lab.caPath });
+    expect(run.code).toBe(0);
+    const out = json(run);
+    expect(out.plan).toEqual(plan);
+    expect(out.attempts).toEqual([
+      expect.objectContaining({ strategy: 'direct', route: 'direct', outcome: 'ok', status: 200 }),
+      ...plan.slice(1).map((strategy) => ({
+        strategy,
+        route: 'direct',
+        outcome: 'skipped',
+        ms: 0,
+        message: 'not needed: direct succeeded',
+      })),
+    ]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'detour-truth-'));
+    try {
+      const human = await detour([...success, '--placeholder', '-o', join(dir, 'a.png')], {
+        NODE_EXTRA_CA_CERTS: lab.caPath,
+      });
+      expect(human.code).toBe(0);
+      const rows = human.stdout
+        .toString()
+        .split('\n')
+        .filter((line) => /^\d+ /.test(line));
+      expect(rows).toHaveLength(4);
+      expect(rows[0]).toMatch(/^1 +direct +direct +ok +\d+$/);
+      plan.slice(1).forEach((strategy, i) => {
+        expect(rows[i + 1]).toMatch(
+          new RegExp(`^${i + 2} +${strategy} +direct +skipped +not needed: direct succeeded +0$`),
+        );
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a success carries plan too', async () => {
     const run = await detour(['fetch', `${lab.https.url}/image.png`, '--json', ...args], {
       NODE_EXTRA_CA_CERTS: lab.caPath,
     });
     expect(run.code).toBe(0);
     expect(json(run).plan).toEqual(['direct', 'curl']);
+    expect(json(run).attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['direct', 'ok'],
+      ['curl', 'skipped'],
+    ]);
   });
 });

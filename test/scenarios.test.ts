@@ -72,10 +72,12 @@ const cases: Case[] = [
     url: () => `${legacy.url}/image.png`,
     args: () => ['--no-proxy'],
     winner: 'tls-relaxed',
-    // No proxy in the way: the detected plan leaves direct-bypass out.
+    // No proxy in the way: the detected plan leaves direct-bypass out. curl, planned after the
+    // winner, is listed as skipped (D83).
     attempts: [
       ['direct', 'failed', 'tls-handshake'],
       ['tls-relaxed', 'ok'],
+      ['curl', 'skipped'],
     ],
   },
   {
@@ -83,10 +85,12 @@ const cases: Case[] = [
     url: () => `${legacyCipher.url}/image.png`,
     args: () => ['--no-proxy'],
     winner: 'tls-relaxed',
-    // No proxy in the way: the detected plan leaves direct-bypass out.
+    // No proxy in the way: the detected plan leaves direct-bypass out. curl, planned after the
+    // winner, is listed as skipped (D83).
     attempts: [
       ['direct', 'failed', 'tls-handshake'],
       ['tls-relaxed', 'ok'],
+      ['curl', 'skipped'],
     ],
   },
   {
@@ -97,6 +101,8 @@ const cases: Case[] = [
     attempts: [
       ['direct', 'failed', 'tls-handshake'],
       ['direct-bypass', 'ok'],
+      ['tls-relaxed', 'skipped'],
+      ['curl', 'skipped'],
     ],
   },
   {

@@ -139,7 +139,12 @@ describe.skipIf(missing)(
       });
       expect(newest!.url).toContain('rkey=***');
       expect(newest!.url).not.toContain('SECRET');
-      expect(newest!.attempts).toEqual([expect.stringMatching(/^direct via direct: ok \(\d+ ms\)$/)]);
+      // The rest of the plan is listed after the winner, skipped (D83).
+      expect(newest!.attempts).toEqual([
+        expect.stringMatching(/^direct via direct: ok \(\d+ ms\)$/),
+        'tls-relaxed via direct: skipped (0 ms)',
+        'curl via direct: skipped (0 ms)',
+      ]);
     });
 
     it('"forget" (by keyboard) clears a learned route: the next fetch plans afresh, strict first', async () => {
@@ -172,7 +177,8 @@ describe.skipIf(missing)(
       await page.waitForFunction(shownOnPage, { timeout: 1_000 }, 'n=afresh');
       const newest = (await listed())[0]!;
       expect(newest.strategy).toBe('tls-relaxed');
-      expect(newest.attempts.map((a) => a.split(' ')[0])).toEqual(['direct', 'tls-relaxed']);
+      expect(newest.attempts.map((a) => a.split(' ')[0])).toEqual(['direct', 'tls-relaxed', 'curl']);
+      expect(newest.attempts[2]).toMatch(/: skipped /);
     });
 
     it('the doctor box shows a verdict and each strategy alone', async () => {

@@ -52,9 +52,16 @@ def test_fetch_reports_how_and_a_repeat_is_a_cache_hit(serve, lab):
         assert first.strategy == "direct"
         assert first.degraded is False and first.from_cache is False
         assert first.attempts[0]["strategy"] == "direct" and first.attempts[0]["outcome"] == "ok"
+        # Every planned strategy is listed: those after the winner as skipped, with why (D83).
+        rest = first.attempts[1:]
+        assert rest and all(a["outcome"] == "skipped" for a in rest)
+        assert {a["message"] for a in rest} == {"not needed: direct succeeded"}
+        assert detour.detect()["plan"] == [a["strategy"] for a in first.attempts]
         again = detour.fetch(url)
         assert again.from_cache is True
         assert again.body == first.body
+        # A cache hit planned nothing: one row says where the bytes came from.
+        assert [(a["strategy"], a["outcome"]) for a in again.attempts] == [("cache", "ok")]
 
 
 def test_a_rescue_is_reported_in_the_attempts(serve, lab):

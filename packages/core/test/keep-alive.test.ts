@@ -50,6 +50,7 @@ describe('a kept-alive connection the server closed as it was reused', () => {
       expect(second.strategy).toBe('direct');
       expect(second.attempts).toEqual([
         expect.objectContaining({ strategy: 'direct', route: first.attempts[0]!.route, outcome: 'ok' }),
+        expect.objectContaining({ strategy: 'direct-bypass', outcome: 'skipped' }),
       ]);
       expect(second.attempts[0]!.retries).toBeUndefined();
       // Three requests reached the origin: the first, the one on the reused connection, the one sent again.

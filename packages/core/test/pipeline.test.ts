@@ -47,8 +47,17 @@ describe('routes', () => {
     expect(result.bytes).toBe(LAB_PNG.length);
     expect(result.sha256).toBe(sha256(LAB_PNG));
     expect(result.contentType).toBe('image/png');
+    // The whole plan is in the trace (D83): direct-bypass, planned after the winner, is listed as skipped.
+    expect(result.plan).toEqual(['direct', 'direct-bypass']);
     expect(result.attempts).toEqual([
       expect.objectContaining({ strategy: 'direct', route: 'direct', outcome: 'ok' }),
+      {
+        strategy: 'direct-bypass',
+        route: 'direct',
+        outcome: 'skipped',
+        ms: 0,
+        message: 'not needed: direct succeeded',
+      },
     ]);
   });
 
@@ -176,6 +185,7 @@ describe('HTTP status, redirects, retries', () => {
     const result = await pipeline({ maxRetries: 2 }).fetch(`${lab.https.url}/retry-after?fail=2&key=${key}`);
     expect(result.attempts).toEqual([
       expect.objectContaining({ strategy: 'direct', outcome: 'ok', retries: 2 }),
+      expect.objectContaining({ strategy: 'direct-bypass', outcome: 'skipped' }),
     ]);
     const error = await failure(
       pipeline({ maxRetries: 1 }).fetch(`${lab.https.url}/retry-after?fail=5&key=${key}x`),
@@ -192,7 +202,10 @@ describe('header profiles', () => {
       expect: 'image',
       headersProfile: 'chrome',
     });
-    expect(ok.attempts).toEqual([expect.objectContaining({ strategy: 'direct', outcome: 'ok', retries: 1 })]);
+    expect(ok.attempts).toEqual([
+      expect.objectContaining({ strategy: 'direct', outcome: 'ok', retries: 1 }),
+      expect.objectContaining({ strategy: 'direct-bypass', outcome: 'skipped' }),
+    ]);
     expect(lab.https.routes.hits('/needs-referer')).toBe(before + 2);
     const error = await failure(
       pipeline().fetch(`${lab.https.url}/needs-referer`, { headersProfile: 'detour' }),

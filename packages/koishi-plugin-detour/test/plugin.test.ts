@@ -127,10 +127,16 @@ describe('koishi-plugin-detour', () => {
     const result = seen[0]!.result!;
     expect(result.body.equals(LAB_PNG)).toBe(true);
     expect(result.fromCache).toBe(false);
-    expect(result.attempts.map((a) => [a.strategy, a.outcome, a.failureClass])).toEqual([
+    expect(result.attempts.slice(0, 2).map((a) => [a.strategy, a.outcome, a.failureClass])).toEqual([
       ['direct', 'failed', 'tls-handshake'],
       ['direct-bypass', 'ok', undefined],
     ]);
+    // The whole plan is in the trace (D83): the strategies after the winner are listed as skipped.
+    expect(result.attempts.map((a) => a.strategy)).toEqual(result.plan);
+    expect(result.attempts.slice(2).length).toBeGreaterThan(0);
+    for (const rest of result.attempts.slice(2)) {
+      expect(rest).toMatchObject({ outcome: 'skipped', message: 'not needed: direct-bypass succeeded' });
+    }
     // The proxy route was really tried, then the lab origin served the file once, directly.
     expect(result.attempts[0]!.route).toContain(`:${lab.proxies.accelerator.port}`);
     expect(lab.https.routes.hits('/image.png')).toBe(1);
@@ -315,7 +321,8 @@ describe('koishi-plugin-detour', () => {
     const src = `${lab.https.url}/image.png?from=koishi-restart`;
     const first = await startApp(config, [], baseDir);
     await first.client.receive(`<img src="${src}"/>`);
-    expect(first.seen[0]!.result!.attempts.map((a) => a.outcome)).toEqual(['failed', 'ok']);
+    const ran = (attempts: readonly { outcome: string }[]) => attempts.filter((a) => a.outcome !== 'skipped');
+    expect(ran(first.seen[0]!.result!.attempts).map((a) => a.outcome)).toEqual(['failed', 'ok']);
     apps.find(({ app }) => app === first.app)?.dispose?.(); // the mock bot first (see afterEach)
     await first.app.stop();
     const file = join(baseDir, 'data', 'detour', 'state.json');
@@ -324,9 +331,16 @@ describe('koishi-plugin-detour', () => {
     // A restarted bot (new App, same directory): the rescue is remembered, no failed attempt.
     const second = await startApp(config, [], baseDir);
     await second.client.receive(`<img src="${src}&again=1"/>`);
-    expect(second.seen[0]!.result!.attempts.map((a) => [a.strategy, a.outcome])).toEqual([
-      ['direct-bypass', 'ok'],
+    const again = second.seen[0]!.result!;
+    expect(ran(again.attempts)).toEqual([
+      expect.objectContaining({ strategy: 'direct-bypass', outcome: 'ok' }),
     ]);
+    // The remembered winner went first; the plan's strict first choice is listed, not needed.
+    expect(again.plan[0]).toBe('direct-bypass');
+    expect(again.attempts.find((a) => a.strategy === 'direct')).toMatchObject({
+      outcome: 'skipped',
+      message: 'not needed: direct-bypass succeeded',
+    });
   });
 
   it('does not provide the service when the configuration contradicts itself', async () => {

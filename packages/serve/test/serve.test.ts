@@ -35,14 +35,28 @@ describe('GET /v1/fetch', () => {
     expect(first.headers['x-detour-degraded']).toBe('false');
     expect(first.headers['x-detour-from-cache']).toBe('false');
     expect(first.headers['x-detour-format']).toBe('png');
+    // Every planned strategy is in the header: those after the winner as skipped, with why (D83).
     const attempts = JSON.parse(String(first.headers['x-detour-attempts']));
-    expect(attempts).toMatchObject([{ strategy: 'direct', route: 'direct', outcome: 'ok' }]);
+    expect(attempts).toEqual([
+      { strategy: 'direct', route: 'direct', outcome: 'ok', ms: expect.any(Number), status: 200 },
+      ...['tls-relaxed', 'curl'].map((strategy) => ({
+        strategy,
+        route: 'direct',
+        outcome: 'skipped',
+        ms: 0,
+        message: 'not needed: direct succeeded',
+      })),
+    ]);
     const again = await call(q(url, '&expect=image'));
     expect(again.status).toBe(200);
     expect(again.body.equals(LAB_PNG)).toBe(true);
     expect(again.headers['x-detour-from-cache']).toBe('true');
     expect(again.headers['x-detour-strategy']).toBe('direct');
     expect(again.headers['x-detour-sha256']).toBe(sha(LAB_PNG));
+    // A cache hit planned nothing: its one row says where the bytes came from.
+    expect(JSON.parse(String(again.headers['x-detour-attempts']))).toEqual([
+      { strategy: 'cache', route: 'memory', outcome: 'ok', ms: expect.any(Number), status: 200 },
+    ]);
     expect(lab.https.routes.hits('/image.png')).toBeGreaterThanOrEqual(1);
   });
 

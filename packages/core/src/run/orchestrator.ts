@@ -92,41 +92,52 @@ export async function runStrategies<T>(ctx: OrchestratorContext, call: Call<T>):
       continue;
     }
     if (Date.now() >= call.deadline || call.options.signal.aborted) {
-      notReached(ctx, call, run, i, strict);
+      notReached(ctx, call, run, i, strict, stopReason(call, run));
       break;
     }
     const tried = await tryStrategy(ctx, call, run, strategy, req, route, witness);
     if (tried === 'terminal') {
-      notReached(ctx, call, run, i + 1, strict);
+      notReached(ctx, call, run, i + 1, strict, stopReason(call, run));
       break;
     }
-    if (tried) return tried;
+    if (tried) {
+      // The rest of the plan is listed too (D83): a trace names every planned strategy.
+      notReached(ctx, call, run, i + 1, strict, `not needed: ${name} succeeded`);
+      return tried;
+    }
   }
   throw finalError(ctx, call, run);
 }
 
-/** The planned strategies a failed run never reached, recorded as skipped with why: the whole plan in every trace. */
+/** Why a failed run reached no further: the caller's abort, a terminal failure, or the deadline. */
+function stopReason<T>(call: Call<T>, run: RunState): string {
+  const last = run.attempts.at(-1);
+  return call.options.signal.aborted
+    ? 'the fetch was aborted before its turn'
+    : run.stopped && last?.outcome === 'failed'
+      ? `not tried: ${last.strategy} ended the fetch (${last.failureClass}${last.code ? ` ${last.code}` : ''})`
+      : 'the deadline passed before its turn';
+}
+
+/** The planned strategies a run never reached, recorded as skipped with why: the whole plan in every trace. */
 function notReached<T>(
   ctx: OrchestratorContext,
   call: Call<T>,
   run: RunState,
   from: number,
   strict: Route,
+  reason: string,
 ): void {
   if (from >= call.plan.length) return;
-  const last = run.attempts.at(-1);
-  const reason = call.options.signal.aborted
-    ? 'the fetch was aborted before its turn'
-    : run.stopped && last?.outcome === 'failed'
-      ? `not tried: ${last.strategy} ended the fetch (${last.failureClass}${last.code ? ` ${last.code}` : ''})`
-      : 'the deadline passed before its turn';
-  for (const name of call.plan.slice(from)) {
+  // One request serves every row: `attemptRoute` reads only where the request would go.
+  let req: AttemptRequest | undefined;
+  for (let i = from; i < call.plan.length; i++) {
+    const name = call.plan[i]!;
     const strategy = ctx.strategies.get(name)!;
+    if (strategy.attemptRoute) req ??= attemptRequest(ctx, call, run, strict, new Witness());
     run.attempts.push({
       strategy: name,
-      route: describeRoute(
-        strategy.attemptRoute?.(attemptRequest(ctx, call, run, strict, new Witness())) ?? strict,
-      ),
+      route: describeRoute((req && strategy.attemptRoute?.(req)) ?? strict),
       outcome: 'skipped',
       ms: 0,
       message: reason,

@@ -19,8 +19,9 @@ export interface FetchResultInfo {
   attempts: AttemptRecord[];
   /**
    * The strategy names this fetch planned, in order ([] when the cache answered: nothing was
-   * planned). A failure carries it too (`DetourError.plan`), with every planned strategy in its
-   * `attempts`.
+   * planned). Every one of them is in `attempts`: those after the winner as `skipped`
+   * ("not needed: direct succeeded"). A failure carries it too (`DetourError.plan`), with every
+   * planned strategy in its `attempts`.
    */
   plan: string[];
   insecure: boolean;
