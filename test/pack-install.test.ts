@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { wavInfo } from '@detour/core';
+import { wavInfo } from '@detour/core/internal';
 import { LAB_PNG, type Lab, makeSilkClip, readMp3Frames, startLab } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshStateHome } from './cli-run.js';

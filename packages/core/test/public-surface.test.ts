@@ -46,7 +46,33 @@ describe('@detour/core', () => {
     );
     expect(internalInExamples).toEqual([]);
   });
+
+  it('tests and benches import from it only what it exports (a missing name is undefined at run time, not a build error)', () => {
+    const files = [
+      'test',
+      'bench',
+      ...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/test`),
+    ].flatMap((dir) => sourceFiles(dir));
+    expect(files).toEqual(expect.arrayContaining(['test/pack-install.test.ts']));
+    const missing = importsIn(files).filter((i) => i.from === '@detour/core' && !(i.name in publicEntry));
+    expect(missing).toEqual([]);
+  });
 });
+
+/** The .ts files under `dir` (relative to the repository), recursively; none when it is absent. */
+function sourceFiles(dir: string): string[] {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(join(ROOT, dir), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'fixtures' ? [] : sourceFiles(path);
+    return e.name.endsWith('.ts') ? [path] : [];
+  });
+}
 
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -62,6 +88,11 @@ function userFacingImports(): Array<{ file: string; name: string; from: string }
       .filter((f) => f.endsWith('.ts'))
       .map((f) => `examples/${f}`),
   ];
+  return importsIn(files);
+}
+
+/** Value names (not `type` ones) that `files` import from '@detour/core' or its internal subpath. */
+function importsIn(files: string[]): Array<{ file: string; name: string; from: string }> {
   const found: Array<{ file: string; name: string; from: string }> = [];
   for (const file of files) {
     let text: string;
