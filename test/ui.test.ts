@@ -142,8 +142,8 @@ describe.skipIf(missing)(
       // The rest of the plan is listed after the winner, skipped (D83).
       expect(newest!.attempts).toEqual([
         expect.stringMatching(/^direct via direct: ok \(\d+ ms\)$/),
-        'tls-relaxed via direct: skipped (0 ms)',
-        'curl via direct: skipped (0 ms)',
+        'tls-relaxed via direct: skipped, not needed: direct succeeded (0 ms)',
+        'curl via direct: skipped, not needed: direct succeeded (0 ms)',
       ]);
     });
 
@@ -178,7 +178,7 @@ describe.skipIf(missing)(
       const newest = (await listed())[0]!;
       expect(newest.strategy).toBe('tls-relaxed');
       expect(newest.attempts.map((a) => a.split(' ')[0])).toEqual(['direct', 'tls-relaxed', 'curl']);
-      expect(newest.attempts[2]).toMatch(/: skipped /);
+      expect(newest.attempts[2]).toMatch(/: skipped, not needed: tls-relaxed succeeded /);
     });
 
     it('the doctor box shows a verdict and each strategy alone', async () => {

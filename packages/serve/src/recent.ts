@@ -13,7 +13,10 @@ export const RECENT_DEFAULTS = {
   maxOrigins: 256,
 } as const;
 
-/** One attempt as the page shows it: no message (it may quote the origin's answer). */
+/**
+ * One attempt as the page shows it. A failed attempt carries no message (it may quote the
+ * origin's answer); a skipped one carries `reason`, Detour's own words on why it was not tried.
+ */
 export interface RecentAttempt {
   strategy: string;
   route: string;
@@ -21,7 +24,12 @@ export interface RecentAttempt {
   failureClass: FailureClass | null;
   code: string | null;
   ms: number;
+  /** Only on `skipped`: why ("not needed: direct succeeded", "the deadline passed before its turn"), masked. */
+  reason?: string;
 }
+
+/** The longest skip reason kept (a strategy's own `applies`/`canRescue` text may be long). */
+const MAX_REASON = 200;
 
 /** One finished fetch, as `/v1/recent` and `/v1/events` give it. Field names are a contract. */
 export interface RecentFetch {
@@ -91,6 +99,7 @@ function attemptsOf(attempts: readonly AttemptRecord[]): RecentAttempt[] {
     failureClass: a.failureClass ?? null,
     code: a.code ?? null,
     ms: a.ms,
+    ...(a.outcome === 'skipped' && a.message ? { reason: redactText(a.message).slice(0, MAX_REASON) } : {}),
   }));
 }
 

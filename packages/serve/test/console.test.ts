@@ -147,8 +147,20 @@ describe('/v1/recent and /v1/events', () => {
       attempts: [
         { strategy: 'direct', route: 'direct', outcome: 'ok', failureClass: null },
         // The rest of the plan, not needed after direct (D83).
-        { strategy: 'tls-relaxed', outcome: 'skipped', failureClass: null, ms: 0 },
-        { strategy: 'curl', outcome: 'skipped', failureClass: null, ms: 0 },
+        {
+          strategy: 'tls-relaxed',
+          outcome: 'skipped',
+          failureClass: null,
+          ms: 0,
+          reason: 'not needed: direct succeeded',
+        },
+        {
+          strategy: 'curl',
+          outcome: 'skipped',
+          failureClass: null,
+          ms: 0,
+          reason: 'not needed: direct succeeded',
+        },
       ],
       error: null,
     });
@@ -180,6 +192,60 @@ describe('/v1/recent and /v1/events', () => {
       'https://example.invalid/3?token=***',
     ]);
     expect(ring.totals.fetches).toBe(5);
+  });
+
+  it('a skipped row keeps its reason (masked, at most 200 characters); a failed row keeps no message', () => {
+    const ring = new RecentFetches({ size: 3 });
+    const attempts = [
+      {
+        strategy: 'direct',
+        route: 'direct',
+        outcome: 'failed' as const,
+        failureClass: 'http-status' as const,
+        code: 'HTTP_403',
+        ms: 3,
+        message: 'origin says: SECRET-PAGE',
+      },
+      { strategy: 'tls-relaxed', route: 'direct', outcome: 'ok' as const, ms: 4 },
+      {
+        strategy: 'curl',
+        route: 'direct',
+        outcome: 'skipped' as const,
+        ms: 0,
+        message: 'not needed: tls-relaxed succeeded',
+      },
+      {
+        strategy: 'mine',
+        route: 'direct',
+        outcome: 'skipped' as const,
+        ms: 0,
+        message: `only for https://u:pw@a.example/?token=T ${'x'.repeat(300)}`,
+      },
+    ];
+    const result = {
+      ok: true as const,
+      url: '',
+      finalUrl: '',
+      strategy: 'tls-relaxed',
+      degraded: false,
+      fromCache: false,
+      contentType: null,
+      attempts,
+      insecure: false,
+      downgraded: false,
+      status: 200,
+      format: null,
+      expectedBytes: null,
+    };
+    ring.succeeded('https://a.example/x', result, 1, 0.001);
+    const [failed, ok, notNeeded, long] = ring.list()[0]!.attempts;
+    expect(failed).not.toHaveProperty('reason');
+    expect(JSON.stringify(failed)).not.toContain('SECRET-PAGE');
+    expect(ok).not.toHaveProperty('reason');
+    expect(notNeeded!.reason).toBe('not needed: tls-relaxed succeeded');
+    expect(long!.reason).toHaveLength(200);
+    expect(long!.reason).not.toContain('pw');
+    expect(long!.reason).not.toContain('token=T ');
   });
 });
 

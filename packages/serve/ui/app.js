@@ -161,7 +161,12 @@ function flagBadges(f) {
 }
 
 function attemptItem(a) {
-  const what = a.outcome === 'ok' ? 'ok' : [a.outcome, a.failureClass, a.code].filter(Boolean).join(' ');
+  const what =
+    a.outcome === 'ok'
+      ? 'ok'
+      : a.outcome === 'skipped' && a.reason
+        ? `skipped, ${a.reason}`
+        : [a.outcome, a.failureClass, a.code].filter(Boolean).join(' ');
   return el(
     'li',
     { class: `attempt attempt-${a.outcome}` },
