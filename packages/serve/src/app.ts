@@ -98,11 +98,24 @@ function errorReply(
     (request.query as { url?: unknown } | undefined)?.url ?? (request.body as { url?: unknown })?.url;
   const given = typeof url === 'string' ? url : null;
   if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
-    const message = error.validation ? `invalid request: ${error.message}` : error.message;
+    const message = error.validation ? validationMessage(error) : error.message;
     const status = error.validation ? 400 : (error.statusCode ?? 400);
     return reply.code(status).send(usageBody(given, 'DETOUR_BAD_REQUEST', message));
   }
   return reply.code(500).send(usageBody(given, 'DETOUR_INTERNAL', error.message));
+}
+
+/** A schema refusal in words: an unknown field is named (ajv's own text says only "additional properties"). */
+function validationMessage(error: Error & { validation?: unknown; validationContext?: string }): string {
+  const issues = Array.isArray(error.validation) ? error.validation : [];
+  const extra = issues.find(
+    (v: { keyword?: string; params?: { additionalProperty?: unknown } }) =>
+      v?.keyword === 'additionalProperties' && typeof v.params?.additionalProperty === 'string',
+  ) as { params: { additionalProperty: string } } | undefined;
+  if (!extra) return `invalid request: ${error.message}`;
+  const where = error.validationContext === 'querystring' ? 'query parameter' : 'field';
+  const name = JSON.stringify(extra.params.additionalProperty.slice(0, 64));
+  return `invalid request: unknown ${where} ${name}`;
 }
 
 /** What a fetch route needs from the app. */

@@ -156,7 +156,7 @@ describe('request validation', () => {
       [
         `${server.url}/v1/fetch`,
         { body: { url: 'https://a.example/x', colour: 'red' } },
-        /additional properties/,
+        /unknown field "colour"/,
       ],
       [
         `${server.url}/v1/fetch`,
@@ -175,7 +175,9 @@ describe('request validation', () => {
         /property name/,
       ],
       [`${server.url}/v1/fetch`, { body: { expect: 'image' } }, /must have required property 'url'/],
-      [`${server.url}/v1/fetch?url=x&colour=red`, undefined, /additional properties/],
+      [`${server.url}/v1/fetch?url=x&colour=red`, undefined, /unknown query parameter "colour"/],
+      // A POST-only field in a GET query is named too (GET takes url, expect, expectBytes, convert, sampleRate).
+      [`${server.url}/v1/fetch?url=x&timeoutMs=5`, undefined, /unknown query parameter "timeoutMs"/],
       [
         `${server.url}/v1/fetch?url=https%3A%2F%2Fa.example%2F&expectBytes=-1`,
         undefined,
