@@ -48,6 +48,12 @@ export class DetourUsageError extends DetourError {
   }
 }
 
+/** The one attempt record of a refusal made before any request (an open circuit, a preset, an expired link). */
+export function refusalRecord(strategy: string, error: DetourError): AttemptRecord {
+  const { failureClass, code, message } = error;
+  return { strategy, route: 'none', outcome: 'failed', failureClass, code, ms: 0, message };
+}
+
 export function isDetourError(error: unknown): error is DetourError {
   return error instanceof DetourError;
 }

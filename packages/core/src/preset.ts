@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { onAbort } from './abort.js';
-import { DetourError } from './errors.js';
+import { DetourError, refusalRecord } from './errors.js';
 import type { SecretPathSegments } from './redact.js';
 import type { FailureClass, HeaderValue, RefreshUrl } from './types/index.js';
 
@@ -115,17 +115,7 @@ export function prepareUrl(presets: readonly Preset[], input: URL): PreparedUrl 
     } catch (error) {
       // A refusal without a request: its one attempt record names the preset.
       if (error instanceof DetourError && error.attempts.length === 0) {
-        error.attempts = [
-          {
-            strategy: preset.name,
-            route: 'none',
-            outcome: 'failed',
-            failureClass: error.failureClass,
-            code: error.code,
-            ms: 0,
-            message: error.message,
-          },
-        ];
+        error.attempts = [refusalRecord(preset.name, error)];
       }
       throw error;
     }

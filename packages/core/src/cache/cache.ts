@@ -111,6 +111,30 @@ export interface CacheCandidate {
   headers: Readonly<Record<string, HeaderValue>>;
 }
 
+/** The candidate a delivered body makes: the result's facts, the body's size and digest. */
+export function candidateOf(
+  url: URL,
+  info: Omit<FetchResultInfo, 'bytes' | 'sha256'>,
+  headers: Readonly<Record<string, HeaderValue>>,
+  bytes: number,
+  sha256: string,
+): CacheCandidate {
+  const { finalUrl, strategy, status, contentType, insecure, downgraded, degraded } = info;
+  return {
+    url,
+    finalUrl,
+    strategy,
+    status,
+    contentType,
+    bytes,
+    sha256,
+    insecure,
+    downgraded,
+    degraded,
+    headers,
+  };
+}
+
 /** A failure answered from the negative cache: no request was made this time. */
 export class CachedFailureError extends DetourError {
   readonly fromCache = true;

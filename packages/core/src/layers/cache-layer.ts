@@ -4,7 +4,7 @@
  * when the rules allow (see cache/cache.ts), before the fetch is answered.
  */
 import type { Logger } from 'pino';
-import { type Cache, type CacheCandidate, resultFromCache } from '../cache/cache.js';
+import { type Cache, candidateOf, resultFromCache } from '../cache/cache.js';
 import { DetourError } from '../errors.js';
 import { matchesExpect } from '../magic.js';
 import { redactUrl } from '../redact.js';
@@ -91,19 +91,7 @@ async function keep<T>(
             if (debug) logger.debug({ url, stored: false, reason: unproved }, 'not cached');
             return;
           }
-          const candidate: CacheCandidate = {
-            url: call.input,
-            finalUrl: info.finalUrl,
-            strategy: info.strategy,
-            status: info.status,
-            contentType: info.contentType,
-            bytes: body.length,
-            sha256,
-            insecure: info.insecure,
-            downgraded: info.downgraded,
-            degraded: info.degraded,
-            headers,
-          };
+          const candidate = candidateOf(call.input, info, headers, body.length, sha256);
           const sent = headers.vary === undefined ? undefined : headersOf(call as Call<unknown>);
           const { stored, reason } = await cache.set(keys.cache, candidate, body, sent);
           if (debug) logger.debug({ url, stored, reason }, stored ? 'cached' : 'not cached');

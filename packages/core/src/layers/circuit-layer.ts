@@ -7,9 +7,9 @@
 import { type CircuitBreaker, CircuitOpenError, type CircuitTicket } from '../adaptive/circuit.js';
 import { routeKey } from '../adaptive/origin-key.js';
 import { routeWinner } from '../adaptive/route-memory.js';
-import { blamesNotTheOrigin, DetourError } from '../errors.js';
+import { blamesNotTheOrigin, DetourError, refusalRecord } from '../errors.js';
 import { wasCutByFetchDeadline } from '../run/attempt-signal.js';
-import type { AttemptRecord, Stage } from '../types/index.js';
+import type { Stage } from '../types/index.js';
 import type { Call, Layer, Outcome } from './layer.js';
 
 export function circuitLayer(
@@ -25,7 +25,12 @@ export function circuitLayer(
       } catch (error) {
         const lastResort = call.plan.filter((name) => stageOf(name) === 'last-resort');
         if (!(error instanceof CircuitOpenError) || lastResort.length === 0) throw error;
-        return next({ ...call, plan: lastResort, exact: true, prior: [...call.prior, openRecord(error)] });
+        return next({
+          ...call,
+          plan: lastResort,
+          exact: true,
+          prior: [...call.prior, refusalRecord('circuit', error)],
+        });
       }
       let outcome: Outcome<T>;
       try {
@@ -41,18 +46,6 @@ export function circuitLayer(
       if (circuit.shared) await circuit.flush(); // other instances see it before we answer
       return outcome;
     };
-}
-
-function openRecord(error: CircuitOpenError): AttemptRecord {
-  return {
-    strategy: 'circuit',
-    route: 'none',
-    outcome: 'failed',
-    failureClass: error.failureClass,
-    code: error.code,
-    ms: 0,
-    message: error.message,
-  };
 }
 
 /** Whether a failed fetch says the host is unreachable (counts toward opening its circuit). */

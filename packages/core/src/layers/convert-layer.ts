@@ -6,8 +6,7 @@
  */
 
 import { memorySink } from '../body/sinks.js';
-import type { Cache, CacheCandidate } from '../cache/cache.js';
-import { resultFromCache } from '../cache/cache.js';
+import { type Cache, candidateOf, resultFromCache } from '../cache/cache.js';
 import {
   CONVERT_CONTENT_TYPES,
   CONVERT_DEFAULTS,
@@ -85,19 +84,7 @@ async function keepDerived<T>(
   outcome: Outcome<Buffer>,
 ): Promise<void> {
   const { info, headers, consumed } = outcome;
-  const candidate: CacheCandidate = {
-    url: call.input,
-    finalUrl: info.finalUrl,
-    strategy: info.strategy,
-    status: info.status,
-    contentType: info.contentType,
-    bytes: consumed.bytes,
-    sha256: consumed.sha256,
-    insecure: info.insecure,
-    downgraded: info.downgraded,
-    degraded: info.degraded,
-    headers,
-  };
+  const candidate = candidateOf(call.input, info, headers, consumed.bytes, consumed.sha256);
   await cache.set(key, candidate, consumed.value).catch(() => undefined);
 }
 

@@ -10,7 +10,7 @@
  * URL is never requested (without a refresher it fails `url-expired` without a request).
  */
 import type { Logger } from 'pino';
-import { DetourError } from '../errors.js';
+import { DetourError, refusalRecord } from '../errors.js';
 import { alternateUrl, expiryOf, type Preset, refresherFor } from '../preset.js';
 import { redactUrl } from '../redact.js';
 import type { AttemptRecord, RefreshUrl } from '../types/index.js';
@@ -93,21 +93,9 @@ function expiredLink(o: RecoverUrlOptions, url: URL): DetourError | undefined {
   if (!expiry || expiry.at > (o.now ?? Date.now)()) return undefined;
   const message = `the link expired at ${new Date(expiry.at).toISOString()} (read from the URL): not requested`;
   o.logger.debug({ url: redactUrl(url), preset: expiry.preset }, 'link past its expiry');
-  return new DetourError(message, {
-    failureClass: 'url-expired',
-    code: 'DETOUR_URL_EXPIRED',
-    attempts: [
-      {
-        strategy: expiry.preset,
-        route: 'none',
-        outcome: 'failed',
-        failureClass: 'url-expired',
-        code: 'DETOUR_URL_EXPIRED',
-        ms: 0,
-        message,
-      },
-    ],
-  });
+  const error = new DetourError(message, { failureClass: 'url-expired', code: 'DETOUR_URL_EXPIRED' });
+  error.attempts = [refusalRecord(expiry.preset, error)];
+  return error;
 }
 
 async function refresh(
