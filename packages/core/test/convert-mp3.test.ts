@@ -6,28 +6,19 @@
  * The MP3 is checked by walking its frame headers with the lab's reader (written apart from core's).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer as drain } from 'node:stream/consumers';
 import {
-  createPipeline,
   DecoderPool,
   DetourError,
   mp3Info,
   type Pipeline,
   type PipelineOptions,
 } from '@detour/core/internal';
-import {
-  interceptLookup,
-  labCerts,
-  makeSilkClip,
-  readMp3Frames,
-  startTencentTwin,
-  TENCENT_TWIN_NAMES,
-  type TencentTwin,
-} from '@detour/lab';
+import { makeSilkClip, readMp3Frames, startTencentTwin, type TencentTwin } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVoiceTwin, type VoiceTwin } from './voice-twin.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 // Long enough for 5 %: the MP3's frames also hold LAME's delay and padding (up to ~1700 samples,
@@ -35,21 +26,10 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const TONE_MS = 5_000;
 
 let twin: TencentTwin;
-let restoreLookup: () => void;
 let dir: string;
 let clip: Buffer;
-const pipelines: Pipeline[] = [];
-
-function pipeline(options: PipelineOptions = {}): Pipeline {
-  const p = createPipeline({
-    allowPrivateNetwork: true,
-    ca: labCerts().ca.cert,
-    strategies: ['direct'],
-    ...options,
-  });
-  pipelines.push(p);
-  return p;
-}
+let voice: VoiceTwin;
+const pipeline = (options?: PipelineOptions): Pipeline => voice.pipeline(options);
 
 /** Every frame of the MP3 walked: Layer III, mono, the rate asked, the tone's length within 5 %. */
 function expectMp3(body: Buffer, sampleRate: number, ms: number): void {
@@ -71,22 +51,15 @@ beforeAll(async () => {
   const plain = await makeSilkClip(TONE_MS, { form: 'plain', sampleRate: 16_000 });
   const corrupt = Buffer.from(clip);
   corrupt.writeUInt16LE(2000, 10); // the first packet claims more than a packet may hold
-  restoreLookup = interceptLookup(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
-  twin = await startTencentTwin({
-    files: {
-      voice: { bytes: clip, appid: 1402, contentType: 'audio/amr' },
-      plain: { bytes: plain, appid: 1402, contentType: 'audio/amr' },
-      corrupt: { bytes: corrupt, appid: 1402, contentType: 'audio/amr' },
-    },
+  voice = await startVoiceTwin('detour-convert-mp3-', {
+    voice: clip,
+    plain,
+    corrupt,
   });
-  dir = mkdtempSync(join(tmpdir(), 'detour-convert-mp3-'));
+  twin = voice.twin;
+  dir = voice.dir;
 }, 60_000);
-afterAll(async () => {
-  await Promise.all(pipelines.map((p) => p.close()));
-  await twin?.close();
-  restoreLookup?.();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => voice?.close());
 
 describe("convert: 'mp3'", () => {
   it('fetch: SILK served as audio/amr comes back as MP3 (audio/mpeg), sha256 of the MP3, length from its frames', async () => {

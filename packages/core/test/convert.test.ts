@@ -5,12 +5,10 @@
  * derived entry beside the original.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer as drain } from 'node:stream/consumers';
 import {
-  createPipeline,
   DecoderPool,
   DetourError,
   decoderPool,
@@ -19,36 +17,19 @@ import {
   silkLayout,
   wavInfo,
 } from '@detour/core/internal';
-import {
-  interceptLookup,
-  labCerts,
-  makeSilkClip,
-  startTencentTwin,
-  TENCENT_TWIN_NAMES,
-  type TencentTwin,
-} from '@detour/lab';
+import { makeSilkClip, type TencentTwin } from '@detour/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVoiceTwin, type VoiceTwin } from './voice-twin.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const TONE_MS = 3_000;
 
 let twin: TencentTwin;
-let restoreLookup: () => void;
 let dir: string;
 let clip: Buffer;
 let plain: Buffer;
-const pipelines: Pipeline[] = [];
-
-function pipeline(options: PipelineOptions = {}): Pipeline {
-  const p = createPipeline({
-    allowPrivateNetwork: true,
-    ca: labCerts().ca.cert,
-    strategies: ['direct'],
-    ...options,
-  });
-  pipelines.push(p);
-  return p;
-}
+let voice: VoiceTwin;
+const pipeline = (options?: PipelineOptions): Pipeline => voice.pipeline(options);
 
 async function failure(promise: Promise<unknown>): Promise<DetourError> {
   const error = await promise.then(
@@ -73,32 +54,17 @@ beforeAll(async () => {
   plain = await makeSilkClip(1_000, { form: 'plain', sampleRate: 16_000 });
   const corrupt = Buffer.from(clip);
   corrupt.writeUInt16LE(2000, 10); // the first packet claims more than a packet may hold
-  restoreLookup = interceptLookup(Object.fromEntries(TENCENT_TWIN_NAMES.map((n) => [n, '127.0.0.1'])));
-  twin = await startTencentTwin({
-    files: {
-      voice: { bytes: clip, appid: 1402, contentType: 'audio/amr' },
-      plain: { bytes: plain, appid: 1402, contentType: 'audio/amr' },
-      corrupt: { bytes: corrupt, appid: 1402, contentType: 'audio/amr' },
-      garbled: {
-        bytes: Buffer.concat([clip.subarray(0, 10), randomBytes(4_000)]),
-        appid: 1402,
-        contentType: 'audio/amr',
-      },
-      amr: {
-        bytes: Buffer.concat([Buffer.from('#!AMR\n'), randomBytes(500)]),
-        appid: 1402,
-        contentType: 'audio/amr',
-      },
-    },
+  voice = await startVoiceTwin('detour-convert-', {
+    voice: clip,
+    plain,
+    corrupt,
+    garbled: Buffer.concat([clip.subarray(0, 10), randomBytes(4_000)]),
+    amr: Buffer.concat([Buffer.from('#!AMR\n'), randomBytes(500)]),
   });
-  dir = mkdtempSync(join(tmpdir(), 'detour-convert-'));
+  twin = voice.twin;
+  dir = voice.dir;
 }, 60_000);
-afterAll(async () => {
-  await Promise.all(pipelines.map((p) => p.close()));
-  await twin?.close();
-  restoreLookup?.();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => voice?.close());
 
 describe("convert: 'wav'", () => {
   it('the clip is real SILK in Tencent form: 150 packets of 20 ms', () => {
