@@ -8,7 +8,6 @@ import {
   type HostsNamespace,
   hostsNamespace,
   hostsNamespaceSupport,
-  labCerts,
   makePng,
   startTelegramTwin,
   TELEGRAM_TWIN_NAMES,
@@ -58,8 +57,7 @@ describe.skipIf(support !== true)(
     });
 
     it('a good file link, token from DETOUR_TELEGRAM_TOKEN: the file, human output without the token', async () => {
-      const answer = await fetchFilePath();
-      const url = `${twin.apiBase}/file/bot${twin.token}/${answer}`;
+      const url = twin.fileUrl('photo');
       const run = await detourIn(ns, ['fetch', url, '-o', '-', '--log-level', 'debug', '--allow-private'], {
         DETOUR_TELEGRAM_TOKEN: twin.token,
         DETOUR_TELEGRAM_API_BASE: twin.apiBase,
@@ -70,27 +68,3 @@ describe.skipIf(support !== true)(
     });
   },
 );
-
-/** The photo's file_path, asked of the twin's getFile from this process (loopback, its port). */
-async function fetchFilePath(): Promise<string> {
-  const https = await import('node:https');
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: twin.port,
-        servername: 'api.telegram.org',
-        path: `/bot${twin.token}/getFile?file_id=${encodeURIComponent(twin.fileId('photo'))}`,
-        headers: { host: 'api.telegram.org' },
-        ca: labCerts().ca.cert,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()).result.file_path));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}

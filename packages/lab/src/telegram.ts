@@ -31,6 +31,8 @@ export interface TelegramTwin {
   /** The file_id of a file. */
   fileId(name: string): string;
   fileUniqueId(name: string): string;
+  /** The file's download link as getFile gives it now (`<apiBase>/file/bot<token>/<file_path>`). */
+  fileUrl(name: string): string;
   /** Every file moves to a new path: links given so far answer 404. */
   expireLinks(): void;
   close(): Promise<void>;
@@ -162,6 +164,8 @@ export async function startTelegramTwin(options: TelegramTwinOptions): Promise<T
     hits: state.hits,
     fileId: (name) => files.get(name)!.fileId,
     fileUniqueId: (name) => files.get(name)!.uniqueId,
+    fileUrl: (name) =>
+      `https://api.telegram.org:${listening.port}/file/bot${state.token}/${files.get(name)!.path}`,
     expireLinks() {
       state.generation++;
       for (const [name, f] of files) f.path = telegramPathFor(state, name, f.ext);

@@ -62,8 +62,7 @@ describe('a Telegram token through detour serve', () => {
   });
 
   it('a good file link: the file, and the token in no header', async () => {
-    const { result } = await getFile();
-    const url = `${twin.apiBase}/file/bot${twin.token}/${result.file_path}`;
+    const url = twin.fileUrl('photo');
     const answer = await call(`${server.url}/v1/fetch?url=${encodeURIComponent(url)}`);
     expect(answer.status).toBe(200);
     expect(answer.body.equals(PHOTO)).toBe(true);
@@ -72,26 +71,3 @@ describe('a Telegram token through detour serve', () => {
     expect(everything(recent)).not.toContain(twin.token);
   });
 });
-
-async function getFile(): Promise<{ result: { file_path: string } }> {
-  const https = await import('node:https');
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: twin.port,
-        servername: 'api.telegram.org',
-        path: `/bot${twin.token}/getFile?file_id=${encodeURIComponent(twin.fileId('photo'))}`,
-        headers: { host: 'api.telegram.org' },
-        ca: labCerts().ca.cert,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}

@@ -86,7 +86,10 @@ describe('telegramFile on the twin', () => {
   it('a 404 on the file link refreshes through getFile again', async () => {
     const { preset, pipeline } = setup({ cache: false });
     const file = await preset.getFile(twin.fileId('doc'));
+    // The twin's own fileUrl (other tests' shortcut) is the link getFile gives, before and after expiry.
+    expect(twin.fileUrl('doc')).toBe(file.url);
     twin.expireLinks();
+    expect(twin.fileUrl('doc')).not.toBe(file.url);
     twin.hits.length = 0;
     const stale = await pipeline.fetch(file.url, {
       refreshUrl: async () => (await preset.getFile(twin.fileId('doc'))).url,
